@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "BigGANServer",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "biggan", targets: ["biggan"]),
+        .executable(name: "biggan-bench", targets: ["biggan-bench"]),
+        .library(name: "BigGANEngine", targets: ["BigGANEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries, found through pkg-config (Debian package names in `providers`).
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        // Engine: tensors, kernels, checkpoints, models, sampling. No HTTP, SQLite or PNG.
+        .target(name: "BigGANEngine", dependencies: ["COpenBLAS"]),
+        // PNG encoding of engine images (libpng simplified API).
+        .target(name: "BigGANImage", dependencies: ["CPNG", "BigGANEngine"]),
+
+        // The `biggan` command line, as a library so tests can run its commands in-process.
+        .target(name: "BigGANCLI", dependencies: [
+            "BigGANEngine", "BigGANImage",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "biggan", dependencies: ["BigGANCLI"]),
+        .executableTarget(name: "biggan-bench", dependencies: [
+            "BigGANEngine", "BigGANCLI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "BigGANEngineTests", dependencies: ["BigGANEngine"]),
+        .testTarget(name: "BigGANImageTests", dependencies: ["BigGANImage", "BigGANEngine"]),
+        .testTarget(name: "BigGANCLITests", dependencies: ["BigGANCLI", "BigGANImage", "BigGANEngine"]),
+    ]
+)

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `biggan` command line: sampling, interpolation, checkpoint inspection.
+public struct BigGANCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "biggan",
+        abstract: "Sample class-conditional images from BigGAN checkpoints on the CPU.",
+        subcommands: [SampleCommand.self, InterpolateCommand.self, InfoCommand.self, InitCommand.self])
+
+    public init() {}
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import BigGANEngine
+import BigGANImage
+import Foundation
+
+/// Options shared by every command that loads a model.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "Checkpoint file (.safetensors).")
+    var model: String
+
+    @Option(name: .long, help: "OpenBLAS threads (default: number of cores).")
+    var threads: Int?
+
+    @Option(name: .long, help: "Largest batch per forward pass (default: 8).")
+    var batch: Int = 8
+
+    func validate() throws {
+        if let t = threads, !(1...256).contains(t) { throw ValidationError("--threads must be between 1 and 256") }
+        guard (1...256).contains(batch) else { throw ValidationError("--batch must be between 1 and 256") }
+    }
+
+    func load() throws -> Sampler {
+        if let t = threads { BLAS.setThreads(t) }
+        guard FileManager.default.fileExists(atPath: model) else { throw CLIError("model file not found: \(model)") }
+        return Sampler(generator: try GeneratorLoader.load(path: model), maxBatch: batch)
+    }
+}
+
+/// A user-facing failure: printed as `Error: <message>` with exit code 1.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+/// Encodes an image as PNG and writes it atomically.
+func writePNG(_ image: Image8, to path: String) throws {
+    let bytes = try PNGCodec.encode(image)
+    do { try SafeTensorsWriter.writeAtomically(Data(bytes), to: path) }
+    catch { throw CLIError("cannot write \(path): \(error)") }
+}
+
+/// Parses a seed (non-negative integer below 2^64).
+func parseSeed(_ s: String, flag: String) throws -> UInt64 {
+    guard let v = UInt64(s) else { throw ValidationError("\(flag) must be a non-negative integer, got '\(s)'") }
+    return v
+}
+
+/// Checks a truncation argument is a number; the model checks its range.
+func checkTruncation(_ t: Double) throws {
+    guard t.isFinite else { throw ValidationError("--truncation must be a finite number") }
+    guard t > 0 else { throw ValidationError("--truncation must be positive, got \(t)") }
+}
+
+/// A one-line progress bar on standard error: `[#####.....] 50/100  12.3 img/s  ETA 4s`.
+struct ProgressBar {
+    let total: Int
+    let label: String
+    let start = Date()
+    var done = 0
+    let isTTY = isatty(2) != 0
+
+    init(total: Int, label: String) { self.total = total; self.label = label; draw() }
+
+    mutating func advance(by n: Int) { done += n; draw() }
+
+    func draw() {
+        let width = 30
+        let frac = total == 0 ? 1 : Double(done) / Double(total)
+        let filled = Int(frac * Double(width))
+        let elapsed = Date().timeIntervalSince(start)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        let line = String(format: "%@ [%@] %d/%d  %.2f %@/s  ETA %@", label, bar, done, total, rate, "img", formatDuration(eta))
+        if isTTY { FileHandle.standardError.write(Data(("\r" + line + (done == total ? "\n" : "")).utf8)) }
+        else if done == total || done == 0 || done % max(1, total / 10) == 0 { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    }
+}
+
+func formatDuration(_ s: Double) -> String {
+    if !s.isFinite { return "?" }
+    let t = Int(s.rounded())
+    return t >= 3600 ? "\(t / 3600)h\((t % 3600) / 60)m" : t >= 60 ? "\(t / 60)m\(t % 60)s" : "\(t)s"
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import BigGANEngine
+
+struct InterpolateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "interpolate",
+        abstract: "Write a strip of images interpolating latents (class held) or classes (z held).",
+        discussion: """
+          biggan interpolate --model m.safetensors --kind latent --class 3 --seed-a 1 --seed-b 2 --steps 8 --out strip.png
+          biggan interpolate --model m.safetensors --kind class --seed 5 --class-a 0 --class-b 9 --out strip.png
+        """)
+
+    enum Kind: String, ExpressibleByArgument, CaseIterable { case latent, `class` }
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "latent (z_a → z_b, class held) or class (class a → b, z held).")
+    var kind: Kind
+
+    @Option(name: [.customLong("class")], help: "Class for --kind latent (default: 0).")
+    var classText: String = "0"
+    @Option(help: "First seed for --kind latent (default: 0).") var seedA: String = "0"
+    @Option(help: "Second seed for --kind latent (default: 1).") var seedB: String = "1"
+    @Option(help: "Seed for --kind class (default: 0).") var seed: String = "0"
+    @Option(help: "First class for --kind class.") var classA: String?
+    @Option(help: "Second class for --kind class.") var classB: String?
+    @Option(help: "Images in the strip, ends included (2...64, default: 8).") var steps: Int = 8
+    @Option(help: "Truncation (default: 1.0).") var truncation: Double = 1.0
+    @Flag(help: "Spherical interpolation of z (latent kind only).") var spherical = false
+    @Option(help: "Output PNG.") var out: String
+
+    func validate() throws {
+        guard (2...64).contains(steps) else { throw ValidationError("--steps must be between 2 and 64, got \(steps)") }
+        try checkTruncation(truncation)
+        if kind == .class {
+            guard classA != nil, classB != nil else { throw ValidationError("--kind class needs --class-a and --class-b") }
+            if spherical { throw ValidationError("--spherical applies to --kind latent only") }
+            _ = try parseSeed(seed, flag: "--seed")
+        } else {
+            _ = try parseSeed(seedA, flag: "--seed-a"); _ = try parseSeed(seedB, flag: "--seed-b")
+        }
+    }
+
+    func run() throws {
+        let sampler = try modelOptions.load()
+        let cfg = sampler.config
+        let images: Tensor
+        switch kind {
+        case .latent:
+            images = try sampler.interpolateLatent(
+                classIndex: try ClassResolver.resolve(classText, config: cfg),
+                seedA: try parseSeed(seedA, flag: "--seed-a"), seedB: try parseSeed(seedB, flag: "--seed-b"),
+                steps: steps, truncation: truncation, method: spherical ? .spherical : .linear)
+        case .class:
+            images = try sampler.interpolateClass(
+                seed: try parseSeed(seed, flag: "--seed"),
+                classA: try ClassResolver.resolve(classA!, config: cfg), classB: try ClassResolver.resolve(classB!, config: cfg),
+                steps: steps, truncation: truncation)
+        }
+        try writePNG(Image8.grid(images, columns: steps), to: out)
+        print("wrote \(out) (\(steps) steps)")
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import BigGANEngine
+import Foundation
+
+struct SampleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sample",
+        abstract: "Write one image, a grid (--n), or many files (--out-dir with --count).",
+        discussion: """
+        Image i uses seed S+i. Examples:
+          biggan sample --model m.safetensors --class 3 --seed 7 --out one.png
+          biggan sample --model m.safetensors --class sneaker --n 16 --out grid.png
+          biggan sample --model m.safetensors --class 0 --out-dir out/ --count 1000
+        """)
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(name: [.customLong("class")], help: "Class index or name (default: 0).")
+    var classText: String = "0"
+
+    @Option(help: "Base seed (default: 0).")
+    var seed: String = "0"
+
+    @Option(help: "Truncation: the threshold for 'resample' models, the scale in (0, 1] for 'truncnorm-scaled' ones (default: 1.0).")
+    var truncation: Double = 1.0
+
+    @Option(help: "Images in the grid written to --out (1...256, default: 1).")
+    var n: Int = 1
+
+    @Option(help: "Grid columns (default: ceil(sqrt(n))).")
+    var columns: Int?
+
+    @Option(help: "JSON file with explicit latents: [[z...], ...]; overrides --seed and --n.")
+    var z: String?
+
+    @Option(help: "Output PNG (one image or a grid).")
+    var out: String?
+
+    @Option(help: "Directory for many PNGs, one per image: <class>-<seed>.png.")
+    var outDir: String?
+
+    @Option(help: "Number of images written to --out-dir (1...1000000).")
+    var count: Int?
+
+    func validate() throws {
+        guard (1...256).contains(n) else { throw ValidationError("--n must be between 1 and 256, got \(n)") }
+        if let c = columns, !(1...256).contains(c) { throw ValidationError("--columns must be between 1 and 256") }
+        try checkTruncation(truncation)
+        _ = try parseSeed(seed, flag: "--seed")
+        switch (out, outDir) {
+        case (nil, nil): throw ValidationError("give --out FILE.png or --out-dir DIR")
+        case (.some, .some): throw ValidationError("--out and --out-dir cannot be used together")
+        case (nil, .some):
+            guard let c = count else { throw ValidationError("--out-dir needs --count") }
+            guard (1...1_000_000).contains(c) else { throw ValidationError("--count must be between 1 and 1000000") }
+            if z != nil { throw ValidationError("--z is for --out only") }
+        case (.some, nil):
+            if count != nil { throw ValidationError("--count is for --out-dir; use --n for a grid") }
+        }
+    }
+
+    func run() throws {
+        let sampler = try modelOptions.load()
+        let cls = try ClassResolver.resolve(classText, config: sampler.config)
+        let base = try parseSeed(seed, flag: "--seed")
+        if let dir = outDir {
+            try writeMany(sampler: sampler, classIndex: cls, base: base, count: count!, dir: dir)
+            return
+        }
+        let images: Tensor
+        if let zPath = z {
+            let latents = try readLatents(zPath)
+            images = try sampler.sample(classes: Array(repeating: cls, count: latents.count), latents: latents, truncation: truncation)
+        } else {
+            let seeds = (0..<n).map { base &+ UInt64($0) }
+            images = try sampler.sample(classes: Array(repeating: cls, count: n), seeds: seeds, truncation: truncation)
+        }
+        try writePNG(Image8.grid(images, columns: columns), to: out!)
+        print("wrote \(out!) (\(images.shape[0]) image\(images.shape[0] == 1 ? "" : "s") of class \(cls) '\(sampler.config.className(cls))')")
+    }
+
+    private func writeMany(sampler: Sampler, classIndex: Int, base: UInt64, count: Int, dir: String) throws {
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        catch { throw CLIError("cannot create \(dir): \(error.localizedDescription)") }
+        var bar = ProgressBar(total: count, label: "sampling")
+        var i = 0
+        while i < count {
+            let m = min(sampler.maxBatch, count - i)
+            let seeds = (0..<m).map { base &+ UInt64(i + $0) }
+            let images = try sampler.sample(classes: Array(repeating: classIndex, count: m), seeds: seeds, truncation: truncation)
+            for k in 0..<m {
+                try writePNG(Image8(batch: images, index: k), to: (dir as NSString).appendingPathComponent("\(classIndex)-\(seeds[k]).png"))
+            }
+            i += m
+            bar.advance(by: m)
+        }
+        print("wrote \(count) images to \(dir)")
+    }
+
+    private func readLatents(_ path: String) throws -> [[Float]] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+        guard let v = try? JSONDecoder().decode([[Float]].self, from: data), !v.isEmpty else {
+            throw CLIError("\(path): expected a JSON array of latent vectors, e.g. [[0.1, -0.3, ...]]")
+        }
+        guard v.count <= 256 else { throw CLIError("\(path): at most 256 latents, got \(v.count)") }
+        return v
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+
+/// A generator's configuration, stored as JSON in the checkpoint's `__metadata__["config"]`.
+/// Field meanings are specified in `docs/CHECKPOINT_FORMAT.md`.
+public struct ModelConfig: Codable, Equatable, Sendable {
+    public enum Architecture: String, Codable, Sendable {
+        case biggan
+        case bigganDeep = "biggan-deep"
+    }
+
+    /// How a truncation value turns into a latent vector (see `Truncation`).
+    public enum TruncationConvention: String, Codable, Sendable {
+        /// Paper: entries with |z| > t are redrawn until inside.
+        case resample
+        /// pytorch-pretrained-BigGAN / TF-Hub: truncated normal on [−2, 2] scaled by t, t ∈ (0, 1].
+        case truncnormScaled = "truncnorm-scaled"
+    }
+
+    public struct Block: Codable, Equatable, Sendable {
+        public var inChannels: Int
+        public var outChannels: Int
+        public var up: Bool
+        enum CodingKeys: String, CodingKey { case inChannels = "in", outChannels = "out", up }
+        public init(_ i: Int, _ o: Int, up: Bool) { inChannels = i; outChannels = o; self.up = up }
+    }
+
+    public var formatVersion: Int = 1
+    public var architecture: Architecture
+    public var resolution: Int
+    public var dimZ: Int
+    public var sharedDim: Int
+    public var nClasses: Int
+    public var classNames: [String]?
+    public var ch: Int
+    public var bottomWidth: Int = 4
+    public var blocks: [Block]
+    public var attention: [Int]
+    public var hier: Bool?
+    public var bnEps: Double
+    public var outputBnEps: Double?
+    public var outChannels: Int = 3
+    public var nStats: Int?
+    public var truncation: TruncationConvention
+    public var provenance: String?
+
+    enum CodingKeys: String, CodingKey {
+        case formatVersion = "format_version", architecture, resolution, dimZ = "dim_z", sharedDim = "shared_dim"
+        case nClasses = "n_classes", classNames = "class_names", ch, bottomWidth = "bottom_width", blocks, attention
+        case hier, bnEps = "bn_eps", outputBnEps = "output_bn_eps", outChannels = "out_channels", nStats = "n_stats"
+        case truncation, provenance
+    }
+
+    /// Class name `i`, or `"class i"` when the checkpoint has no names.
+    public func className(_ i: Int) -> String { classNames?[i] ?? "class \(i)" }
+
+    /// Output resolution after each block.
+    public var blockResolutions: [Int] {
+        var r = bottomWidth
+        return blocks.map { b in if b.up { r *= 2 }; return r }
+    }
+
+    /// Index of the block after which attention runs, for each attention resolution.
+    public var attentionBlocks: [Int] {
+        let res = blockResolutions
+        return attention.compactMap { a in res.firstIndex(of: a) }
+    }
+
+    /// Size of each hierarchical z chunk (`biggan` with `hier`), else `dim_z`.
+    public var zChunk: Int { (hier ?? false) ? dimZ / (blocks.count + 1) : dimZ }
+
+    /// Width of the conditioning vector fed to every conditional batch norm.
+    public var condDim: Int {
+        switch architecture {
+        case .biggan: return (hier ?? false) ? sharedDim + zChunk : sharedDim
+        case .bigganDeep: return dimZ + sharedDim
+        }
+    }
+
+    /// Checks internal consistency; `file` names the checkpoint in the error.
+    public func validate(file: String) throws {
+        func fail(_ why: String) -> CheckpointError { CheckpointError(file: file, "config: \(why)") }
+        guard formatVersion == 1 else { throw fail("format_version \(formatVersion) is not supported (expected 1)") }
+        guard (1...4096).contains(resolution) else { throw fail("resolution \(resolution) out of range") }
+        guard (1...4096).contains(dimZ) else { throw fail("dim_z \(dimZ) out of range") }
+        guard (1...4096).contains(sharedDim) else { throw fail("shared_dim \(sharedDim) out of range") }
+        guard (1...100_000).contains(nClasses) else { throw fail("n_classes \(nClasses) out of range") }
+        if let names = classNames, names.count != nClasses { throw fail("\(names.count) class_names for \(nClasses) classes") }
+        guard !blocks.isEmpty, blocks.count <= 64 else { throw fail("needs 1 to 64 blocks, has \(blocks.count)") }
+        guard (1...64).contains(bottomWidth) else { throw fail("bottom_width \(bottomWidth) out of range") }
+        for (i, b) in blocks.enumerated() {
+            guard (1...16384).contains(b.inChannels), (1...16384).contains(b.outChannels) else { throw fail("block \(i) has bad channel counts") }
+            if i > 0, blocks[i - 1].outChannels != b.inChannels { throw fail("block \(i) input \(b.inChannels) != block \(i - 1) output \(blocks[i - 1].outChannels)") }
+        }
+        guard blockResolutions.last == resolution else {
+            throw fail("blocks upsample \(bottomWidth) to \(blockResolutions.last ?? 0), not to resolution \(resolution)")
+        }
+        guard outChannels == 1 || outChannels == 3 else { throw fail("out_channels must be 1 or 3, is \(outChannels)") }
+        guard bnEps > 0, (outputBnEps ?? 1) > 0 else { throw fail("batch-norm eps must be positive") }
+        for a in attention {
+            guard let i = blockResolutions.firstIndex(of: a) else { throw fail("no block outputs attention resolution \(a)") }
+            let c = blocks[i].outChannels
+            guard c >= 8, c % 8 == 0, a % 2 == 0 else { throw fail("attention at \(a) needs even size and channels divisible by 8 (has \(c))") }
+        }
+        switch architecture {
+        case .biggan:
+            if hier ?? false, dimZ % (blocks.count + 1) != 0 {
+                throw fail("hier needs dim_z divisible by \(blocks.count + 1) (blocks + 1), dim_z is \(dimZ)")
+            }
+        case .bigganDeep:
+            guard let n = nStats, (2...1000).contains(n) else { throw fail("biggan-deep needs n_stats ≥ 2") }
+            for (i, b) in blocks.enumerated() {
+                guard b.inChannels % 4 == 0, b.outChannels <= b.inChannels else { throw fail("deep block \(i): in must be divisible by 4 and out ≤ in") }
+            }
+        }
+    }
+
+    public func jsonString() -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return String(decoding: try! enc.encode(self), as: UTF8.self)
+    }
+
+    public static func decode(json: String, file: String) throws -> ModelConfig {
+        do { return try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)) }
+        catch let DecodingError.keyNotFound(key, _) { throw CheckpointError(file: file, "config: missing field '\(key.stringValue)'") }
+        catch let DecodingError.typeMismatch(_, ctx) {
+            throw CheckpointError(file: file, "config: wrong type at '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))'")
+        }
+        catch let DecodingError.dataCorrupted(ctx) {
+            let at = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+            throw CheckpointError(file: file, "config: invalid value\(at.isEmpty ? "" : " at '\(at)'"): \(ctx.debugDescription)")
+        }
+        catch { throw CheckpointError(file: file, "config: \(error)") }
+    }
+}
+
+extension ModelConfig {
+    /// ajbrock BigGAN-PyTorch `G_arch` channel multipliers (in, out) per block, by resolution.
+    static let bigganArch: [Int: [(Int, Int)]] = [
+        32: [(4, 4), (4, 4), (4, 4)],
+        64: [(16, 16), (16, 8), (8, 4), (4, 2)],
+        128: [(16, 16), (16, 8), (8, 4), (4, 2), (2, 1)],
+        256: [(16, 16), (16, 8), (8, 8), (8, 4), (4, 2), (2, 1)],
+        512: [(16, 16), (16, 8), (8, 8), (8, 4), (4, 2), (2, 1), (1, 1)],
+    ]
+
+    /// pytorch-pretrained-BigGAN layer lists (upsample, in, out multipliers), by resolution.
+    static let deepArch: [Int: [(Bool, Int, Int)]] = {
+        let base: [(Bool, Int, Int)] = [(false, 16, 16), (true, 16, 16), (false, 16, 16), (true, 16, 8), (false, 8, 8)]
+        let r128 = base + [(true, 8, 4), (false, 4, 4), (true, 4, 2), (false, 2, 2), (true, 2, 1)]
+        let r256 = base + [(true, 8, 8), (false, 8, 8), (true, 8, 4), (false, 4, 4), (true, 4, 2), (false, 2, 2), (true, 2, 1)]
+        return [128: r128, 256: r256, 512: r256 + [(false, 1, 1), (true, 1, 1)]]
+    }()
+
+    /// The ajbrock BigGAN generator at a standard resolution (32, 64, 128, 256, 512).
+    public static func biggan(resolution: Int, ch: Int = 96, dimZ: Int = 120, sharedDim: Int = 128, nClasses: Int = 1000,
+                              hier: Bool = true, attention: [Int] = [64], bnEps: Double = 1e-5, outChannels: Int = 3) -> ModelConfig? {
+        guard let arch = bigganArch[resolution] else { return nil }
+        return ModelConfig(architecture: .biggan, resolution: resolution, dimZ: dimZ, sharedDim: sharedDim, nClasses: nClasses,
+                           classNames: nil, ch: ch, blocks: arch.map { Block($0.0 * ch, $0.1 * ch, up: true) },
+                           attention: attention, hier: hier, bnEps: bnEps, outputBnEps: 1e-5, outChannels: outChannels,
+                           nStats: nil, truncation: .resample, provenance: nil)
+    }
+
+    /// The pytorch-pretrained-BigGAN BigGAN-deep generator (128, 256, 512).
+    public static func bigganDeep(resolution: Int, ch: Int = 128, dimZ: Int = 128, sharedDim: Int = 128,
+                                  nClasses: Int = 1000, attention: [Int] = [64]) -> ModelConfig? {
+        guard let arch = deepArch[resolution] else { return nil }
+        return ModelConfig(architecture: .bigganDeep, resolution: resolution, dimZ: dimZ, sharedDim: sharedDim, nClasses: nClasses,
+                           classNames: nil, ch: ch, blocks: arch.map { Block($0.1 * ch, $0.2 * ch, up: $0.0) },
+                           attention: attention, hier: nil, bnEps: 1e-4, outputBnEps: nil, outChannels: 3,
+                           nStats: 51, truncation: .truncnormScaled, provenance: nil)
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// SAGAN-style self-attention as in BigGAN, on NHWC activations `[B, H, W, C]` (H, W even).
+///
+/// `theta = θ(x)` `[N, C/8]`, `phi = maxpool2(φ(x))` `[N/4, C/8]`, `g = maxpool2(g(x))` `[N/4, C/2]`
+/// with `N = H·W`; `beta = softmax over keys(theta · phiᵀ)` `[N, N/4]`;
+/// `y = x + gamma · o(beta · g)`, `o`: C/2 → C. All four projections are bias-free 1×1 convolutions.
+public struct SelfAttention: @unchecked Sendable {
+    public let theta: Conv2D, phi: Conv2D, g: Conv2D, o: Conv2D
+    public let gamma: Float
+
+    public init(theta: Conv2D, phi: Conv2D, g: Conv2D, o: Conv2D, gamma: Float) {
+        self.theta = theta; self.phi = phi; self.g = g; self.o = o; self.gamma = gamma
+    }
+
+    public func macs(pixels n: Int, channels c: Int) -> Int {
+        let c8 = theta.outChannels, c2 = g.outChannels
+        return n * c * (2 * c8 + c2) + n * (n / 4) * (c8 + c2) + n * c2 * c
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let (b, h, w) = (x.shape[0], x.shape[1], x.shape[2])
+        let n = h * w, m = n / 4
+        let th = theta(x), ph = maxPool2x2(phi(x)), gg = maxPool2x2(g(x))
+        let c8 = theta.outChannels, c2 = g.outChannels
+        let logits = Tensor(shape: [n, m])
+        let mixed = Tensor(shape: [b, h, w, c2])
+        for i in 0..<b {
+            sgemm(transB: true, m: n, n: m, k: c8, a: th.data + i * n * c8, lda: c8,
+                  b: ph.data + i * m * c8, ldb: c8, c: logits.data, ldc: m)
+            softmaxRows(logits.data, rows: n, cols: m)
+            sgemm(m: n, n: c2, k: m, a: logits.data, lda: m, b: gg.data + i * m * c2, ldb: c2,
+                  c: mixed.data + i * n * c2, ldc: c2)
+        }
+        let y = o(mixed)
+        let out = x.copy()
+        let d = out.data, s = y.data, gm = gamma
+        Parallel.forRanges(out.count, minChunk: 1 << 16) { r in for k in r { d[k] += gm * s[k] } }
+        return out
+    }
+}
+
+/// Numerically stable softmax of each row of a row-major `[rows, cols]` matrix, in place.
+func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+    Parallel.forRanges(rows, minChunk: 64) { range in
+        for r in range {
+            let row = p + r * cols
+            var mx = -Float.infinity
+            for j in 0..<cols { mx = max(mx, row[j]) }
+            var sum: Float = 0
+            for j in 0..<cols { let e = Foundation.exp(row[j] - mx); row[j] = e; sum += e }
+            let inv = 1 / sum
+            for j in 0..<cols { row[j] *= inv }
+        }
+    }
+}

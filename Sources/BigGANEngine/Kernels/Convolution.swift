@@ -1,0 +1,97 @@
+/// 2-D convolution with stride 1 and "same" zero padding on NHWC activations, computed as
+/// im2col in bands of output rows feeding one sgemm per band.
+///
+/// - Input `x`: `[B, H, W, inChannels]`.
+/// - Output: `[B, H, W, outChannels]` (or `[B, 2H, 2W, outChannels]` for `forwardUpsampled`).
+/// - Weights are given in PyTorch layout `[out, in, k, k]` and packed once at construction into
+///   `[k*k*in, out]`, row `(ky*k + kx)*in + ci`, so that the GEMM is
+///   `out[pixels, out] = col[pixels, k*k*in] × packed[k*k*in, out]`.
+/// - 1×1 convolutions skip im2col: in NHWC the activation already is the `[pixels, in]` matrix.
+public struct Conv2D: @unchecked Sendable {
+    public let kernelSize: Int
+    public let inChannels: Int
+    public let outChannels: Int
+    /// `[k*k*in, out]`.
+    let packed: Tensor
+    /// `[out]`, zeros when the layer has no bias.
+    let bias: Tensor
+    /// For `forwardUpsampled`: four phase kernels `[4, 4*in, out]` (see `UpsampledConv`).
+    let phases: Tensor?
+
+    /// Column buffers are limited to this many floats per band (16 MiB).
+    static let columnBudget = 4 << 20
+
+    public init(weight: Tensor, bias: Tensor?) {
+        precondition(weight.shape.count == 4 && weight.shape[2] == weight.shape[3])
+        let (o, i, k) = (weight.shape[0], weight.shape[1], weight.shape[2])
+        kernelSize = k; inChannels = i; outChannels = o
+        let p = Tensor(shape: [k * k * i, o])
+        for co in 0..<o { for ci in 0..<i { for ky in 0..<k { for kx in 0..<k {
+            p.data[((ky * k + kx) * i + ci) * o + co] = weight.data[((co * i + ci) * k + ky) * k + kx]
+        } } } }
+        packed = p
+        if let bias { precondition(bias.count == o); self.bias = bias.copy() } else { self.bias = Tensor(shape: [o]) }
+        phases = k == 3 ? UpsampledConv.phaseKernels(packed: p, inChannels: i, outChannels: o) : nil
+    }
+
+    /// Number of multiply-adds for one image of `h × w` output pixels.
+    public func macs(outputPixels: Int) -> Int { outputPixels * kernelSize * kernelSize * inChannels * outChannels }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        precondition(x.shape.count == 4 && x.shape[3] == inChannels, "conv expects [B,H,W,\(inChannels)], got \(x.shape)")
+        let (b, h, w) = (x.shape[0], x.shape[1], x.shape[2])
+        let out = Tensor(shape: [b, h, w, outChannels])
+        fillBias(out, pixels: b * h * w)
+        if kernelSize == 1 {
+            sgemm(m: b * h * w, n: outChannels, k: inChannels, a: x.data, lda: inChannels,
+                  b: packed.data, ldb: outChannels, beta: 1, c: out.data, ldc: outChannels)
+            return out
+        }
+        let kk = kernelSize * kernelSize * inChannels
+        let rows = b * h
+        let band = max(1, min(rows, Conv2D.columnBudget / max(w * kk, 1)))
+        let col = Tensor(shape: [band * w * kk])
+        var r0 = 0
+        while r0 < rows {
+            let r1 = min(r0 + band, rows)
+            im2col(x, rows: r0..<r1, into: col.data)
+            sgemm(m: (r1 - r0) * w, n: outChannels, k: kk, a: col.data, lda: kk,
+                  b: packed.data, ldb: outChannels, beta: 1, c: out.data + r0 * w * outChannels, ldc: outChannels)
+            r0 = r1
+        }
+        return out
+    }
+
+    func fillBias(_ out: Tensor, pixels: Int) {
+        let o = outChannels, bp = bias.data, dst = out.data
+        Parallel.forRanges(pixels, minChunk: 4096) { range in
+            for p in range { (dst + p * o).update(from: bp, count: o) }
+        }
+    }
+
+    /// Writes the `[rows*W, k*k*C]` column matrix for global rows `rows` (row = b*H + y).
+    func im2col(_ x: Tensor, rows: Range<Int>, into col: UnsafeMutablePointer<Float>) {
+        let (h, w, c) = (x.shape[1], x.shape[2], x.shape[3])
+        let k = kernelSize, pad = k / 2, kk = k * k * c
+        let src = x.data
+        Parallel.forRanges(rows.count, minChunk: 1) { local in
+            for lr in local {
+                let r = rows.lowerBound + lr
+                let bi = r / h, y = r % h
+                for xo in 0..<w {
+                    var dst = col + (lr * w + xo) * kk
+                    for ky in 0..<k {
+                        let sy = y + ky - pad
+                        if sy < 0 || sy >= h { dst.update(repeating: 0, count: k * c); dst += k * c; continue }
+                        let rowBase = src + ((bi * h + sy) * w) * c
+                        for kx in 0..<k {
+                            let sx = xo + kx - pad
+                            if sx < 0 || sx >= w { dst.update(repeating: 0, count: c) } else { dst.update(from: rowBase + sx * c, count: c) }
+                            dst += c
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+
+/// Nearest-neighbour ×2 upsampling. `[B, H, W, C]` → `[B, 2H, 2W, C]`.
+public func upsampleNearest2x(_ x: Tensor) -> Tensor {
+    let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let out = Tensor(shape: [b, 2 * h, 2 * w, c])
+    let src = x.data, dst = out.data
+    Parallel.forRanges(b * h, minChunk: 4) { range in
+        for r in range {
+            let s = src + r * w * c
+            let d0 = dst + (2 * r) * (2 * w) * c, d1 = d0 + 2 * w * c
+            for j in 0..<w {
+                (d0 + 2 * j * c).update(from: s + j * c, count: c)
+                (d0 + (2 * j + 1) * c).update(from: s + j * c, count: c)
+            }
+            d1.update(from: d0, count: 2 * w * c)
+        }
+    }
+    return out
+}
+
+/// 2×2 max pooling with stride 2. `[B, H, W, C]` → `[B, H/2, W/2, C]` (H, W even).
+public func maxPool2x2(_ x: Tensor) -> Tensor {
+    let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    precondition(h % 2 == 0 && w % 2 == 0, "max-pool needs even sizes, got \(x.shape)")
+    let out = Tensor(shape: [b, h / 2, w / 2, c])
+    let src = x.data, dst = out.data
+    for r in 0..<(b * h / 2) {
+        let bi = r / (h / 2), i = r % (h / 2)
+        let s0 = src + ((bi * h + 2 * i) * w) * c, s1 = s0 + w * c
+        let d = dst + r * (w / 2) * c
+        for j in 0..<(w / 2) {
+            let a = s0 + 2 * j * c, bq = a + c, cq = s1 + 2 * j * c, dq = cq + c
+            for k in 0..<c { d[j * c + k] = max(max(a[k], bq[k]), max(cq[k], dq[k])) }
+        }
+    }
+    return out
+}
+
+/// `x += y` elementwise; shapes must match.
+public func addInPlace(_ x: Tensor, _ y: Tensor) {
+    precondition(x.count == y.count, "add: \(x.shape) vs \(y.shape)")
+    let a = x.data, b = y.data
+    Parallel.forRanges(x.count, minChunk: 1 << 16) { r in for i in r { a[i] += b[i] } }
+}
+
+/// `tanh` in place.
+public func tanhInPlace(_ x: Tensor) {
+    let a = x.data
+    Parallel.forRanges(x.count, minChunk: 1 << 14) { r in for i in r { a[i] = Foundation.tanh(a[i]) } }
+}
+
+/// Keeps the first `keep` channels: `[B, H, W, C]` → `[B, H, W, keep]`.
+public func firstChannels(_ x: Tensor, _ keep: Int) -> Tensor {
+    let c = x.shape[3]
+    if keep == c { return x }
+    let pixels = x.count / c
+    let out = Tensor(shape: [x.shape[0], x.shape[1], x.shape[2], keep])
+    for p in 0..<pixels { (out.data + p * keep).update(from: x.data + p * c, count: keep) }
+    return out
+}

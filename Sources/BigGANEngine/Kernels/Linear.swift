@@ -1,0 +1,23 @@
+/// Fully connected layer: `y[B, out] = x[B, in] · Wᵀ + bias`.
+/// `weight` is PyTorch's `[out, in]`, used directly through a transposed GEMM.
+public struct Linear: @unchecked Sendable {
+    public let weight: Tensor
+    public let bias: Tensor?
+    public var inFeatures: Int { weight.shape[1] }
+    public var outFeatures: Int { weight.shape[0] }
+
+    public init(weight: Tensor, bias: Tensor?) {
+        precondition(weight.shape.count == 2)
+        self.weight = weight; self.bias = bias
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let b = x.count / inFeatures
+        precondition(x.count == b * inFeatures, "linear expects [B, \(inFeatures)], got \(x.shape)")
+        let out = Tensor(shape: [b, outFeatures])
+        if let bias { for i in 0..<b { (out.data + i * outFeatures).update(from: bias.data, count: outFeatures) } }
+        sgemm(transB: true, m: b, n: outFeatures, k: inFeatures, a: x.data, lda: inFeatures,
+              b: weight.data, ldb: inFeatures, beta: bias == nil ? 0 : 1, c: out.data, ldc: outFeatures)
+        return out
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+
+/// Splits `0..<count` into at most `Parallel.workers` contiguous chunks and runs `body(range)` on
+/// each concurrently. Used only for the engine's own memory-bound loops (im2col, normalisation),
+/// never around a BLAS call, so it does not fight OpenBLAS's threads.
+enum Parallel {
+    nonisolated(unsafe) static var workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// `minChunk`: below `2*minChunk` items the loop runs on the calling thread.
+    static func forRanges(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+        let chunks = min(workers, max(1, count / max(minChunk, 1)))
+        if chunks <= 1 { body(0..<count); return }
+        withoutActuallyEscaping(body) { escaping in
+            let box = UncheckedSendable(value: escaping)
+            DispatchQueue.concurrentPerform(iterations: chunks) { i in
+                let lo = count * i / chunks, hi = count * (i + 1) / chunks
+                if lo < hi { box.value(lo..<hi) }
+            }
+        }
+    }
+}
+
+/// Carries a value the caller knows is safe to share across the worker threads of one
+/// `Parallel.forRanges` call (disjoint ranges of raw buffers).
+struct UncheckedSendable<T>: @unchecked Sendable { let value: T }

@@ -1,0 +1,97 @@
+/// `conv3x3(upsampleNearest2x(x))` computed without materialising the upsampled tensor.
+///
+/// After nearest ×2 upsampling, output pixel `(2i+a, 2j+b)` only sees the 2×2 input pixels at
+/// rows `i+a-1+dy`, columns `j+b-1+dx` (`dy, dx ∈ {0,1}`). Each of the four phases `(a, b)` is
+/// therefore a 2×2 convolution whose taps are sums of 3×3 taps:
+/// phase `a=0` row taps are `{w0 | w1+w2}`, phase `a=1` row taps are `{w0+w1 | w2}`; columns alike.
+/// That is 16·C·Cout multiply-adds per input pixel instead of 36 (2.25× fewer).
+///
+/// - Input `[B, H, W, C]`, output `[B, 2H, 2W, Cout]`.
+/// - Phase kernels: `[4, 4*C, Cout]`, phase `a*2+b`, row `(dy*2+dx)*C + ci`.
+enum UpsampledConv {
+    /// Which 3×3 taps fold into 2×2 tap `d` for phase `a` (same table for rows and columns).
+    static func taps(phase a: Int, tap d: Int) -> [Int] {
+        a == 0 ? (d == 0 ? [0] : [1, 2]) : (d == 0 ? [0, 1] : [2])
+    }
+
+    static func phaseKernels(packed: Tensor, inChannels c: Int, outChannels o: Int) -> Tensor {
+        let t = Tensor(shape: [4, 4 * c, o])
+        for a in 0..<2 { for b in 0..<2 { for dy in 0..<2 { for dx in 0..<2 {
+            let dst = t.data + ((a * 2 + b) * 4 * c + (dy * 2 + dx) * c) * o
+            for ky in taps(phase: a, tap: dy) { for kx in taps(phase: b, tap: dx) {
+                let src = packed.data + (ky * 3 + kx) * c * o
+                for e in 0..<(c * o) { dst[e] += src[e] }
+            } }
+        } } } }
+        return t
+    }
+}
+
+extension Conv2D {
+    /// `self(upsampleNearest2x(x))` for a 3×3 layer, by the four-phase decomposition above.
+    public func forwardUpsampled(_ x: Tensor) -> Tensor {
+        guard let phases else { return self(upsampleNearest2x(x)) }
+        precondition(x.shape.count == 4 && x.shape[3] == inChannels)
+        let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let o = outChannels, kk = 4 * c
+        let out = Tensor(shape: [b, 2 * h, 2 * w, o])
+        let rows = b * h
+        let band = max(1, min(rows, Conv2D.columnBudget / max(w * kk, 1)))
+        let col = Tensor(shape: [band * w * kk])
+        let tmp = Tensor(shape: [band * w * o])
+        var r0 = 0
+        while r0 < rows {
+            let r1 = min(r0 + band, rows)
+            for a in 0..<2 { for bb in 0..<2 {
+                phaseIm2col(x, rows: r0..<r1, a: a, b: bb, into: col.data)
+                sgemm(m: (r1 - r0) * w, n: o, k: kk, a: col.data, lda: kk,
+                      b: phases.data + (a * 2 + bb) * kk * o, ldb: o, beta: 0, c: tmp.data, ldc: o)
+                scatterPhase(tmp.data, rows: r0..<r1, a: a, b: bb, height: h, width: w, into: out)
+            } }
+            r0 = r1
+        }
+        return out
+    }
+
+    private func phaseIm2col(_ x: Tensor, rows: Range<Int>, a: Int, b: Int, into col: UnsafeMutablePointer<Float>) {
+        let (h, w, c) = (x.shape[1], x.shape[2], x.shape[3])
+        let kk = 4 * c, src = x.data
+        Parallel.forRanges(rows.count) { local in
+            for lr in local {
+                let r = rows.lowerBound + lr
+                let bi = r / h, i = r % h
+                for j in 0..<w {
+                    var dst = col + (lr * w + j) * kk
+                    for dy in 0..<2 {
+                        let sy = i + a - 1 + dy
+                        if sy < 0 || sy >= h { dst.update(repeating: 0, count: 2 * c); dst += 2 * c; continue }
+                        let rowBase = src + (bi * h + sy) * w * c
+                        for dx in 0..<2 {
+                            let sx = j + b - 1 + dx
+                            if sx < 0 || sx >= w { dst.update(repeating: 0, count: c) } else { dst.update(from: rowBase + sx * c, count: c) }
+                            dst += c
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds the bias and writes phase results `[rows*W, Cout]` to output pixels `(2i+a, 2j+b)`.
+    private func scatterPhase(_ tmp: UnsafeMutablePointer<Float>, rows: Range<Int>, a: Int, b: Int,
+                              height h: Int, width w: Int, into out: Tensor) {
+        let o = outChannels, bp = bias.data, dstBase = out.data
+        Parallel.forRanges(rows.count) { local in
+            for lr in local {
+                let r = rows.lowerBound + lr
+                let bi = r / h, i = r % h
+                let outRow = dstBase + ((bi * 2 * h + 2 * i + a) * 2 * w) * o
+                for j in 0..<w {
+                    let s = tmp + (lr * w + j) * o
+                    let d = outRow + (2 * j + b) * o
+                    for co in 0..<o { d[co] = s[co] + bp[co] }
+                }
+            }
+        }
+    }
+}

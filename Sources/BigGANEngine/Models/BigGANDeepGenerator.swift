@@ -1,0 +1,82 @@
+/// The BigGAN-deep generator of pytorch-pretrained-BigGAN (paper, appendix B, figure 16).
+///
+/// `cond = concat(z, embedding)` feeds the first linear layer and every conditional BN.
+/// Each block is a bottleneck: `bn_0 → ReLU → 1×1 (A→A/4) → bn_1 → ReLU → [up] → 3×3 → bn_2 →
+/// ReLU → 3×3 → bn_3 → ReLU → 1×1 (A/4→B)`, plus a residual that keeps the first B channels of
+/// the input (upsampled with the block). BN statistics are indexed by truncation. Activations NHWC.
+public final class BigGANDeepGenerator: Generator, @unchecked Sendable {
+    struct Block {
+        let bns: [ConditionalBatchNorm]   // bn_0 ... bn_3
+        let convs: [Conv2D]               // conv_0 ... conv_3
+        let up: Bool
+        let outChannels: Int
+        let attention: SelfAttention?
+    }
+
+    public let config: ModelConfig
+    public let parameterCount: Int
+    let embeddings: Tensor   // [shared_dim, n_classes]
+    let genZ: Linear
+    let blocks: [Block]
+    let outputBN: BatchNorm
+    let outputConv: Conv2D
+
+    init(config: ModelConfig, weights: WeightSource) throws {
+        self.config = config
+        let w = CountingSource(weights)
+        let cond = config.condDim, bw = config.bottomWidth, n = config.nStats!, eps = config.bnEps
+        embeddings = try w("embeddings.weight", [config.sharedDim, config.nClasses])
+        genZ = try w.linear("gen_z", out: bw * bw * config.blocks[0].inChannels, in: cond, bias: true)
+        let attentionAt = Set(config.attentionBlocks)
+        var blocks: [Block] = []
+        for (i, b) in config.blocks.enumerated() {
+            let p = "blocks.\(i)", a = b.inChannels, m = a / 4
+            let chans = [a, m, m, m]
+            let bns = try (0..<4).map { k in try w.conditionalBN(p + ".bn_\(k)", channels: chans[k], cond: cond, nStats: n, eps: eps) }
+            let convs = [
+                try w.conv(p + ".conv_0", out: m, in: a, k: 1),
+                try w.conv(p + ".conv_1", out: m, in: m, k: 3),
+                try w.conv(p + ".conv_2", out: m, in: m, k: 3),
+                try w.conv(p + ".conv_3", out: b.outChannels, in: m, k: 1),
+            ]
+            blocks.append(Block(bns: bns, convs: convs, up: b.up, outChannels: b.outChannels,
+                                attention: attentionAt.contains(i) ? try w.attention(p + ".attention", channels: b.outChannels) : nil))
+        }
+        self.blocks = blocks
+        let cl = config.blocks.last!.outChannels
+        outputBN = BatchNorm(weight: try w("output.bn.weight", [cl]), bias: try w("output.bn.bias", [cl]),
+                             statistics: try w.statistics("output.bn", channels: cl, nStats: n), eps: Float(eps))
+        outputConv = try w.conv("output.conv", out: config.outChannels, in: cl, k: 3)
+        parameterCount = w.count
+    }
+
+    public func embedding(forClass index: Int) -> [Float] {
+        precondition(index >= 0 && index < config.nClasses)
+        return (0..<config.sharedDim).map { embeddings[$0 * config.nClasses + index] }
+    }
+
+    public func forward(z: Tensor, embeddings e: Tensor, truncation: Double) -> Tensor {
+        let b = z.shape[0], bw = config.bottomWidth
+        precondition(z.count == b * config.dimZ && e.count == b * config.sharedDim)
+        let cond = concatColumns(z, e)
+        // gen_z rows are channel-last already (TF layout): the output is NHWC `[B, bw, bw, C]`.
+        var h = genZ(cond).reshaped([b, bw, bw, config.blocks[0].inChannels])
+        for blk in blocks {
+            var a = h
+            for k in 0..<4 {
+                let (s, t) = blk.bns[k].scaleShift(cond: cond, truncation: truncation)
+                a = affineReLU(a, scale: s, shift: t)
+                a = (k == 1 && blk.up) ? blk.convs[k].forwardUpsampled(a) : blk.convs[k](a)
+            }
+            var res = firstChannels(h, blk.outChannels)
+            if blk.up { res = upsampleNearest2x(res) }
+            addInPlace(a, res)
+            h = a
+            if let att = blk.attention { h = att(h) }
+        }
+        let (s, t) = outputBN.scaleShift(batch: b, truncation: truncation)
+        let out = outputConv(affineReLU(h, scale: s, shift: t))
+        tanhInPlace(out)
+        return out
+    }
+}

@@ -1,0 +1,118 @@
+/// The BigGAN generator of ajbrock/BigGAN-PyTorch (paper, section 3 and appendix B).
+///
+/// `z` is split into `blocks + 1` chunks when `hier` (chunk 0 feeds the first linear layer,
+/// chunk i+1 conditions block i, concatenated after the class embedding); otherwise the linear
+/// layer takes all of `z` and every block is conditioned on the embedding alone.
+/// Each block: `conv2(relu(bn2(conv1(up(relu(bn1(x))))))) + conv_sc(up(x))`; optional attention
+/// after the block; then BN → ReLU → 3×3 conv → tanh. Activations are NHWC.
+public final class BigGANGenerator: Generator, @unchecked Sendable {
+    struct Block {
+        let bn1: ConditionalBatchNorm, conv1: Conv2D
+        let bn2: ConditionalBatchNorm, conv2: Conv2D
+        let shortcut: Conv2D?
+        let up: Bool
+        let attention: SelfAttention?
+    }
+
+    public let config: ModelConfig
+    public let parameterCount: Int
+    let shared: Tensor
+    let linear: Linear
+    let blocks: [Block]
+    let outputBN: BatchNorm
+    let outputConv: Conv2D
+
+    init(config: ModelConfig, weights: WeightSource) throws {
+        self.config = config
+        let w = CountingSource(weights)
+        let bw = config.bottomWidth, c0 = config.blocks[0].inChannels
+        shared = try w("shared.weight", [config.nClasses, config.sharedDim])
+        let z0 = config.zChunk
+        // Stored rows are channel-first (c*bw*bw + p); permute once to channel-last (p*C + c) so
+        // the linear output already is the NHWC `[B, bw, bw, C]` tensor.
+        let lw = try w("linear.weight", [c0 * bw * bw, z0]), lb = try w("linear.bias", [c0 * bw * bw])
+        let pw = Tensor(shape: lw.shape), pb = Tensor(shape: lb.shape)
+        for c in 0..<c0 { for p in 0..<(bw * bw) {
+            (pw.data + (p * c0 + c) * z0).update(from: lw.data + (c * bw * bw + p) * z0, count: z0)
+            pb[p * c0 + c] = lb[c * bw * bw + p]
+        } }
+        linear = Linear(weight: pw, bias: pb)
+        let cond = config.condDim, eps = config.bnEps
+        let attentionAt = Set(config.attentionBlocks)
+        var blocks: [Block] = []
+        for (i, b) in config.blocks.enumerated() {
+            let p = "blocks.\(i)"
+            let needsShortcut = b.inChannels != b.outChannels || b.up
+            blocks.append(Block(
+                bn1: try w.conditionalBN(p + ".bn1", channels: b.inChannels, cond: cond, nStats: nil, eps: eps),
+                conv1: try w.conv(p + ".conv1", out: b.outChannels, in: b.inChannels, k: 3),
+                bn2: try w.conditionalBN(p + ".bn2", channels: b.outChannels, cond: cond, nStats: nil, eps: eps),
+                conv2: try w.conv(p + ".conv2", out: b.outChannels, in: b.outChannels, k: 3),
+                shortcut: needsShortcut ? try w.conv(p + ".conv_sc", out: b.outChannels, in: b.inChannels, k: 1) : nil,
+                up: b.up,
+                attention: attentionAt.contains(i) ? try w.attention(p + ".attention", channels: b.outChannels) : nil))
+        }
+        self.blocks = blocks
+        let cl = config.blocks.last!.outChannels
+        outputBN = BatchNorm(weight: try w("output.bn.weight", [cl]), bias: try w("output.bn.bias", [cl]),
+                             statistics: try w.statistics("output.bn", channels: cl, nStats: nil),
+                             eps: Float(config.outputBnEps ?? 1e-5))
+        outputConv = try w.conv("output.conv", out: config.outChannels, in: cl, k: 3)
+        parameterCount = w.count
+    }
+
+    public func embedding(forClass index: Int) -> [Float] {
+        precondition(index >= 0 && index < config.nClasses)
+        return Array(UnsafeBufferPointer(start: shared.data + index * config.sharedDim, count: config.sharedDim))
+    }
+
+    public func forward(z: Tensor, embeddings: Tensor, truncation: Double) -> Tensor {
+        let b = z.shape[0], bw = config.bottomWidth
+        precondition(z.count == b * config.dimZ && embeddings.count == b * config.sharedDim)
+        let hier = config.hier ?? false, chunk = config.zChunk
+        // Slot 0 of z for the linear layer; conditioning vectors per block.
+        let zIn = hier ? columns(z, from: 0, count: chunk) : z
+        func cond(_ i: Int) -> Tensor {
+            hier ? concatColumns(embeddings, columns(z, from: (i + 1) * chunk, count: chunk)) : embeddings
+        }
+        var h = linear(zIn).reshaped([b, bw, bw, config.blocks[0].inChannels])
+        for (i, blk) in blocks.enumerated() {
+            let y = cond(i)
+            let (s1, t1) = blk.bn1.scaleShift(cond: y, truncation: truncation)
+            var a = affineReLU(h, scale: s1, shift: t1)
+            a = blk.up ? blk.conv1.forwardUpsampled(a) : blk.conv1(a)
+            let (s2, t2) = blk.bn2.scaleShift(cond: y, truncation: truncation)
+            a = blk.conv2(affineReLU(a, scale: s2, shift: t2))
+            // A 1×1 convolution commutes with nearest upsampling: convolve first (4× cheaper).
+            var sc = h
+            if let shortcut = blk.shortcut { sc = shortcut(h) }
+            if blk.up { sc = upsampleNearest2x(sc) }
+            addInPlace(a, sc)
+            h = a
+            if let att = blk.attention { h = att(h) }
+        }
+        let (s, t) = outputBN.scaleShift(batch: b, truncation: truncation)
+        let out = outputConv(affineReLU(h, scale: s, shift: t))
+        tanhInPlace(out)
+        return out
+    }
+}
+
+/// Columns `[from, from+count)` of a `[B, N]` matrix.
+func columns(_ x: Tensor, from: Int, count: Int) -> Tensor {
+    let b = x.shape[0], n = x.count / b
+    let out = Tensor(shape: [b, count])
+    for i in 0..<b { (out.data + i * count).update(from: x.data + i * n + from, count: count) }
+    return out
+}
+
+/// `[B, N] ++ [B, M]` → `[B, N+M]`.
+func concatColumns(_ x: Tensor, _ y: Tensor) -> Tensor {
+    let b = x.shape[0], n = x.count / b, m = y.count / b
+    let out = Tensor(shape: [b, n + m])
+    for i in 0..<b {
+        (out.data + i * (n + m)).update(from: x.data + i * n, count: n)
+        (out.data + i * (n + m) + n).update(from: y.data + i * m, count: m)
+    }
+    return out
+}

@@ -1,0 +1,102 @@
+/// Turns user-level requests (classes, seeds, truncation, explicit latents, interpolations) into
+/// generator calls, batching at most `maxBatch` images per forward pass.
+///
+/// Seeds: image `i` of a request with base seed `s` uses seed `s + i` (wrapping).
+public struct Sampler: Sendable {
+    public let generator: any Generator
+    public var maxBatch: Int
+
+    public init(generator: any Generator, maxBatch: Int = 16) {
+        self.generator = generator; self.maxBatch = max(1, maxBatch)
+    }
+
+    public var config: ModelConfig { generator.config }
+
+    /// The latent for `seed` under the model's truncation convention.
+    public func latent(seed: UInt64, truncation: Double) throws -> [Float] {
+        try Truncation.validate(truncation, convention: config.truncation)
+        return Truncation.latent(seed: seed, dim: config.dimZ, truncation: truncation, convention: config.truncation)
+    }
+
+    public func checkClass(_ c: Int) throws {
+        guard c >= 0 && c < config.nClasses else {
+            throw SamplingError("class \(c) is out of range: this model has classes 0...\(config.nClasses - 1)")
+        }
+    }
+
+    /// Images for `classes[i]` with seed `seeds[i]`: `[B, R, R, C]` in [−1, 1].
+    public func sample(classes: [Int], seeds: [UInt64], truncation: Double) throws -> Tensor {
+        precondition(classes.count == seeds.count)
+        for c in classes { try checkClass(c) }
+        let zs = try seeds.map { try latent(seed: $0, truncation: truncation) }
+        return run(latents: zs, embeddings: classes.map(generator.embedding(forClass:)), truncation: truncation)
+    }
+
+    /// Images for explicit latents. Each `z` must have `dim_z` finite entries.
+    public func sample(classes: [Int], latents: [[Float]], truncation: Double) throws -> Tensor {
+        precondition(classes.count == latents.count)
+        try Truncation.validate(truncation, convention: config.truncation)
+        for c in classes { try checkClass(c) }
+        for (i, z) in latents.enumerated() {
+            guard z.count == config.dimZ else { throw SamplingError("z[\(i)] has \(z.count) entries; this model needs \(config.dimZ)") }
+            guard z.allSatisfy(\.isFinite) else { throw SamplingError("z[\(i)] contains a non-finite value") }
+        }
+        return run(latents: latents, embeddings: classes.map(generator.embedding(forClass:)), truncation: truncation)
+    }
+
+    /// Latent interpolation: class held, `z(seedA)` → `z(seedB)` in `steps` images.
+    public func interpolateLatent(classIndex: Int, seedA: UInt64, seedB: UInt64, steps: Int, truncation: Double,
+                                  method: Interpolation = .linear) throws -> Tensor {
+        try checkClass(classIndex)
+        let za = try latent(seed: seedA, truncation: truncation), zb = try latent(seed: seedB, truncation: truncation)
+        let ws = Interpolation.weights(steps: steps)
+        let e = generator.embedding(forClass: classIndex)
+        return run(latents: ws.map { method.apply(za, zb, $0) }, embeddings: Array(repeating: e, count: ws.count), truncation: truncation)
+    }
+
+    /// Class interpolation: `z(seed)` held, class embedding a → b (linear) in `steps` images.
+    public func interpolateClass(seed: UInt64, classA: Int, classB: Int, steps: Int, truncation: Double) throws -> Tensor {
+        try checkClass(classA); try checkClass(classB)
+        let z = try latent(seed: seed, truncation: truncation)
+        let ea = generator.embedding(forClass: classA), eb = generator.embedding(forClass: classB)
+        let ws = Interpolation.weights(steps: steps)
+        return run(latents: Array(repeating: z, count: ws.count), embeddings: ws.map { Interpolation.linear.apply(ea, eb, $0) },
+                   truncation: truncation)
+    }
+
+    /// Runs the generator in chunks of `maxBatch`; the result is `[N, R, R, C]`.
+    public func run(latents: [[Float]], embeddings: [[Float]], truncation: Double) -> Tensor {
+        let n = latents.count, r = config.resolution, c = config.outChannels
+        let out = Tensor(shape: [n, r, r, c])
+        var start = 0
+        while start < n {
+            let m = min(maxBatch, n - start)
+            let z = Tensor(shape: [m, config.dimZ], values: Array(latents[start..<start + m].joined()))
+            let e = Tensor(shape: [m, config.sharedDim], values: Array(embeddings[start..<start + m].joined()))
+            let images = generator.forward(z: z, embeddings: e, truncation: truncation)
+            (out.data + start * r * r * c).update(from: images.data, count: images.count)
+            start += m
+        }
+        return out
+    }
+}
+
+/// Resolves a class given by index ("207") or by name (case-insensitive, exact).
+public enum ClassResolver {
+    public static func resolve(_ text: String, config: ModelConfig) throws -> Int {
+        let s = text.trimmingCharacters(in: .whitespaces)
+        if let i = Int(s) {
+            guard i >= 0 && i < config.nClasses else {
+                throw SamplingError("class \(i) is out of range: this model has classes 0...\(config.nClasses - 1)")
+            }
+            return i
+        }
+        let key = s.lowercased()
+        let names = (0..<config.nClasses).map { config.className($0).lowercased() }
+        if let i = names.firstIndex(of: key) { return i }
+        let close = names.enumerated().filter { $0.element.contains(key) }.prefix(5).map { "\($0.offset) (\(config.className($0.offset)))" }
+        throw SamplingError("unknown class name '\(s)'" + (close.isEmpty ? "" : "; did you mean: \(close.joined(separator: ", "))?"))
+    }
+}
+
+import Foundation

@@ -1,0 +1,63 @@
+import CPNG
+import BigGANEngine
+
+/// A PNG that could not be encoded or decoded.
+public struct PNGError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { "PNG: \(message)" }
+}
+
+/// PNG encoding and decoding of `Image8` through libpng's simplified API (`png_image`), which
+/// reports errors in `png_image.message` instead of `setjmp`/`longjmp` and so is safe to call
+/// from Swift (the classic API needs `setjmp`, which Swift cannot call).
+public enum PNGCodec {
+    // png.h's PNG_FORMAT_RGB (= PNG_FORMAT_FLAG_COLOR) and PNG_FORMAT_GRAY; the macros do not import.
+    static let formatRGB: png_uint_32 = 0x02
+    static let formatGray: png_uint_32 = 0
+    public static func encode(_ image: Image8) throws -> [UInt8] {
+        guard image.channels == 1 || image.channels == 3 else { throw PNGError(message: "unsupported channel count \(image.channels)") }
+        guard image.width > 0, image.height > 0 else { throw PNGError(message: "empty image") }
+        var img = png_image()
+        img.version = png_uint_32(PNG_IMAGE_VERSION)
+        img.width = png_uint_32(image.width)
+        img.height = png_uint_32(image.height)
+        img.format = image.channels == 3 ? formatRGB : formatGray
+        var size = 0
+        let ok = image.pixels.withUnsafeBytes { px -> Bool in
+            guard png_image_write_to_memory(&img, nil, &size, 0, px.baseAddress, 0, nil) != 0 else { return false }
+            return true
+        }
+        guard ok, size > 0 else { throw PNGError(message: messageOf(&img)) }
+        var out = [UInt8](repeating: 0, count: size)
+        let ok2 = out.withUnsafeMutableBytes { o in
+            image.pixels.withUnsafeBytes { px in png_image_write_to_memory(&img, o.baseAddress, &size, 0, px.baseAddress, 0, nil) }
+        }
+        guard ok2 != 0 else { throw PNGError(message: messageOf(&img)) }
+        png_image_free(&img)
+        return Array(out.prefix(size))
+    }
+
+    /// Decodes a PNG to 8-bit grey (`channels: 1`) or RGB (`channels: 3`).
+    public static func decode(_ bytes: [UInt8], channels: Int = 3) throws -> Image8 {
+        var img = png_image()
+        img.version = png_uint_32(PNG_IMAGE_VERSION)
+        let began = bytes.withUnsafeBytes { png_image_begin_read_from_memory(&img, $0.baseAddress, $0.count) }
+        guard began != 0 else { throw PNGError(message: messageOf(&img)) }
+        img.format = channels == 3 ? formatRGB : formatGray
+        guard img.width <= 1 << 14, img.height <= 1 << 14 else {
+            png_image_free(&img); throw PNGError(message: "image \(img.width)×\(img.height) is too large")
+        }
+        var out = Image8(width: Int(img.width), height: Int(img.height), channels: channels)
+        let ok = bytes.withUnsafeBytes { _ in
+            out.pixels.withUnsafeMutableBytes { png_image_finish_read(&img, nil, $0.baseAddress, 0, nil) }
+        }
+        guard ok != 0 else { throw PNGError(message: messageOf(&img)) }
+        return out
+    }
+
+    private static func messageOf(_ img: inout png_image) -> String {
+        withUnsafeBytes(of: &img.message) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+}

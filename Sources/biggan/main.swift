@@ -1,0 +1,3 @@
+import BigGANCLI
+
+BigGANCommand.main()
