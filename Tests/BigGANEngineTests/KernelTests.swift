@@ -1,0 +1,104 @@
+import Testing
+@testable import BigGANEngine
+
+@Suite struct KernelTests {
+    @Test(arguments: [(1, 3, 5, 7), (3, 3, 4, 2), (1, 1, 6, 5), (2, 1, 3, 8)])
+    func convolutionMatchesDirectReference(args: (Int, Int, Int, Int)) {
+        let (batch, k, cin, cout) = args
+        let x = randomTensor([batch, 6, 5, cin], seed: 1)
+        let w = randomTensor([cout, cin, k, k], seed: 2), bias = randomTensor([cout], seed: 3)
+        let conv = Conv2D(weight: w, bias: bias)
+        #expect(maxAbsDiff(conv(x), referenceConv(x, weight: w, bias: bias)) < 1e-4)
+    }
+
+    @Test func convolutionBandsGiveTheSameResult() {
+        // A wide input forces several im2col bands (column budget is 4M floats).
+        let x = randomTensor([1, 64, 256, 32], seed: 4, scale: 0.5)
+        let w = randomTensor([8, 32, 3, 3], seed: 5, scale: 0.1)
+        let conv = Conv2D(weight: w, bias: nil)
+        #expect(64 * 256 * 9 * 32 > Conv2D.columnBudget)
+        #expect(maxAbsDiff(conv(x), referenceConv(x, weight: w, bias: nil)) < 1e-4)
+    }
+
+    @Test func upsampledConvolutionEqualsUpsampleThenConvolve() {
+        let x = randomTensor([2, 5, 4, 6], seed: 6)
+        let w = randomTensor([7, 6, 3, 3], seed: 7), bias = randomTensor([7], seed: 8)
+        let conv = Conv2D(weight: w, bias: bias)
+        let fused = conv.forwardUpsampled(x)
+        #expect(fused.shape == [2, 10, 8, 7])
+        #expect(maxAbsDiff(fused, referenceConv(upsampleNearest2x(x), weight: w, bias: bias)) < 1e-4)
+    }
+
+    @Test func upsampleAndMaxPool() {
+        let x = Tensor(shape: [1, 2, 2, 1], values: [1, 2, 3, 4])
+        #expect(upsampleNearest2x(x).array == [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4])
+        let y = Tensor(shape: [1, 2, 4, 2], values: [1, -1, 5, 0, 2, 2, 3, 9, 0, 7, 4, 1, -3, 3, 8, 8])
+        #expect(maxPool2x2(y).array == [5, 7, 8, 9])
+    }
+
+    @Test func affineReLUUsesPerSampleScaleAndShift() {
+        let x = Tensor(shape: [2, 1, 2, 2], values: [1, 2, 3, -4, 1, 2, 3, 4])
+        let scale = Tensor(shape: [2, 2], values: [1, 2, -1, 0.5])
+        let shift = Tensor(shape: [2, 2], values: [0, 1, 0, -1])
+        #expect(affineReLU(x, scale: scale, shift: shift).array == [1, 5, 3, 0, 0, 0, 0, 1])
+    }
+
+    @Test func softmaxRowsSumToOne() {
+        let t = Tensor(shape: [2, 3], values: [1, 2, 3, 1000, 1000, 1000])
+        softmaxRows(t.data, rows: 2, cols: 3)
+        #expect(abs(t[0] + t[1] + t[2] - 1) < 1e-6)
+        #expect(abs(t[3] - 1.0 / 3) < 1e-6)
+        #expect(t[2] > t[1] && t[1] > t[0])
+    }
+
+    @Test func attentionMatchesNaiveComputation() {
+        let (b, h, w, c) = (2, 4, 4, 16)
+        let x = randomTensor([b, h, w, c], seed: 10)
+        func proj(_ o: Int, _ i: Int, _ s: UInt64) -> Tensor { randomTensor([o, i, 1, 1], seed: s, scale: 0.3) }
+        let wt = proj(2, c, 11), wp = proj(2, c, 12), wg = proj(8, c, 13), wo = proj(c, 8, 14)
+        let att = SelfAttention(theta: Conv2D(weight: wt, bias: nil), phi: Conv2D(weight: wp, bias: nil),
+                                g: Conv2D(weight: wg, bias: nil), o: Conv2D(weight: wo, bias: nil), gamma: 0.7)
+        let y = att(x)
+        // Naive: per pixel, dot products with pooled keys.
+        let th = referenceConv(x, weight: wt, bias: nil), ph = maxPool2x2(referenceConv(x, weight: wp, bias: nil))
+        let g = maxPool2x2(referenceConv(x, weight: wg, bias: nil))
+        let n = h * w, m = n / 4
+        let mixed = Tensor(shape: [b, h, w, 8])
+        for bi in 0..<b { for p in 0..<n {
+            var logits = [Double](repeating: 0, count: m)
+            for q in 0..<m { for k in 0..<2 { logits[q] += Double(th[(bi * n + p) * 2 + k]) * Double(ph[(bi * m + q) * 2 + k]) } }
+            let mx = logits.max()!, e = logits.map { Foundation.exp($0 - mx) }, s = e.reduce(0, +)
+            for k in 0..<8 {
+                var acc = 0.0
+                for q in 0..<m { acc += e[q] / s * Double(g[(bi * m + q) * 8 + k]) }
+                mixed[(bi * n + p) * 8 + k] = Float(acc)
+            }
+        } }
+        let o = referenceConv(mixed, weight: wo, bias: nil)
+        let expected = x.copy()
+        for i in 0..<expected.count { expected[i] += 0.7 * o[i] }
+        #expect(maxAbsDiff(y, expected) < 1e-4)
+    }
+
+    @Test func linearMatchesDefinition() {
+        let w = Tensor(shape: [2, 3], values: [1, 2, 3, 4, 5, 6]), bias = Tensor(shape: [2], values: [0.5, -1])
+        let x = Tensor(shape: [2, 3], values: [1, 0, -1, 2, 1, 0])
+        #expect(Linear(weight: w, bias: bias)(x).array == [-1.5, -3, 4.5, 12])
+    }
+
+    @Test func truncationIndexedStatisticsFollowTheReference() {
+        // 51 rows; row k holds the value k in every channel.
+        let n = 51, c = 2
+        let m = Tensor(shape: [n, c]), v = Tensor(shape: [n, c])
+        for k in 0..<n { for j in 0..<c { m[k * c + j] = Float(k); v[k * c + j] = Float(k) + 1 } }
+        let s = NormStatistics.truncationIndexed(means: m, variances: v)
+        #expect(s.select(truncation: 0.4).mean == [20, 20])     // 0.4/0.02 == 20 exactly: row 20
+        #expect(s.select(truncation: 1.0).mean == [50, 50])
+        // 0.14/0.02 = 7.000000000000001: coef ≈ 9e-16, so the reference's inverted weights take row 8.
+        #expect(abs(s.select(truncation: 0.14).mean[0] - 8) < 1e-5)
+        // 0.45/0.02 = 22.5: an even mix of rows 22 and 23.
+        #expect(abs(s.select(truncation: 0.45).mean[0] - 22.5) < 1e-4)
+    }
+}
+
+import Foundation

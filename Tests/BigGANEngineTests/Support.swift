@@ -1,0 +1,59 @@
+import Foundation
+@testable import BigGANEngine
+
+/// Paths of committed fixtures (`Tests/Fixtures`, written by `scripts/make_fixtures.py` and
+/// `scripts/noise_reference.py`).
+enum Fixtures {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
+    static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+}
+
+/// A fresh temporary directory, removed by the caller.
+func temporaryDirectory() -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("biggan-tests-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+func randomTensor(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {
+    var rng = NoiseGenerator(seed: seed)
+    let t = Tensor(shape: shape)
+    for i in 0..<t.count { t[i] = rng.nextNormal() * scale }
+    return t
+}
+
+func maxAbsDiff(_ a: Tensor, _ b: Tensor) -> Float {
+    precondition(a.count == b.count, "\(a.shape) vs \(b.shape)")
+    var m: Float = 0
+    for i in 0..<a.count { m = max(m, abs(a[i] - b[i])) }
+    return m
+}
+
+/// NHWC `[B, H, W, C]` → NCHW `[B, C, H, W]`.
+func toNCHW(_ x: Tensor) -> Tensor {
+    let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let out = Tensor(shape: [b, c, h, w])
+    for n in 0..<b { for y in 0..<h { for xx in 0..<w { for k in 0..<c {
+        out[((n * c + k) * h + y) * w + xx] = x[((n * h + y) * w + xx) * c + k]
+    } } } }
+    return out
+}
+
+/// Direct NCHW reference convolution (stride 1, zero "same" padding), for checking the fast kernels.
+func referenceConv(_ xNHWC: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+    let (b, h, w, ci) = (xNHWC.shape[0], xNHWC.shape[1], xNHWC.shape[2], xNHWC.shape[3])
+    let (co, k) = (weight.shape[0], weight.shape[2])
+    let pad = k / 2
+    let out = Tensor(shape: [b, h, w, co])
+    for n in 0..<b { for y in 0..<h { for xx in 0..<w { for o in 0..<co {
+        var s = Double(bias?[o] ?? 0)
+        for i in 0..<ci { for ky in 0..<k { for kx in 0..<k {
+            let sy = y + ky - pad, sx = xx + kx - pad
+            if sy < 0 || sy >= h || sx < 0 || sx >= w { continue }
+            s += Double(xNHWC[((n * h + sy) * w + sx) * ci + i]) * Double(weight[((o * ci + i) * k + ky) * k + kx])
+        } } }
+        out[((n * h + y) * w + xx) * co + o] = Float(s)
+    } } } }
+    return out
+}
