@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+@testable import BigGANCLI
+@testable import BigGANEngine
+@testable import BigGANImage
+
+/// Runs `biggan` commands in-process, as a user would type them.
+@Suite(.serialized) struct CLITests {
+    let dir: URL
+    let model: String
+
+    init() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("biggan-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        model = dir.appendingPathComponent("tiny.safetensors").path
+        var cfg = ModelConfig.biggan(resolution: 32, ch: 2, dimZ: 8, sharedDim: 4, nClasses: 3, hier: true, attention: [16])!
+        cfg.classNames = ["cat", "dog", "bird"]
+        let (_, tensors) = try GeneratorLoader.random(config: cfg, seed: 1)
+        try GeneratorLoader.save(config: cfg, tensors: tensors, to: model)
+    }
+
+    func run(_ args: [String]) throws {
+        var cmd = try BigGANCommand.parseAsRoot(args)
+        try cmd.run()
+    }
+
+    /// The message a user sees for `args`, or nil when the command succeeds.
+    func failure(_ args: [String]) -> String? {
+        do { try run(args); return nil } catch { return BigGANCommand.message(for: error) }
+    }
+
+    func png(_ name: String) throws -> Image8 {
+        try PNGCodec.decode(Array(try Data(contentsOf: dir.appendingPathComponent(name))))
+    }
+
+    @Test func sampleWritesOneImage() throws {
+        try run(["sample", "--model", model, "--class", "dog", "--seed", "3", "--out", dir.appendingPathComponent("one.png").path])
+        let img = try png("one.png")
+        #expect(img.width == 32 && img.height == 32)
+        #expect(Set(img.pixels).count > 10)
+    }
+
+    @Test func sampleWritesAGridAndIsDeterministic() throws {
+        let a = dir.appendingPathComponent("a.png").path, b = dir.appendingPathComponent("b.png").path
+        try run(["sample", "--model", model, "--class", "1", "--n", "4", "--truncation", "0.7", "--out", a])
+        try run(["sample", "--model", model, "--class", "1", "--n", "4", "--truncation", "0.7", "--batch", "1", "--out", b])
+        #expect(try png("a.png").width == 2 * 32 + 2)
+        #expect(try png("a.png") == png("b.png"))
+    }
+
+    @Test func sampleWritesManyFiles() throws {
+        let out = dir.appendingPathComponent("many").path
+        try run(["sample", "--model", model, "--class", "2", "--seed", "10", "--out-dir", out, "--count", "5", "--batch", "2"])
+        let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        #expect(files == ["2-10.png", "2-11.png", "2-12.png", "2-13.png", "2-14.png"])
+        // File 2-12 is the same image as a single sample with seed 12.
+        try run(["sample", "--model", model, "--class", "2", "--seed", "12", "--out", dir.appendingPathComponent("s12.png").path])
+        #expect(try png("many/2-12.png") == png("s12.png"))
+    }
+
+    @Test func explicitLatents() throws {
+        let zPath = dir.appendingPathComponent("z.json").path
+        try Data("[[0,0,0,0,0,0,0,0],[1,1,1,1,1,1,1,1]]".utf8).write(to: URL(fileURLWithPath: zPath))
+        try run(["sample", "--model", model, "--z", zPath, "--out", dir.appendingPathComponent("z.png").path])
+        #expect(try png("z.png").width == 66)
+        try Data("[[0,0]]".utf8).write(to: URL(fileURLWithPath: zPath))
+        #expect(failure(["sample", "--model", model, "--z", zPath, "--out", dir.appendingPathComponent("z2.png").path])?
+            .contains("z[0] has 2 entries; this model needs 8") == true)
+    }
+
+    @Test func interpolateWritesStrips() throws {
+        try run(["interpolate", "--model", model, "--kind", "latent", "--class", "cat", "--seed-a", "1", "--seed-b", "2",
+                 "--steps", "5", "--spherical", "--out", dir.appendingPathComponent("l.png").path])
+        #expect(try png("l.png").width == 5 * 32 + 4 * 2)
+        try run(["interpolate", "--model", model, "--kind", "class", "--class-a", "cat", "--class-b", "bird",
+                 "--steps", "3", "--out", dir.appendingPathComponent("c.png").path])
+        #expect(try png("c.png").height == 32)
+    }
+
+    @Test func infoAndInitCommands() throws {
+        try run(["info", model])
+        let out = dir.appendingPathComponent("r.safetensors").path
+        try run(["init", "--preset", "deep-128", "--ch", "8", "--classes", "4", "--out", out])
+        let g = try GeneratorLoader.load(path: out)
+        #expect(g.config.architecture == .bigganDeep && g.config.nClasses == 4)
+        #expect(failure(["init", "--preset", "deep-99", "--out", out])?.contains("unknown preset") == true)
+    }
+
+    @Test(arguments: [
+        (["--n", "0"], "--n must be between 1 and 256"),
+        (["--n", "1000"], "--n must be between 1 and 256"),
+        (["--truncation", "nan"], "--truncation must be a finite number"),
+        (["--truncation=-0.5"], "--truncation must be positive"),
+        (["--truncation", "abc"], "truncation"),
+        (["--class", "zebra"], "unknown class name 'zebra'"),
+        (["--class", "7"], "class 7 is out of range: this model has classes 0...2"),
+        (["--seed=-4"], "--seed must be a non-negative integer"),
+        (["--truncation", "0.001"], "truncation must be at least 0.01"),
+    ])
+    func badSampleArguments(extra: [String], message: String) {
+        let msg = failure(["sample", "--model", model, "--out", dir.appendingPathComponent("x.png").path] + extra)
+        #expect(msg?.contains(message) == true, "\(msg ?? "succeeded")")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.png").path))
+    }
+
+    @Test func badCommandLines() throws {
+        #expect(failure(["sample", "--model", model])?.contains("give --out FILE.png or --out-dir DIR") == true)
+        #expect(failure(["sample", "--model", model, "--out-dir", dir.path])?.contains("--out-dir needs --count") == true)
+        #expect(failure(["sample", "--model", dir.appendingPathComponent("nope.safetensors").path, "--out", "x.png"])?
+            .contains("model file not found") == true)
+        let bad = dir.appendingPathComponent("bad.safetensors").path
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: bad))
+        #expect(failure(["sample", "--model", bad, "--out", "x.png"])?.contains("bad.safetensors: truncated") == true)
+        #expect(failure(["interpolate", "--model", model, "--kind", "class", "--out", "x.png"])?
+            .contains("--kind class needs --class-a and --class-b") == true)
+        #expect(failure(["interpolate", "--model", model, "--kind", "latent", "--steps", "1", "--out", "x.png"])?
+            .contains("--steps must be between 2 and 64") == true)
+        #expect(failure(["interpolate", "--model", model, "--kind", "sideways", "--out", "x.png"]) != nil)
+    }
+}
