@@ -1,1 +1,84 @@
-print("todo")
+import ArgumentParser
+import BigGANCLI
+import BigGANEngine
+import Foundation
+
+/// Times the generator's forward pass: milliseconds per image and effective GFLOP/s.
+/// Run beside `scripts/bench_torch.py`, which times the same model in PyTorch.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "biggan-bench",
+        abstract: "Time the generator forward pass (build with -c release).",
+        discussion: "Example: swift run -c release biggan-bench --model deep-128 --batch 8 --json")
+
+    @Option(help: "A preset (\(Presets.names.joined(separator: ", "))) with random weights, or a checkpoint file.")
+    var model: String = "deep-128"
+    @Option(help: "Images per forward pass (default: 1).") var batch: Int = 1
+    @Option(help: "Timed iterations after one warm-up (default: 5).") var iters: Int = 5
+    @Option(help: "OpenBLAS threads (default: number of cores).") var threads: Int?
+    @Option(help: "Truncation (default: 0.5).") var truncation: Double = 0.5
+    @Flag(help: "Print one JSON object.") var json = false
+    @Option(help: "Parity check: an io file from scripts/check_full_parity.py; prints the max abs error and fails above 1e-3.")
+    var check: String?
+
+    func validate() throws {
+        guard (1...512).contains(batch) else { throw ValidationError("--batch must be between 1 and 512") }
+        guard (1...1000).contains(iters) else { throw ValidationError("--iters must be between 1 and 1000") }
+    }
+
+    func run() throws {
+        if let t = threads { BLAS.setThreads(t) }
+        let g: any Generator
+        let loadStart = Date()
+        if let cfg = Presets.config(model) { g = try GeneratorLoader.random(config: cfg, seed: 1).0 }
+        else { g = try GeneratorLoader.load(path: model) }
+        let loadSeconds = Date().timeIntervalSince(loadStart)
+        if let check { try runCheck(g, ioPath: check); return }
+
+        let sampler = Sampler(generator: g, maxBatch: batch)
+        let classes = (0..<batch).map { $0 % g.config.nClasses }
+        let seeds = (0..<batch).map { UInt64($0) }
+        let t = g.config.truncation == .truncnormScaled ? min(truncation, 1) : truncation
+        _ = try sampler.sample(classes: classes, seeds: seeds, truncation: t)   // warm-up
+        var times: [Double] = []
+        for _ in 0..<iters {
+            let s = DispatchTime.now().uptimeNanoseconds
+            _ = try sampler.sample(classes: classes, seeds: seeds, truncation: t)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
+        }
+        let median = times.sorted()[times.count / 2]
+        let msPerImage = median * 1000 / Double(batch)
+        let gflopPerImage = 2 * Double(Cost.macsPerImage(g.config)) / 1e9
+        let gflops = gflopPerImage / (median / Double(batch))
+        if json {
+            let obj: [String: Any] = ["impl": "swift", "model": model, "batch": batch, "threads": BLAS.threads,
+                                      "ms_per_image": msPerImage, "gflops": gflops, "gflop_per_image": gflopPerImage,
+                                      "load_seconds": loadSeconds, "iters": iters]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print(String(format: "%@ batch %d, %d BLAS threads: %.1f ms/image, %.1f GFLOP/s (%.2f GFLOP/image, median of %d)",
+                         model, batch, BLAS.threads, msPerImage, gflops, gflopPerImage, iters))
+            print(BLAS.configDescription)
+        }
+    }
+
+    /// Runs the io file's inputs through the model and compares with its reference output.
+    func runCheck(_ g: any Generator, ioPath: String) throws {
+        let io = try SafeTensorsFile(path: ioPath)
+        let z = try io.tensor("z"), e = try io.tensor("embeddings"), expected = try io.tensor("out")
+        let t = Double(String(format: "%.6g", Double(try io.tensor("truncation")[0])))!
+        let start = Date()
+        let out = g.forward(z: z, embeddings: e, truncation: t)
+        let seconds = Date().timeIntervalSince(start)
+        let (b, h, w, c) = (out.shape[0], out.shape[1], out.shape[2], out.shape[3])
+        precondition(expected.shape == [b, c, h, w], "reference output shape \(expected.shape)")
+        var err: Float = 0
+        for n in 0..<b { for y in 0..<h { for x in 0..<w { for k in 0..<c {
+            err = max(err, abs(out[((n * h + y) * w + x) * c + k] - expected[((n * c + k) * h + y) * w + x]))
+        } } } }
+        print(String(format: "parity: max abs error %.3g over %d images (%.2f s)", err, b, seconds))
+        if err > 1e-3 { throw ExitCode.failure }
+    }
+}
+
+Bench.main()
