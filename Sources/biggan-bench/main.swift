@@ -18,6 +18,8 @@ struct Bench: ParsableCommand {
     @Option(help: "OpenBLAS threads (default: number of cores).") var threads: Int?
     @Option(help: "Truncation (default: 0.5).") var truncation: Double = 0.5
     @Flag(help: "Print one JSON object.") var json = false
+    @Flag(help: "Print time and GFLOP/s per layer kind (one extra profiled pass).") var profile = false
+    @Flag(help: "With --profile: split convolutions by size and channels.") var detailed = false
     @Option(help: "Parity check: an io file from scripts/check_full_parity.py; prints the max abs error and fails above 1e-3.")
     var check: String?
 
@@ -47,6 +49,13 @@ struct Bench: ParsableCommand {
             times.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
         }
         let median = times.sorted()[times.count / 2]
+        if profile {
+            Profiler.isEnabled = true
+            Profiler.detailed = detailed
+            _ = try sampler.sample(classes: classes, seeds: seeds, truncation: t)
+            Profiler.isEnabled = false
+            printProfile()
+        }
         let msPerImage = median * 1000 / Double(batch)
         let gflopPerImage = 2 * Double(Cost.macsPerImage(g.config)) / 1e9
         let gflops = gflopPerImage / (median / Double(batch))
@@ -60,6 +69,18 @@ struct Bench: ParsableCommand {
                          model, batch, BLAS.threads, msPerImage, gflops, gflopPerImage, iters))
             print(BLAS.configDescription)
         }
+    }
+
+    func printProfile() {
+        let entries = Profiler.entries.sorted { $0.value.seconds > $1.value.seconds }
+        let total = entries.reduce(0) { $0 + $1.value.seconds }
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+        print(pad("layer kind", 52) + " calls       ms   share  GFLOP/s (engine MACs)")
+        for (kind, e) in entries {
+            let gf = e.macs > 0 ? String(format: "%8.1f", 2 * Double(e.macs) / e.seconds / 1e9) : "       -"
+            print(pad(kind, 52) + String(format: " %5d %8.1f %6.1f%% ", e.calls, e.seconds * 1000, 100 * e.seconds / total) + gf)
+        }
+        print(pad("total", 52) + String(format: "       %8.1f", total * 1000))
     }
 
     /// Runs the io file's inputs through the model and compares with its reference output.

@@ -102,3 +102,45 @@ import Testing
 }
 
 import Foundation
+
+@Suite struct FastMathTests {
+    @Test func fastExpIsAccurate() {
+        var worst: Double = 0
+        var x: Float = -80
+        while x < 80 {
+            let rel = abs(Double(fastExp(x)) - Foundation.exp(Double(x))) / Foundation.exp(Double(x))
+            worst = max(worst, rel)
+            x += 0.0137
+        }
+        #expect(worst < 1e-6, "worst relative error \(worst)")
+        #expect(fastExp(-200) >= 0 && fastExp(-200) < 1e-37)
+        #expect(fastExp(0) == 1)
+    }
+
+    @Test func fastTanhIsAccurate() {
+        var worst: Double = 0
+        var x: Float = -12
+        while x < 12 { worst = max(worst, abs(Double(fastTanh(x)) - Foundation.tanh(Double(x)))); x += 0.001 }
+        #expect(worst < 1e-6, "worst absolute error \(worst)")
+        #expect(fastTanh(100) == 1 && fastTanh(-100) == -1)
+    }
+}
+
+@Suite struct FusedKernelTests {
+    @Test(arguments: [1, 3, 4])
+    func fewOutputConvolutionMatchesReference(outputs: Int) {
+        let x = randomTensor([2, 7, 6, 10], seed: 20)
+        let w = randomTensor([outputs, 10, 3, 3], seed: 21), bias = randomTensor([outputs], seed: 22)
+        let conv = Conv2D(weight: w, bias: bias)
+        #expect(conv.tapMajor != nil)
+        #expect(maxAbsDiff(conv(x), referenceConv(x, weight: w, bias: bias)) < 1e-4)
+    }
+
+    @Test func addUpsampledEqualsUpsampleThenAdd() {
+        let x = randomTensor([2, 6, 4, 3], seed: 23), y = randomTensor([2, 3, 2, 3], seed: 24)
+        let expected = x.copy()
+        addInPlace(expected, upsampleNearest2x(y))
+        addUpsampledInPlace(x, y)
+        #expect(maxAbsDiff(x, expected) == 0)
+    }
+}

@@ -23,8 +23,8 @@ public struct SelfAttention: @unchecked Sendable {
         let n = h * w, m = n / 4
         let th = theta(x), ph = maxPool2x2(phi(x)), gg = maxPool2x2(g(x))
         let c8 = theta.outChannels, c2 = g.outChannels
-        let logits = Tensor(shape: [n, m])
-        let mixed = Tensor(shape: [b, h, w, c2])
+        let logits = Tensor(uninitializedShape: [n, m])
+        let mixed = Tensor(uninitializedShape: [b, h, w, c2])
         for i in 0..<b {
             sgemm(transB: true, m: n, n: m, k: c8, a: th.data + i * n * c8, lda: c8,
                   b: ph.data + i * m * c8, ldb: c8, c: logits.data, ldc: m)
@@ -46,9 +46,18 @@ func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
         for r in range {
             let row = p + r * cols
             var mx = -Float.infinity
-            for j in 0..<cols { mx = max(mx, row[j]) }
-            var sum: Float = 0
-            for j in 0..<cols { let e = Foundation.exp(row[j] - mx); row[j] = e; sum += e }
+            for j in 0..<cols { mx = Swift.max(mx, row[j]) }
+            for j in 0..<cols { row[j] = fastExp(row[j] - mx) }
+            // Eight partial sums so the reduction vectorises.
+            var acc = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0))
+            var j = 0
+            while j + 8 <= cols {
+                acc.0 += row[j]; acc.1 += row[j + 1]; acc.2 += row[j + 2]; acc.3 += row[j + 3]
+                acc.4 += row[j + 4]; acc.5 += row[j + 5]; acc.6 += row[j + 6]; acc.7 += row[j + 7]
+                j += 8
+            }
+            var sum = ((acc.0 + acc.1) + (acc.2 + acc.3)) + ((acc.4 + acc.5) + (acc.6 + acc.7))
+            while j < cols { sum += row[j]; j += 1 }
             let inv = 1 / sum
             for j in 0..<cols { row[j] *= inv }
         }

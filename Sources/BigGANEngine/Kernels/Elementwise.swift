@@ -3,7 +3,7 @@ import Foundation
 /// Nearest-neighbour ×2 upsampling. `[B, H, W, C]` → `[B, 2H, 2W, C]`.
 public func upsampleNearest2x(_ x: Tensor) -> Tensor {
     let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    let out = Tensor(shape: [b, 2 * h, 2 * w, c])
+    let out = Tensor(uninitializedShape: [b, 2 * h, 2 * w, c])
     let src = x.data, dst = out.data
     Parallel.forRanges(b * h, minChunk: 4) { range in
         for r in range {
@@ -23,7 +23,7 @@ public func upsampleNearest2x(_ x: Tensor) -> Tensor {
 public func maxPool2x2(_ x: Tensor) -> Tensor {
     let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     precondition(h % 2 == 0 && w % 2 == 0, "max-pool needs even sizes, got \(x.shape)")
-    let out = Tensor(shape: [b, h / 2, w / 2, c])
+    let out = Tensor(uninitializedShape: [b, h / 2, w / 2, c])
     let src = x.data, dst = out.data
     for r in 0..<(b * h / 2) {
         let bi = r / (h / 2), i = r % (h / 2)
@@ -44,10 +44,10 @@ public func addInPlace(_ x: Tensor, _ y: Tensor) {
     Parallel.forRanges(x.count, minChunk: 1 << 16) { r in for i in r { a[i] += b[i] } }
 }
 
-/// `tanh` in place.
+/// `tanh` in place (`fastTanh`: absolute error below 1e-6).
 public func tanhInPlace(_ x: Tensor) {
     let a = x.data
-    Parallel.forRanges(x.count, minChunk: 1 << 14) { r in for i in r { a[i] = Foundation.tanh(a[i]) } }
+    Parallel.forRanges(x.count, minChunk: 1 << 15) { r in for i in r { a[i] = fastTanh(a[i]) } }
 }
 
 /// Keeps the first `keep` channels: `[B, H, W, C]` → `[B, H, W, keep]`.
@@ -55,7 +55,26 @@ public func firstChannels(_ x: Tensor, _ keep: Int) -> Tensor {
     let c = x.shape[3]
     if keep == c { return x }
     let pixels = x.count / c
-    let out = Tensor(shape: [x.shape[0], x.shape[1], x.shape[2], keep])
+    let out = Tensor(uninitializedShape: [x.shape[0], x.shape[1], x.shape[2], keep])
     for p in 0..<pixels { (out.data + p * keep).update(from: x.data + p * c, count: keep) }
     return out
+}
+
+/// `x += upsampleNearest2x(y)` without materialising the upsampled tensor.
+/// `x`: `[B, 2H, 2W, C]`, `y`: `[B, H, W, C]`.
+public func addUpsampledInPlace(_ x: Tensor, _ y: Tensor) {
+    let (b, h, w, c) = (y.shape[0], y.shape[1], y.shape[2], y.shape[3])
+    precondition(x.shape == [b, 2 * h, 2 * w, c], "add upsampled: \(x.shape) vs \(y.shape)")
+    let dst = x.data, src = y.data
+    Parallel.forRanges(b * 2 * h, minChunk: 8) { rows in
+        for r in rows {
+            let bi = r / (2 * h), yy = r % (2 * h)
+            let s = src + (bi * h + yy / 2) * w * c
+            let d = dst + r * 2 * w * c
+            for j in 0..<(2 * w) {
+                let sp = s + (j / 2) * c, dp = d + j * c
+                for k in 0..<c { dp[k] += sp[k] }
+            }
+        }
+    }
 }

@@ -97,7 +97,7 @@ public struct BatchNorm: @unchecked Sendable {
 public func affineReLU(_ x: Tensor, scale: Tensor, shift: Tensor) -> Tensor {
     let b = x.shape[0], c = x.shape[3], pixels = x.count / max(b * c, 1)
     precondition(scale.count == b * c && shift.count == b * c, "affine: \(x.shape) vs scale \(scale.shape)")
-    let out = Tensor(shape: x.shape)
+    let out = Tensor(uninitializedShape: x.shape)
     let src = x.data, dst = out.data, sc = scale.data, sh = shift.data
     Parallel.forRanges(b * pixels, minChunk: 1024) { range in
         for p in range {

@@ -34,11 +34,11 @@ extension Conv2D {
         precondition(x.shape.count == 4 && x.shape[3] == inChannels)
         let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let o = outChannels, kk = 4 * c
-        let out = Tensor(shape: [b, 2 * h, 2 * w, o])
+        let out = Tensor(uninitializedShape: [b, 2 * h, 2 * w, o])
         let rows = b * h
         let band = max(1, min(rows, Conv2D.columnBudget / max(w * kk, 1)))
-        let col = Tensor(shape: [band * w * kk])
-        let tmp = Tensor(shape: [band * w * o])
+        let col = Tensor(uninitializedShape: [band * w * kk])
+        let tmp = Tensor(uninitializedShape: [band * w * o])
         var r0 = 0
         while r0 < rows {
             let r1 = min(r0 + band, rows)

@@ -60,23 +60,27 @@ public final class BigGANDeepGenerator: Generator, @unchecked Sendable {
         precondition(z.count == b * config.dimZ && e.count == b * config.sharedDim)
         let cond = concatColumns(z, e)
         // gen_z rows are channel-last already (TF layout): the output is NHWC `[B, bw, bw, C]`.
-        var h = genZ(cond).reshaped([b, bw, bw, config.blocks[0].inChannels])
+        var h = Profiler.measure("linear", macs: b * genZ.inFeatures * genZ.outFeatures) {
+            genZ(cond).reshaped([b, bw, bw, config.blocks[0].inChannels])
+        }
         for blk in blocks {
+            let ss = Profiler.measure("conditional BN projections") {
+                blk.bns.map { $0.scaleShift(cond: cond, truncation: truncation) }
+            }
             var a = h
             for k in 0..<4 {
-                let (s, t) = blk.bns[k].scaleShift(cond: cond, truncation: truncation)
-                a = affineReLU(a, scale: s, shift: t)
-                a = (k == 1 && blk.up) ? blk.convs[k].forwardUpsampled(a) : blk.convs[k](a)
+                a = blk.convs[k].profiled(profiledAffineReLU(a, ss[k]), upsampled: k == 1 && blk.up)
             }
-            var res = firstChannels(h, blk.outChannels)
-            if blk.up { res = upsampleNearest2x(res) }
-            addInPlace(a, res)
+            let res = Profiler.measure("channel drop") { firstChannels(h, blk.outChannels) }
+            Profiler.measure("residual add") { blk.up ? addUpsampledInPlace(a, res) : addInPlace(a, res) }
             h = a
-            if let att = blk.attention { h = att(h) }
+            if let att = blk.attention {
+                h = Profiler.measure("attention", macs: b * att.macs(pixels: h.shape[1] * h.shape[2], channels: h.shape[3])) { att(h) }
+            }
         }
-        let (s, t) = outputBN.scaleShift(batch: b, truncation: truncation)
-        let out = outputConv(affineReLU(h, scale: s, shift: t))
-        tanhInPlace(out)
+        let ss = outputBN.scaleShift(batch: b, truncation: truncation)
+        let out = outputConv.profiled(profiledAffineReLU(h, ss))
+        Profiler.measure("tanh") { tanhInPlace(out) }
         return out
     }
 }

@@ -75,25 +75,28 @@ public final class BigGANGenerator: Generator, @unchecked Sendable {
         func cond(_ i: Int) -> Tensor {
             hier ? concatColumns(embeddings, columns(z, from: (i + 1) * chunk, count: chunk)) : embeddings
         }
-        var h = linear(zIn).reshaped([b, bw, bw, config.blocks[0].inChannels])
+        var h = Profiler.measure("linear", macs: b * linear.inFeatures * linear.outFeatures) {
+            linear(zIn).reshaped([b, bw, bw, config.blocks[0].inChannels])
+        }
         for (i, blk) in blocks.enumerated() {
             let y = cond(i)
-            let (s1, t1) = blk.bn1.scaleShift(cond: y, truncation: truncation)
-            var a = affineReLU(h, scale: s1, shift: t1)
-            a = blk.up ? blk.conv1.forwardUpsampled(a) : blk.conv1(a)
-            let (s2, t2) = blk.bn2.scaleShift(cond: y, truncation: truncation)
-            a = blk.conv2(affineReLU(a, scale: s2, shift: t2))
+            let (ss1, ss2) = Profiler.measure("conditional BN projections") {
+                (blk.bn1.scaleShift(cond: y, truncation: truncation), blk.bn2.scaleShift(cond: y, truncation: truncation))
+            }
+            var a = blk.conv1.profiled(profiledAffineReLU(h, ss1), upsampled: blk.up)
+            a = blk.conv2.profiled(profiledAffineReLU(a, ss2))
             // A 1×1 convolution commutes with nearest upsampling: convolve first (4× cheaper).
-            var sc = h
-            if let shortcut = blk.shortcut { sc = shortcut(h) }
-            if blk.up { sc = upsampleNearest2x(sc) }
-            addInPlace(a, sc)
+            var sc = h   // identity shortcut when the block keeps channels and size
+            if let shortcut = blk.shortcut { sc = shortcut.profiled(h) }
+            Profiler.measure("residual add") { blk.up ? addUpsampledInPlace(a, sc) : addInPlace(a, sc) }
             h = a
-            if let att = blk.attention { h = att(h) }
+            if let att = blk.attention {
+                h = Profiler.measure("attention", macs: b * att.macs(pixels: h.shape[1] * h.shape[2], channels: h.shape[3])) { att(h) }
+            }
         }
-        let (s, t) = outputBN.scaleShift(batch: b, truncation: truncation)
-        let out = outputConv(affineReLU(h, scale: s, shift: t))
-        tanhInPlace(out)
+        let ss = outputBN.scaleShift(batch: b, truncation: truncation)
+        let out = outputConv.profiled(profiledAffineReLU(h, ss))
+        Profiler.measure("tanh") { tanhInPlace(out) }
         return out
     }
 }

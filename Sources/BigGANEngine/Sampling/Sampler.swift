@@ -67,7 +67,7 @@ public struct Sampler: Sendable {
     /// Runs the generator in chunks of `maxBatch`; the result is `[N, R, R, C]`.
     public func run(latents: [[Float]], embeddings: [[Float]], truncation: Double) -> Tensor {
         let n = latents.count, r = config.resolution, c = config.outChannels
-        let out = Tensor(shape: [n, r, r, c])
+        let out = Tensor(uninitializedShape: [n, r, r, c])
         var start = 0
         while start < n {
             let m = min(maxBatch, n - start)

@@ -9,13 +9,19 @@ public final class Tensor: @unchecked Sendable {
     public let data: UnsafeMutablePointer<Float>
 
     /// Allocates a zero-filled tensor.
-    public init(shape: [Int]) {
+    public convenience init(shape: [Int]) {
+        self.init(uninitializedShape: shape)
+        data.update(repeating: 0, count: max(count, 1))
+    }
+
+    /// Allocates a tensor whose contents are unspecified: for kernels that write every element.
+    /// Storage comes from `BufferPool`.
+    init(uninitializedShape shape: [Int]) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         self.shape = shape
         self.count = shape.reduce(1, *)
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        let raw = BufferPool.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride)
         data = raw.bindMemory(to: Float.self, capacity: max(count, 1))
-        data.initialize(repeating: 0, count: max(count, 1))
     }
 
     /// Creates a tensor holding a copy of `values`.
@@ -25,7 +31,7 @@ public final class Tensor: @unchecked Sendable {
         values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) }
     }
 
-    deinit { UnsafeMutableRawPointer(data).deallocate() }
+    deinit { BufferPool.release(UnsafeMutableRawPointer(data), byteCount: max(count, 1) * MemoryLayout<Float>.stride) }
 
     public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: data, count: count) }
     public var array: [Float] { Array(buffer) }
@@ -36,7 +42,7 @@ public final class Tensor: @unchecked Sendable {
     }
 
     public func copy() -> Tensor {
-        let t = Tensor(shape: shape)
+        let t = Tensor(uninitializedShape: shape)
         t.data.update(from: data, count: count)
         return t
     }
@@ -44,7 +50,7 @@ public final class Tensor: @unchecked Sendable {
     /// The same elements under another shape (a copy; shapes must have equal element counts).
     public func reshaped(_ newShape: [Int]) -> Tensor {
         precondition(newShape.reduce(1, *) == count, "cannot reshape \(shape) to \(newShape)")
-        let t = Tensor(shape: newShape)
+        let t = Tensor(uninitializedShape: newShape)
         t.data.update(from: data, count: count)
         return t
     }
