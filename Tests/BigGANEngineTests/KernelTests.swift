@@ -51,8 +51,10 @@ import Testing
         #expect(t[2] > t[1] && t[1] > t[0])
     }
 
-    @Test func attentionMatchesNaiveComputation() {
-        let (b, h, w, c) = (2, 4, 4, 16)
+    /// 48×48 has 2304 queries: four full query chunks and a partial one.
+    @Test(arguments: [4, 48])
+    func attentionMatchesNaiveComputation(size: Int) {
+        let (b, h, w, c) = (2, size, size, 16)
         let x = randomTensor([b, h, w, c], seed: 10)
         func proj(_ o: Int, _ i: Int, _ s: UInt64) -> Tensor { randomTensor([o, i, 1, 1], seed: s, scale: 0.3) }
         let wt = proj(2, c, 11), wp = proj(2, c, 12), wg = proj(8, c, 13), wo = proj(c, 8, 14)

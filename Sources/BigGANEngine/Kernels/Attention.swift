@@ -8,6 +8,8 @@ import Foundation
 public struct SelfAttention: @unchecked Sendable {
     public let theta: Conv2D, phi: Conv2D, g: Conv2D, o: Conv2D
     public let gamma: Float
+    /// Query rows per logits block (512 × 1024 floats = 2 MiB at 64×64).
+    static let queryChunk = 512
 
     public init(theta: Conv2D, phi: Conv2D, g: Conv2D, o: Conv2D, gamma: Float) {
         self.theta = theta; self.phi = phi; self.g = g; self.o = o; self.gamma = gamma
@@ -23,14 +25,21 @@ public struct SelfAttention: @unchecked Sendable {
         let n = h * w, m = n / 4
         let th = theta(x), ph = maxPool2x2(phi(x)), gg = maxPool2x2(g(x))
         let c8 = theta.outChannels, c2 = g.outChannels
-        let logits = Tensor(uninitializedShape: [n, m])
+        // Queries in chunks so the [chunk, N/4] logits stay in cache between the two GEMMs.
+        let chunk = min(n, Self.queryChunk)
+        let logits = Tensor(uninitializedShape: [chunk, m])
         let mixed = Tensor(uninitializedShape: [b, h, w, c2])
         for i in 0..<b {
-            sgemm(transB: true, m: n, n: m, k: c8, a: th.data + i * n * c8, lda: c8,
-                  b: ph.data + i * m * c8, ldb: c8, c: logits.data, ldc: m)
-            softmaxRows(logits.data, rows: n, cols: m)
-            sgemm(m: n, n: c2, k: m, a: logits.data, lda: m, b: gg.data + i * m * c2, ldb: c2,
-                  c: mixed.data + i * n * c2, ldc: c2)
+            var q0 = 0
+            while q0 < n {
+                let rows = min(chunk, n - q0)
+                sgemm(transB: true, m: rows, n: m, k: c8, a: th.data + (i * n + q0) * c8, lda: c8,
+                      b: ph.data + i * m * c8, ldb: c8, c: logits.data, ldc: m)
+                softmaxRows(logits.data, rows: rows, cols: m)
+                sgemm(m: rows, n: c2, k: m, a: logits.data, lda: m, b: gg.data + i * m * c2, ldb: c2,
+                      c: mixed.data + (i * n + q0) * c2, ldc: c2)
+                q0 += rows
+            }
         }
         let y = o(mixed)
         let out = x.copy()
