@@ -36,6 +36,11 @@ import Testing
         #expect(maxPool2x2(y).array == [5, 7, 8, 9])
     }
 
+    @Test func averagePool() {
+        let y = Tensor(shape: [1, 2, 4, 2], values: [1, -1, 5, 0, 2, 2, 3, 9, 0, 7, 4, 1, -3, 3, 8, 8])
+        #expect(avgPool2x2(y).array == [2.5, 1.75, 2.5, 5.5])
+    }
+
     @Test func affineReLUUsesPerSampleScaleAndShift() {
         let x = Tensor(shape: [2, 1, 2, 2], values: [1, 2, 3, -4, 1, 2, 3, 4])
         let scale = Tensor(shape: [2, 2], values: [1, 2, -1, 0.5])

@@ -78,3 +78,24 @@ public func addUpsampledInPlace(_ x: Tensor, _ y: Tensor) {
         }
     }
 }
+
+/// 2×2 average pooling with stride 2 (the discriminator's downsampling).
+/// `[B, H, W, C]` → `[B, H/2, W/2, C]` (H, W even).
+public func avgPool2x2(_ x: Tensor) -> Tensor {
+    let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    precondition(h % 2 == 0 && w % 2 == 0, "average pool needs even sizes, got \(x.shape)")
+    let out = Tensor(uninitializedShape: [b, h / 2, w / 2, c])
+    let src = x.data, dst = out.data
+    Parallel.forRanges(b * h / 2, minChunk: 8) { rows in
+        for r in rows {
+            let bi = r / (h / 2), i = r % (h / 2)
+            let s0 = src + ((bi * h + 2 * i) * w) * c, s1 = s0 + w * c
+            let d = dst + r * (w / 2) * c
+            for j in 0..<(w / 2) {
+                let a = s0 + 2 * j * c, b1 = s1 + 2 * j * c
+                for k in 0..<c { d[j * c + k] = 0.25 * ((a[k] + a[c + k]) + (b1[k] + b1[c + k])) }
+            }
+        }
+    }
+    return out
+}
