@@ -24,7 +24,6 @@ Only the configuration used by the released checkpoints is implemented: shared c
 embedding (`G_shared`), plain BN with stored running statistics (no `--mybn`, no cross-replica
 BN), ReLU, one singular value and one power iteration.
 """
-import math
 
 import torch
 import torch.nn as nn

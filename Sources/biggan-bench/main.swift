@@ -86,7 +86,9 @@ struct Bench: ParsableCommand {
     /// Runs the io file's inputs through the model and compares with its reference output.
     func runCheck(_ g: any Generator, ioPath: String) throws {
         let io = try SafeTensorsFile(path: ioPath)
-        let z = try io.tensor("z"), e = try io.tensor("embeddings"), expected = try io.tensor("out")
+        let z = try io.tensor("z"), y = try io.tensor("y"), expected = try io.tensor("out")
+        // ajbrock io files hold embedded classes [B, shared_dim]; BigGAN-deep ones class vectors [B, n_classes].
+        let e = g.config.architecture == .biggan ? y : g.embeddings(forClassVectors: y)
         let t = Double(String(format: "%.6g", Double(try io.tensor("truncation")[0])))!
         let start = Date()
         let out = g.forward(z: z, embeddings: e, truncation: t)

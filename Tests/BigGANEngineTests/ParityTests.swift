@@ -33,21 +33,9 @@ import Testing
         // Truncation is stored as float32; the reference received the decimal literal, which
         // matters for BigGAN-deep's statistics lookup, so recover the literal.
         let truncation = io.entries["truncation"] == nil ? 1.0 : Double(String(format: "%.6g", Double(try io.tensor("truncation")[0])))!
-        let embeddings: Tensor
-        switch g.config.architecture {
-        case .biggan:
-            embeddings = y   // already G.shared(y) (or a mix of two rows)
-        case .bigganDeep:
-            // embedding = embeddings.weight [shared, n_classes] · class vector
-            let deep = try #require(g as? BigGANDeepGenerator)
-            let (s, n) = (g.config.sharedDim, g.config.nClasses)
-            embeddings = Tensor(shape: [b, s])
-            for i in 0..<b { for j in 0..<s {
-                var acc: Float = 0
-                for k in 0..<n { acc += deep.embeddings[j * n + k] * y[i * n + k] }
-                embeddings[i * s + j] = acc
-            } }
-        }
+        // biggan fixtures store G.shared(y) (or a mix of two rows); deep ones store class vectors.
+        let embeddings = g.config.architecture == .biggan ? y : g.embeddings(forClassVectors: y)
+        #expect(embeddings.shape == [b, g.config.sharedDim])
         let out = toNCHW(g.forward(z: z, embeddings: embeddings, truncation: truncation))
         #expect(out.shape == expected.shape)
         let err = maxAbsDiff(out, expected)

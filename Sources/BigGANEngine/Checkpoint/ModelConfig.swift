@@ -109,7 +109,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case .bigganDeep:
             guard let n = nStats, (2...1000).contains(n) else { throw fail("biggan-deep needs n_stats ≥ 2") }
             for (i, b) in blocks.enumerated() {
-                guard b.inChannels % 4 == 0, b.outChannels <= b.inChannels else { throw fail("deep block \(i): in must be divisible by 4 and out ≤ in") }
+                guard b.inChannels % 4 == 0, b.outChannels == b.inChannels || 2 * b.outChannels == b.inChannels else {
+                    throw fail("deep block \(i): in must be divisible by 4 and out must equal in or in/2 (the residual keeps the first half)")
+                }
             }
         }
     }

@@ -14,6 +14,28 @@ public protocol Generator: AnyObject, Sendable {
     func forward(z: Tensor, embeddings: Tensor, truncation: Double) -> Tensor
 }
 
+extension Generator {
+    /// The embedding of a class vector `y` (`[n_classes]`: one-hot or a mixture): `Σ_c y_c · e_c`.
+    /// For BigGAN-deep this is exactly the reference's `embeddings(y)` linear layer.
+    public func embedding(forClassVector y: [Float]) -> [Float] {
+        precondition(y.count == config.nClasses)
+        var e = [Float](repeating: 0, count: config.sharedDim)
+        for (c, w) in y.enumerated() where w != 0 {
+            let ec = embedding(forClass: c)
+            for j in 0..<e.count { e[j] += w * ec[j] }
+        }
+        return e
+    }
+
+    /// Embeddings for a batch of class vectors `[B, n_classes]`, as a `[B, shared_dim]` tensor.
+    public func embeddings(forClassVectors y: Tensor) -> Tensor {
+        let b = y.count / config.nClasses, n = config.nClasses
+        return Tensor(shape: [b, config.sharedDim], values: (0..<b).flatMap { i in
+            embedding(forClassVector: Array(UnsafeBufferPointer(start: y.data + i * n, count: n)))
+        })
+    }
+}
+
 public enum GeneratorLoader {
     /// Loads and validates a checkpoint; every problem is a `CheckpointError` naming the file.
     public static func load(path: String) throws -> any Generator {
