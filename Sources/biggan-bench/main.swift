@@ -73,7 +73,8 @@ struct Bench: ParsableCommand {
 
     func printProfile() {
         let entries = Profiler.entries.sorted { $0.value.seconds > $1.value.seconds }
-        let total = entries.reduce(0) { $0 + $1.value.seconds }
+        // "kind: part" entries are nested inside "kind"; they are listed but not added twice.
+        let total = entries.filter { !$0.key.contains(": ") }.reduce(0) { $0 + $1.value.seconds }
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
         print(pad("layer kind", 52) + " calls       ms   share  GFLOP/s (engine MACs)")
         for (kind, e) in entries {

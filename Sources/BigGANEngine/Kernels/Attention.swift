@@ -23,7 +23,9 @@ public struct SelfAttention: @unchecked Sendable {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let (b, h, w) = (x.shape[0], x.shape[1], x.shape[2])
         let n = h * w, m = n / 4
-        let th = theta(x), ph = maxPool2x2(phi(x)), gg = maxPool2x2(g(x))
+        let th = Profiler.measure("attention: theta") { theta(x) }
+        let ph = Profiler.measure("attention: phi+pool") { maxPool2x2(phi(x)) }
+        let gg = Profiler.measure("attention: g+pool") { maxPool2x2(g(x)) }
         let c8 = theta.outChannels, c2 = g.outChannels
         // Queries in chunks so the [chunk, N/4] logits stay in cache between the two GEMMs.
         let chunk = min(n, Self.queryChunk)
@@ -33,15 +35,18 @@ public struct SelfAttention: @unchecked Sendable {
             var q0 = 0
             while q0 < n {
                 let rows = min(chunk, n - q0)
+                Profiler.measure("attention: logits") {
                 sgemm(transB: true, m: rows, n: m, k: c8, a: th.data + (i * n + q0) * c8, lda: c8,
-                      b: ph.data + i * m * c8, ldb: c8, c: logits.data, ldc: m)
-                softmaxRows(logits.data, rows: rows, cols: m)
+                      b: ph.data + i * m * c8, ldb: c8, c: logits.data, ldc: m) }
+                Profiler.measure("attention: softmax") {
+                softmaxRows(logits.data, rows: rows, cols: m) }
+                Profiler.measure("attention: mix") {
                 sgemm(m: rows, n: c2, k: m, a: logits.data, lda: m, b: gg.data + i * m * c2, ldb: c2,
-                      c: mixed.data + (i * n + q0) * c2, ldc: c2)
+                      c: mixed.data + (i * n + q0) * c2, ldc: c2) }
                 q0 += rows
             }
         }
-        let y = o(mixed)
+        let y = Profiler.measure("attention: o") { o(mixed) }
         let out = x.copy()
         let d = out.data, s = y.data, gm = gamma
         Parallel.forRanges(out.count, minChunk: 1 << 16) { r in for k in r { d[k] += gm * s[k] } }
@@ -55,7 +60,7 @@ func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
         for r in range {
             let row = p + r * cols
             var mx = -Float.infinity
-            for j in 0..<cols { mx = Swift.max(mx, row[j]) }
+            for j in 0..<cols { mx = row[j] > mx ? row[j] : mx }
             for j in 0..<cols { row[j] = fastExp(row[j] - mx) }
             // Eight partial sums so the reduction vectorises.
             var acc = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0))

@@ -7,9 +7,13 @@
 /// Inputs are clamped to [−87, 88]; relative error is within a few float ulps.
 @inline(__always)
 func fastExp(_ x: Float) -> Float {
-    let xc = min(max(x, -87), 88)
-    let magic: Float = 12_582_912   // 1.5 · 2²³
-    let n = (xc * 1.442_695_04 + magic) - magic
+    // Only wrapping integer ops and selects below: a trapping conversion (Int32(Float)) or
+    // Swift's NaN-aware min/max would stop the loop from vectorising.
+    let xc = x < -87 ? -87 : (x > 88 ? 88 : x)
+    let magic: Float = 12_582_912   // 1.5 · 2²³: adding it rounds to an integer in the low mantissa bits
+    let t = xc * 1.442_695_04 + magic
+    let n = t - magic
+    let ni = Int32(bitPattern: t.bitPattern &- magic.bitPattern)
     let r = (xc - n * 0.693_145_751_953_125) - n * 1.428_606_765_330_187_045e-6
     var p: Float = 1.0 / 5040
     p = p * r + 1.0 / 720
@@ -19,7 +23,7 @@ func fastExp(_ x: Float) -> Float {
     p = p * r + 0.5
     p = p * r + 1
     p = p * r + 1
-    let scale = Float(bitPattern: UInt32(bitPattern: Int32(n) &+ 127) << 23)
+    let scale = Float(bitPattern: UInt32(bitPattern: (ni &+ 127) &<< 23))
     return p * scale
 }
 
