@@ -7,10 +7,14 @@ let package = Package(
     products: [
         .executable(name: "biggan", targets: ["biggan"]),
         .executable(name: "biggan-bench", targets: ["biggan-bench"]),
+        .executable(name: "biggan-server", targets: ["biggan-server"]),
+        .executable(name: "biggan-train", targets: ["biggan-train"]),
         .library(name: "BigGANEngine", targets: ["BigGANEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // C libraries, found through pkg-config (Debian package names in `providers`).
@@ -30,6 +34,27 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "biggan", dependencies: ["BigGANCLI"]),
+
+        // Training: gradients of every layer, discriminator, losses, optimiser, data sets.
+        .target(name: "BigGANTraining", dependencies: ["BigGANEngine", "BigGANImage"]),
+        .executableTarget(name: "biggan-train", dependencies: [
+            "BigGANTraining", "BigGANEngine", "BigGANImage",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // HTTP server: routes as plain request → response functions, compute worker, request log, metrics.
+        .target(name: "BigGANServer", dependencies: [
+            "BigGANEngine", "BigGANImage",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The thin libmicrohttpd adapter.
+        .target(name: "BigGANMHD", dependencies: ["CMicroHTTPD", "BigGANServer", .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(name: "biggan-server", dependencies: [
+            "BigGANServer", "BigGANMHD", "BigGANEngine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "biggan-bench", dependencies: [
             "BigGANEngine", "BigGANCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -38,5 +63,7 @@ let package = Package(
         .testTarget(name: "BigGANEngineTests", dependencies: ["BigGANEngine"]),
         .testTarget(name: "BigGANImageTests", dependencies: ["BigGANImage", "BigGANEngine"]),
         .testTarget(name: "BigGANCLITests", dependencies: ["BigGANCLI", "BigGANImage", "BigGANEngine"]),
+        .testTarget(name: "BigGANTrainingTests", dependencies: ["BigGANTraining", "BigGANEngine"]),
+        .testTarget(name: "BigGANServerTests", dependencies: ["BigGANServer", "BigGANMHD", "BigGANEngine", "BigGANImage"]),
     ]
 )

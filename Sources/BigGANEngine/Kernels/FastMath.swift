@@ -5,8 +5,8 @@
 /// `r = x − n·ln 2` in two parts (Cody–Waite), `exp(r)` by its degree-7 Taylor polynomial on
 /// `|r| ≤ ln2/2` (truncation error < 5e-9 relative), `2ⁿ` built in the exponent bits.
 /// Inputs are clamped to [−87, 88]; relative error is within a few float ulps.
-@inline(__always)
-func fastExp(_ x: Float) -> Float {
+@inlinable @inline(__always)
+public func fastExp(_ x: Float) -> Float {
     // Only wrapping integer ops and selects below: a trapping conversion (Int32(Float)) or
     // Swift's NaN-aware min/max would stop the loop from vectorising.
     let xc = x < -87 ? -87 : (x > 88 ? 88 : x)
@@ -28,7 +28,7 @@ func fastExp(_ x: Float) -> Float {
 }
 
 /// `tanh(x) = 1 − 2 / (exp(2x) + 1)`, absolute error below 1e-6.
-@inline(__always)
-func fastTanh(_ x: Float) -> Float {
+@inlinable @inline(__always)
+public func fastTanh(_ x: Float) -> Float {
     1 - 2 / (fastExp(2 * x) + 1)
 }

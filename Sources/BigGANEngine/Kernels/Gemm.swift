@@ -7,7 +7,7 @@ import COpenBLAS
 /// - `b`: `[k, n]` (or `[n, k]` when `transB`), leading dimension `ldb`.
 /// - `c`: `[m, n]`, leading dimension `ldc`.
 @inline(__always)
-func sgemm(
+public func sgemm(
     transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
     b: UnsafePointer<Float>, ldb: Int,

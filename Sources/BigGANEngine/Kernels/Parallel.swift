@@ -3,15 +3,15 @@ import Foundation
 /// Splits `0..<count` into at most `Parallel.workers` contiguous chunks and runs `body(range)` on
 /// each concurrently. Used only for the engine's own memory-bound loops (im2col, normalisation),
 /// never around a BLAS call, so it does not fight OpenBLAS's threads.
-enum Parallel {
+public enum Parallel {
     /// `BIGGAN_ENGINE_THREADS` overrides the default (the number of cores).
-    nonisolated(unsafe) static var workers: Int = {
+    nonisolated(unsafe) public static var workers: Int = {
         if let s = ProcessInfo.processInfo.environment["BIGGAN_ENGINE_THREADS"], let n = Int(s), n >= 1 { return n }
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
     /// `minChunk`: below `2*minChunk` items the loop runs on the calling thread.
-    static func forRanges(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+    public static func forRanges(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
         let chunks = min(workers, max(1, count / max(minChunk, 1)))
         if chunks <= 1 { body(0..<count); return }
         withoutActuallyEscaping(body) { escaping in

@@ -16,7 +16,7 @@ public final class Tensor: @unchecked Sendable {
 
     /// Allocates a tensor whose contents are unspecified: for kernels that write every element.
     /// Storage comes from `BufferPool`.
-    init(uninitializedShape shape: [Int]) {
+    public init(uninitializedShape shape: [Int]) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         self.shape = shape
         self.count = shape.reduce(1, *)

@@ -1,0 +1,1 @@
+// Training library: see issue 4.

@@ -1,0 +1,1 @@
+print("biggan-train: not yet implemented")
