@@ -1,1 +1,95 @@
-print("biggan-server")
+import ArgumentParser
+import BigGANEngine
+import BigGANMHD
+import BigGANServer
+import Foundation
+import Logging
+
+/// `biggan-server`: serves the checkpoints in `Models/` (or those named with `--model`) over HTTP.
+struct ServerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "biggan-server",
+        abstract: "Serve BigGAN samples, interpolations and the gallery over HTTP.",
+        discussion: """
+        Threads: one compute worker runs every forward pass and OpenBLAS uses --blas-threads
+        inside it (default: all cores); HTTP connections get a thread each but only parse, wait
+        and encode PNGs. Concurrent requests for the same model are batched (--max-batch).
+        """)
+
+    @Option(name: .long, help: "Checkpoint to serve; repeat for several (default: every *.safetensors in --models-dir).")
+    var model: [String] = []
+    @Option(help: "Folder scanned when no --model is given (default: Models).") var modelsDir = "Models"
+    @Option(help: "Address to bind (default: 127.0.0.1; 0.0.0.0 for all interfaces).") var host = "127.0.0.1"
+    @Option(help: "Port (default: 8080; 0 picks a free one).") var port: Int = 8080
+    @Option(help: "SQLite request log (default: requests.sqlite).") var db = "requests.sqlite"
+    @Option(help: "Token that unlocks GET /v1/requests (default: none, endpoint disabled).") var adminToken: String?
+    @Option(help: "Folder of the gallery and static files (default: public).") var publicDir = "public"
+    @Option(help: "Most images per forward pass (default: 16).") var maxBatch = 16
+    @Option(help: "Requests allowed to wait for the worker before 503 (default: 64).") var queueSize = 64
+    @Option(help: "OpenBLAS threads for the compute worker (default: number of cores).") var blasThreads: Int?
+    @Option(help: "Most simultaneous connections (default: 256).") var connections = 256
+    @Option(help: "PNG cache size in MiB for deterministic requests (default: 32; 0 disables).") var cacheMb = 32
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard (1...256).contains(maxBatch) else { throw ValidationError("--max-batch must be between 1 and 256") }
+        guard (1...100_000).contains(queueSize) else { throw ValidationError("--queue-size must be between 1 and 100000") }
+        guard (1...10_000).contains(connections) else { throw ValidationError("--connections must be between 1 and 10000") }
+        guard (0...4096).contains(cacheMb) else { throw ValidationError("--cache-mb must be between 0 and 4096") }
+        if let t = blasThreads, !(1...256).contains(t) { throw ValidationError("--blas-threads must be between 1 and 256") }
+        if let t = adminToken, t.count < 8 { throw ValidationError("--admin-token must be at least 8 characters") }
+    }
+
+    func run() throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "biggan.server")
+        BLAS.setThreads(blasThreads ?? ProcessInfo.processInfo.activeProcessorCount)
+        logger.info("\(BLAS.configDescription); BLAS threads \(BLAS.threads), one compute worker, max batch \(maxBatch)")
+
+        let paths = model.isEmpty ? ModelRegistry.checkpoints(in: modelsDir) : model
+        let registry = ModelRegistry.load(paths: paths)
+        for f in registry.failures { logger.error("skipped \(f.path): \(f.reason)") }
+        for m in registry.models { logger.info("loaded \(m.name): \(m.config.architecture.rawValue) \(m.config.resolution)px, \(m.config.nClasses) classes") }
+        guard !registry.models.isEmpty else {
+            throw ValidationError(paths.isEmpty ? "no checkpoints found in \(modelsDir)" : "none of the \(paths.count) checkpoints could be loaded")
+        }
+
+        let metrics = Metrics()
+        let worker = ComputeWorker(maxBatch: maxBatch, queueCapacity: queueSize, metrics: metrics)
+        let log = RequestLog(path: db)
+        if let e = log.health.error { logger.error("request log unavailable (serving anyway): \(e)") }
+        var limits = Limits()
+        limits.maxImages = min(limits.maxImages, 64)
+        let context = ServerContext(registry: registry, worker: worker, log: log, metrics: metrics,
+                                    cache: ImageCache(capacityBytes: cacheMb << 20),
+                                    publicDirectory: FileManager.default.fileExists(atPath: publicDir) ? publicDir : nil,
+                                    adminToken: adminToken, limits: limits, logger: logger)
+        let router = Router(context: context)
+        let server = MHDServer(maxBodyBytes: limits.maxBodyBytes) { router.handle($0) }
+        try server.start(host: host, port: UInt16(port), connectionLimit: connections)
+        logger.info("listening on http://\(host):\(server.port)/ (request log \(db))")
+        // Scripts and tests read this line to find the port.
+        FileHandle.standardOutput.write(Data("listening on http://\(host):\(server.port)/\n".utf8))
+
+        // Clean shutdown on SIGINT/SIGTERM: stop accepting, let in-flight requests finish,
+        // drain the worker, flush the log.
+        let done = DispatchSemaphore(value: 0)
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { done.signal() }
+            s.resume()
+            sources.append(s)
+        }
+        done.wait()
+        logger.info("shutting down: finishing in-flight requests")
+        server.stop()
+        worker.shutdown()
+        log.flush()
+        logger.info("stopped")
+        _ = sources
+    }
+}
+
+ServerCommand.main()

@@ -141,7 +141,14 @@ public enum SafeTensorsWriter {
     /// Writes `data` to `path.tmp-<pid>` then renames it over `path`, so readers never see a partial file.
     public static func writeAtomically(_ data: Data, to path: String) throws {
         let tmp = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        try data.write(to: URL(fileURLWithPath: tmp))
+        let name = (path as NSString).lastPathComponent
+        let dir = (path as NSString).deletingLastPathComponent
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir.isEmpty ? "." : dir, isDirectory: &isDir), isDir.boolValue else {
+            throw CheckpointError(file: name, "cannot write: the folder '\(dir)' does not exist")
+        }
+        do { try data.write(to: URL(fileURLWithPath: tmp)) }
+        catch { throw CheckpointError(file: name, "cannot write: \((error as NSError).localizedDescription)") }
         if rename(tmp, path) != 0 {
             let err = errno
             unlink(tmp)

@@ -1,0 +1,104 @@
+import BigGANEngine
+import Foundation
+
+/// The one thread that runs generators. Requests enqueue jobs and block until theirs is done;
+/// jobs for the same model (and, for truncation-indexed models, the same truncation) that wait
+/// in the queue together are batched into one forward pass of up to `maxBatch` images.
+///
+/// Threading: this worker is the only caller of the engine, so OpenBLAS may use every core
+/// inside each GEMM while HTTP threads only parse, wait and encode PNGs.
+public final class ComputeWorker: @unchecked Sendable {
+    final class Job {
+        let model: LoadedModel
+        let latents: [[Float]]
+        let embeddings: [[Float]]
+        let truncation: Double
+        let done = DispatchSemaphore(value: 0)
+        var result: Tensor?
+        init(model: LoadedModel, latents: [[Float]], embeddings: [[Float]], truncation: Double) {
+            self.model = model; self.latents = latents; self.embeddings = embeddings; self.truncation = truncation
+        }
+        /// Jobs with equal keys can share a forward pass.
+        var batchKey: String {
+            model.config.nStats == nil ? model.name : "\(model.name)|\(truncation)"
+        }
+    }
+
+    public let maxBatch: Int
+    public let queueCapacity: Int
+    private let condition = NSCondition()
+    private var queue: [Job] = []
+    private var stopping = false
+    private var thread: Thread?
+    private let metrics: Metrics?
+
+    public init(maxBatch: Int = 16, queueCapacity: Int = 64, metrics: Metrics? = nil) {
+        self.maxBatch = max(1, maxBatch); self.queueCapacity = max(1, queueCapacity); self.metrics = metrics
+        let t = Thread { [unowned self] in self.loop() }
+        t.name = "compute-worker"
+        t.stackSize = 8 << 20
+        thread = t
+        t.start()
+    }
+
+    public var queueDepth: Int { condition.lock(); defer { condition.unlock() }; return queue.count }
+
+    /// Generates images for `latents`/`embeddings`; blocks until done. A full queue is a 503.
+    public func generate(model: LoadedModel, latents: [[Float]], embeddings: [[Float]], truncation: Double) throws -> Tensor {
+        let job = Job(model: model, latents: latents, embeddings: embeddings, truncation: truncation)
+        condition.lock()
+        if stopping { condition.unlock(); throw APIError(503, "shutting_down", "the server is shutting down", retryAfter: 5) }
+        if queue.count >= queueCapacity {
+            condition.unlock()
+            throw APIError(503, "queue_full", "the sampling queue is full (\(queueCapacity) requests); retry shortly", retryAfter: 1)
+        }
+        queue.append(job)
+        metrics?.setQueueDepth(queue.count)
+        condition.signal()
+        condition.unlock()
+        job.done.wait()
+        return job.result!
+    }
+
+    /// Finishes every queued job, then stops the thread.
+    public func shutdown() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+        while thread?.isFinished == false { usleep(1000) }
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty && stopping { condition.unlock(); return }
+            // The oldest job, plus later compatible jobs while the batch has room.
+            let first = queue.removeFirst()
+            var batch = [first], images = first.latents.count
+            var i = 0
+            while i < queue.count && images < maxBatch {
+                let j = queue[i]
+                if j.batchKey == first.batchKey && images + j.latents.count <= maxBatch {
+                    batch.append(j); images += j.latents.count; queue.remove(at: i)
+                } else { i += 1 }
+            }
+            metrics?.setQueueDepth(queue.count)
+            condition.unlock()
+            run(batch)
+        }
+    }
+
+    private func run(_ jobs: [Job]) {
+        let sampler = Sampler(generator: jobs[0].model.generator, maxBatch: maxBatch)
+        let out = sampler.run(latents: jobs.flatMap(\.latents), embeddings: jobs.flatMap(\.embeddings), truncation: jobs[0].truncation)
+        metrics?.recordBatch(images: out.shape[0], model: jobs[0].model.name)
+        var start = 0
+        for j in jobs {
+            j.result = out.slice(first: start, count: j.latents.count)
+            start += j.latents.count
+            j.done.signal()
+        }
+    }
+}

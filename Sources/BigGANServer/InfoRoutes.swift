@@ -1,0 +1,95 @@
+import BigGANEngine
+import Foundation
+
+/// Health, metrics, the OpenAPI document, model listings and the request log.
+enum InfoRoutes {
+    struct Health: Encodable {
+        struct Log: Encodable { let ok: Bool; let path: String?; let error: String? }
+        struct Failure: Encodable { let path: String; let reason: String }
+        let status: String
+        let models: [String]
+        let failedModels: [Failure]
+        let requestLog: Log
+        let queueDepth: Int
+        enum CodingKeys: String, CodingKey { case status, models, failedModels = "failed_models", requestLog = "request_log", queueDepth = "queue_depth" }
+    }
+
+    static func health(_ c: ServerContext) -> HTTPResponse {
+        let logHealth = c.log?.health ?? (ok: false, error: "request log disabled")
+        let ready = !c.registry.models.isEmpty
+        let status = !ready ? "unavailable" : logHealth.ok ? "ok" : "degraded"
+        return .json(Health(status: status, models: c.registry.models.map(\.name),
+                            failedModels: c.registry.failures.map { .init(path: $0.path, reason: $0.reason) },
+                            requestLog: .init(ok: logHealth.ok, path: c.log?.path, error: logHealth.error),
+                            queueDepth: c.worker.queueDepth), status: ready ? 200 : 503)
+    }
+
+    static func metrics(_ c: ServerContext) -> HTTPResponse {
+        .text(c.metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+    }
+
+    static func openAPI() -> HTTPResponse {
+        .text(OpenAPIDocument.json, contentType: "application/json")
+    }
+
+    struct ModelSummary: Encodable {
+        let name: String, architecture: String, resolution: Int, channels: Int, classes: Int, dimZ: Int
+        let truncation: String, isDefault: Bool, provenance: String?
+        enum CodingKeys: String, CodingKey {
+            case name, architecture, resolution, channels, classes, dimZ = "dim_z", truncation, isDefault = "default", provenance
+        }
+        init(_ m: LoadedModel, isDefault: Bool) {
+            let c = m.config
+            name = m.name; architecture = c.architecture.rawValue; resolution = c.resolution; channels = c.outChannels
+            classes = c.nClasses; dimZ = c.dimZ; truncation = c.truncation.rawValue; self.isDefault = isDefault; provenance = c.provenance
+        }
+    }
+
+    static func models(_ c: ServerContext) -> HTTPResponse {
+        struct List: Encodable { let models: [ModelSummary] }
+        return .json(List(models: c.registry.models.map { ModelSummary($0, isDefault: $0 === c.registry.defaultModel) }))
+    }
+
+    static func model(_ name: String, _ c: ServerContext) throws -> HTTPResponse {
+        struct Detail: Encodable {
+            let summary: ModelSummary
+            let classNames: [String]
+            let config: ModelConfig
+            let parameters: Int
+            func encode(to e: Encoder) throws {
+                try summary.encode(to: e)
+                var k = e.container(keyedBy: K.self)
+                try k.encode(classNames, forKey: .classNames); try k.encode(config, forKey: .config); try k.encode(parameters, forKey: .parameters)
+            }
+            enum K: String, CodingKey { case classNames = "class_names", config, parameters }
+        }
+        let m = try c.registry.model(named: name)
+        var r = HTTPResponse.json(Detail(summary: ModelSummary(m, isDefault: m === c.registry.defaultModel),
+                                         classNames: (0..<m.config.nClasses).map(m.config.className), config: m.config,
+                                         parameters: m.generator.parameterCount))
+        r.logModel = m.name
+        return r
+    }
+
+    static func requests(_ r: HTTPRequest, _ c: ServerContext) throws -> HTTPResponse {
+        guard let token = c.adminToken else {
+            throw APIError(404, "admin_disabled", "the request log endpoint is disabled; start the server with --admin-token")
+        }
+        let given = r.headers["x-admin-token"] ?? r.headers["authorization"].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : $0 }
+        guard let given, constantTimeEqual(given, token) else {
+            throw APIError(401, "unauthorized", "send the admin token as 'Authorization: Bearer <token>' or 'X-Admin-Token'")
+        }
+        let limit = try Parameters(request: r).int("limit", default: 100, range: 1...c.limits.maxLogRows)
+        guard let log = c.log else { throw APIError(503, "request_log_unavailable", "the request log is disabled") }
+        struct Rows: Encodable { let requests: [RequestRecord] }
+        do { return .json(Rows(requests: try log.recent(limit: limit))) }
+        catch let e as APIError { throw e }
+        catch { throw APIError(503, "request_log_unavailable", "cannot read the request log: \(error)") }
+    }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}

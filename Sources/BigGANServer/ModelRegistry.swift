@@ -1,0 +1,70 @@
+import BigGANEngine
+import Foundation
+
+/// A loaded checkpoint, addressed by name (its file name without `.safetensors`).
+public final class LoadedModel: Sendable {
+    public let name: String
+    public let path: String
+    public let generator: any Generator
+    /// Identifies the weights in ETags: FNV-1a of the config JSON, the file size and modification time.
+    public let fingerprint: String
+
+    public var config: ModelConfig { generator.config }
+
+    init(name: String, path: String, generator: any Generator) {
+        self.name = name; self.path = path; self.generator = generator
+        let attrs = try? FileManager.default.attributesOfItem(atPath: path)
+        let size = (attrs?[.size] as? NSNumber)?.intValue ?? 0
+        let mtime = (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        fingerprint = String(fnv1a64(generator.config.jsonString() + "|\(size)|\(mtime)"), radix: 16)
+    }
+}
+
+/// The models a server serves. Loading reports each bad checkpoint and goes on with the others.
+public struct ModelRegistry: Sendable {
+    public let models: [LoadedModel]
+    /// Checkpoints that could not be loaded, with the reason.
+    public let failures: [(path: String, reason: String)]
+
+    public var defaultModel: LoadedModel? { models.first }
+
+    public func model(named name: String?) throws -> LoadedModel {
+        guard let name, !name.isEmpty else {
+            guard let m = defaultModel else { throw APIError(503, "no_model", "no model is loaded") }
+            return m
+        }
+        guard let m = models.first(where: { $0.name == name }) else {
+            throw APIError(404, "unknown_model", "unknown model '\(name)'; available: \(models.map(\.name).joined(separator: ", "))")
+        }
+        return m
+    }
+
+    public init(models: [LoadedModel], failures: [(path: String, reason: String)] = []) {
+        self.models = models; self.failures = failures
+    }
+
+    /// Loads `paths` (files) in order; duplicate names keep the first.
+    public static func load(paths: [String]) -> ModelRegistry {
+        var models: [LoadedModel] = [], failures: [(String, String)] = []
+        for path in paths {
+            let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            if models.contains(where: { $0.name == name }) { failures.append((path, "duplicate model name '\(name)'")); continue }
+            do { models.append(LoadedModel(name: name, path: path, generator: try GeneratorLoader.load(path: path))) }
+            catch { failures.append((path, "\(error)")) }
+        }
+        return ModelRegistry(models: models, failures: failures)
+    }
+
+    /// Every `*.safetensors` file in `directory`, sorted by name.
+    public static func checkpoints(in directory: String) -> [String] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return files.filter { $0.hasSuffix(".safetensors") }.sorted().map { (directory as NSString).appendingPathComponent($0) }
+    }
+}
+
+/// 64-bit FNV-1a hash of a string's UTF-8 bytes (stable across runs and machines).
+func fnv1a64(_ s: String) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+    return h
+}

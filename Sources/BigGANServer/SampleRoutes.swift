@@ -1,0 +1,118 @@
+import BigGANEngine
+import BigGANImage
+import Foundation
+
+/// `GET /v1/sample`, `POST /v1/samples`, `GET /v1/interpolate`.
+enum SampleRoutes {
+    /// Deterministic responses may be cached for a year: the ETag covers the weights and every parameter.
+    static let immutableCache = "public, max-age=31536000, immutable"
+
+    static func resolveClass(_ text: String, _ m: LoadedModel) throws -> Int {
+        do { return try ClassResolver.resolve(text, config: m.config) } catch let e as SamplingError { throw e.apiError }
+    }
+
+    static func checkTruncation(_ t: Double, _ m: LoadedModel) throws {
+        do { try Truncation.validate(t, convention: m.config.truncation) } catch let e as SamplingError { throw e.apiError }
+    }
+
+    static func etag(_ m: LoadedModel, _ parts: [String]) -> String {
+        "\"" + String(fnv1a64(([m.fingerprint] + parts).joined(separator: "|")), radix: 16) + "\""
+    }
+
+    /// Answers 304 or a cached PNG for a deterministic request, else renders, caches and tags it.
+    static func pngResponse(_ r: HTTPRequest, _ c: ServerContext, _ m: LoadedModel, etag: String?,
+                            headers: [(String, String)], render: () throws -> [UInt8]) throws -> HTTPResponse {
+        var resp: HTTPResponse
+        if let etag, r.headers["if-none-match"] == etag {
+            resp = HTTPResponse(status: 304)
+        } else if let etag, let cached = c.cache.get(etag) {
+            resp = .png(cached)
+            resp.headers.append(("X-Cache", "hit"))
+        } else {
+            let bytes = try render()
+            if let etag { c.cache.put(etag, bytes) }
+            resp = .png(bytes)
+        }
+        if let etag { resp.headers += [("ETag", etag), ("Cache-Control", immutableCache)] }
+        else { resp.headers.append(("Cache-Control", "no-store")) }
+        resp.headers += headers
+        resp.logModel = m.name
+        return resp
+    }
+
+    static func encode(_ images: Tensor, columns: Int) throws -> [UInt8] {
+        do { return try PNGCodec.encode(Image8.grid(images, columns: columns)) }
+        catch { throw APIError(500, "encode_failed", "\(error)") }
+    }
+
+    static func randomSeed() -> UInt64 { UInt64.random(in: 0...UInt64(Int64.max)) }
+
+    // MARK: GET /v1/sample
+
+    static func sample(_ r: HTTPRequest, _ c: ServerContext) throws -> HTTPResponse {
+        let p = Parameters(request: r)
+        let m = try c.registry.model(named: p.string("model"))
+        let cls = try resolveClass(p.string("class") ?? "0", m)
+        let n = try p.int("n", default: 1, range: 1...c.limits.maxImages)
+        let columns = try p.int("columns", default: Int(Double(n).squareRoot().rounded(.up)), range: 1...n)
+        let t = try p.truncation(default: 1.0)
+        try checkTruncation(t, m)
+        let given = try p.seed("seed")
+        let seed = given ?? randomSeed()
+        let tag = given == nil ? nil : etag(m, ["sample", "\(cls)", "\(seed)", "\(n)", "\(t)", "\(columns)"])
+        let headers = [("X-Model", m.name), ("X-Class", "\(cls)"), ("X-Seed", "\(seed)"), ("X-Truncation", "\(t)"),
+                       ("X-Seeds", n == 1 ? "\(seed)" : "\(seed)-\(seed &+ UInt64(n - 1))")]
+        return try pngResponse(r, c, m, etag: tag, headers: headers) {
+            let seeds = (0..<n).map { seed &+ UInt64($0) }
+            let z = seeds.map { Truncation.latent(seed: $0, dim: m.config.dimZ, truncation: t, convention: m.config.truncation) }
+            let e = Array(repeating: m.generator.embedding(forClass: cls), count: n)
+            return try encode(try c.worker.generate(model: m, latents: z, embeddings: e, truncation: t), columns: columns)
+        }
+    }
+
+    // MARK: GET /v1/interpolate
+
+    static func interpolate(_ r: HTTPRequest, _ c: ServerContext) throws -> HTTPResponse {
+        let p = Parameters(request: r)
+        let m = try c.registry.model(named: p.string("model"))
+        let steps = try p.int("steps", default: 8, range: 2...c.limits.maxSteps)
+        let t = try p.truncation(default: 1.0)
+        try checkTruncation(t, m)
+        let method: Interpolation
+        switch p.string("method") ?? "linear" {
+        case "linear": method = .linear
+        case "spherical", "slerp": method = .spherical
+        case let other: throw APIError.badRequest("'method' must be linear or spherical, got '\(other)'")
+        }
+        let cfg = m.config
+        let z: [[Float]], e: [[Float]], key: [String]
+        switch p.string("kind") ?? "latent" {
+        case "latent":
+            let cls = try resolveClass(p.string("class") ?? "0", m)
+            let a = try p.seed("seed_a") ?? 0, b = try p.seed("seed_b") ?? 1
+            let za = Truncation.latent(seed: a, dim: cfg.dimZ, truncation: t, convention: cfg.truncation)
+            let zb = Truncation.latent(seed: b, dim: cfg.dimZ, truncation: t, convention: cfg.truncation)
+            z = Interpolation.weights(steps: steps).map { method.apply(za, zb, $0) }
+            e = Array(repeating: m.generator.embedding(forClass: cls), count: steps)
+            key = ["latent", "\(cls)", "\(a)", "\(b)", method.rawValue]
+        case "class":
+            guard let ca = p.string("class_a"), let cb = p.string("class_b") else {
+                throw APIError.badRequest("kind=class needs 'class_a' and 'class_b'")
+            }
+            if method != .linear { throw APIError.badRequest("'method' applies to kind=latent only") }
+            let a = try resolveClass(ca, m), b = try resolveClass(cb, m)
+            let seed = try p.seed("seed") ?? 0
+            let z0 = Truncation.latent(seed: seed, dim: cfg.dimZ, truncation: t, convention: cfg.truncation)
+            let ea = m.generator.embedding(forClass: a), eb = m.generator.embedding(forClass: b)
+            z = Array(repeating: z0, count: steps)
+            e = Interpolation.weights(steps: steps).map { Interpolation.linear.apply(ea, eb, $0) }
+            key = ["class", "\(a)", "\(b)", "\(seed)"]
+        case let other:
+            throw APIError.badRequest("'kind' must be latent or class, got '\(other)'")
+        }
+        let tag = etag(m, ["interpolate"] + key + ["\(steps)", "\(t)"])
+        return try pngResponse(r, c, m, etag: tag, headers: [("X-Model", m.name), ("X-Truncation", "\(t)")]) {
+            try encode(try c.worker.generate(model: m, latents: z, embeddings: e, truncation: t), columns: steps)
+        }
+    }
+}

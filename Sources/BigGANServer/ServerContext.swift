@@ -1,0 +1,32 @@
+import BigGANEngine
+import Foundation
+import Logging
+
+/// Limits applied to every request.
+public struct Limits: Sendable {
+    public var maxImages = 64
+    public var maxSteps = 32
+    public var maxBodyBytes = 1 << 20
+    public var maxLogRows = 1000
+    public init() {}
+}
+
+/// Everything the routes need, built once at start-up.
+public final class ServerContext: Sendable {
+    public let registry: ModelRegistry
+    public let worker: ComputeWorker
+    public let log: RequestLog?
+    public let metrics: Metrics
+    public let cache: ImageCache
+    public let publicDirectory: String?
+    public let adminToken: String?
+    public let limits: Limits
+    public let logger: Logger
+
+    public init(registry: ModelRegistry, worker: ComputeWorker, log: RequestLog?, metrics: Metrics,
+                cache: ImageCache = ImageCache(capacityBytes: 32 << 20), publicDirectory: String?, adminToken: String?,
+                limits: Limits = Limits(), logger: Logger = Logger(label: "biggan.server")) {
+        self.registry = registry; self.worker = worker; self.log = log; self.metrics = metrics; self.cache = cache
+        self.publicDirectory = publicDirectory; self.adminToken = adminToken; self.limits = limits; self.logger = logger
+    }
+}
