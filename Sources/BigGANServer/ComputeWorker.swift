@@ -29,6 +29,8 @@ public final class ComputeWorker: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [Job] = []
     private var stopping = false
+    /// Test hook: while paused, jobs queue up but none runs.
+    private var paused = false
     private var thread: Thread?
     private let metrics: Metrics?
 
@@ -60,6 +62,12 @@ public final class ComputeWorker: @unchecked Sendable {
         return job.result!
     }
 
+    /// Holds (`true`) or releases (`false`) the queue; used by tests to make batching and
+    /// back-pressure deterministic.
+    func setPaused(_ p: Bool) {
+        condition.lock(); paused = p; condition.broadcast(); condition.unlock()
+    }
+
     /// Finishes every queued job, then stops the thread.
     public func shutdown() {
         condition.lock()
@@ -72,7 +80,7 @@ public final class ComputeWorker: @unchecked Sendable {
     private func loop() {
         while true {
             condition.lock()
-            while queue.isEmpty && !stopping { condition.wait() }
+            while (queue.isEmpty || paused) && !stopping { condition.wait() }
             if queue.isEmpty && stopping { condition.unlock(); return }
             // The oldest job, plus later compatible jobs while the batch has room.
             let first = queue.removeFirst()

@@ -34,6 +34,12 @@ enum SamplesRoute {
     struct Image: Encodable {
         let index: Int, `class`: Int, className: String, seed: UInt64?, pngBase64: String
         enum CodingKeys: String, CodingKey { case index, `class`, className = "class_name", seed, pngBase64 = "png_base64" }
+        /// `seed` is written as null for explicit latents rather than left out.
+        func encode(to e: Encoder) throws {
+            var c = e.container(keyedBy: CodingKeys.self)
+            try c.encode(index, forKey: .index); try c.encode(`class`, forKey: .class); try c.encode(className, forKey: .className)
+            try c.encode(seed, forKey: .seed); try c.encode(pngBase64, forKey: .pngBase64)
+        }
     }
     struct Reply: Encodable { let model: String; let truncation: Double; let images: [Image] }
 

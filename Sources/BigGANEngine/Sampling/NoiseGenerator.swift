@@ -14,10 +14,15 @@ import Foundation
 ///
 /// `scripts/noise_reference.py` implements the same algorithm; tests compare fixed vectors.
 public struct NoiseGenerator: Sendable {
-    private var state: UInt64
-    private var spare: Float?
+    /// The SplitMix64 state (read-only; with `spare` it is the whole generator state).
+    public private(set) var state: UInt64
+    /// The second normal of the last Box–Muller pair, returned by the next `nextNormal()`.
+    public private(set) var spare: Float?
 
     public init(seed: UInt64) { state = seed }
+
+    /// Restores a generator from a saved `state` and `spare` (e.g. to resume training exactly).
+    public init(state: UInt64, spare: Float?) { self.state = state; self.spare = spare }
 
     public mutating func nextUInt64() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15

@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+@testable import BigGANEngine
+@testable import BigGANServer
+
+/// Routes exercised in-process, without a socket.
+@Suite struct RouteTests {
+    @Test func healthReportsModelsAndLog() throws {
+        let s = try TestServer()
+        let r = s.get("/healthz")
+        #expect(r.status == 200)
+        #expect(r.jsonObject["status"] as? String == "ok")
+        #expect(r.jsonObject["models"] as? [String] == ["tiny"])
+    }
+
+    @Test func modelListAndDetail() throws {
+        let s = try TestServer()
+        let list = s.get("/v1/models").jsonObject["models"] as? [[String: Any]]
+        #expect(list?.first?["name"] as? String == "tiny")
+        #expect(list?.first?["default"] as? Bool == true)
+        let d = s.get("/v1/models/tiny")
+        #expect(d.status == 200)
+        #expect(d.jsonObject["class_names"] as? [String] == ["cat", "dog", "bird"])
+        #expect(d.jsonObject["resolution"] as? Int == 32)
+        let missing = s.get("/v1/models/nope")
+        #expect(missing.status == 404 && missing.errorCode == "unknown_model")
+    }
+
+    @Test func sampleIsAPNGWithCachingHeaders() throws {
+        let s = try TestServer()
+        let r = s.get("/v1/sample?class=dog&seed=7&truncation=0.8")
+        #expect(r.status == 200)
+        #expect(r.header("Content-Type") == "image/png")
+        let img = try r.image()
+        #expect(img.width == 32 && img.height == 32)
+        let etag = try #require(r.header("ETag"))
+        #expect(r.header("Cache-Control")?.contains("immutable") == true)
+        #expect(r.header("X-Seed") == "7" && r.header("X-Class") == "1")
+        // Same request: same bytes from the cache; conditional request: 304.
+        let again = s.get("/v1/sample?class=1&seed=7&truncation=0.8")
+        #expect(again.body == r.body && again.header("X-Cache") == "hit" && again.header("ETag") == etag)
+        let cond = s.get("/v1/sample?class=dog&seed=7&truncation=0.8", headers: ["if-none-match": etag])
+        #expect(cond.status == 304 && cond.body.isEmpty)
+        // A different seed is a different image with a different tag.
+        let other = s.get("/v1/sample?class=dog&seed=8&truncation=0.8")
+        #expect(other.body != r.body && other.header("ETag") != etag)
+    }
+
+    @Test func sampleMatchesTheEngineDirectly() throws {
+        let s = try TestServer()
+        let g = try GeneratorLoader.load(path: s.modelPath)
+        let expected = try Sampler(generator: g).sample(classes: [2, 2], seeds: [3, 4], truncation: 0.5)
+        let r = s.get("/v1/sample?class=2&seed=3&n=2&columns=2&truncation=0.5")
+        #expect(try r.image() == Image8.grid(expected, columns: 2))
+    }
+
+    @Test func sampleWithoutSeedIsRandomAndUncached() throws {
+        let s = try TestServer()
+        let r = s.get("/v1/sample?class=0")
+        #expect(r.status == 200 && r.header("ETag") == nil && r.header("Cache-Control") == "no-store")
+        #expect(UInt64(r.header("X-Seed") ?? "") != nil)
+    }
+
+    @Test func gridSize() throws {
+        let s = try TestServer()
+        let img = try s.get("/v1/sample?class=0&seed=1&n=4").image()
+        #expect(img.width == 66 && img.height == 66)
+    }
+
+    @Test(arguments: [
+        ("n=0", "'n' must be between 1 and 64"), ("n=65", "'n' must be between 1 and 64"), ("n=abc", "'n' must be an integer"),
+        ("truncation=nan", "'truncation' must be a finite number"), ("truncation=-1", "'truncation' must be positive"),
+        ("truncation=abc", "'truncation' must be a finite number"), ("truncation=0.001", "truncation must be at least 0.01"),
+        ("class=zebra", "unknown class name 'zebra'"), ("class=99", "class 99 is out of range"), ("class=-1", "class -1 is out of range"),
+        ("seed=-1", "'seed' must be an integer"), ("seed=1e3", "'seed' must be an integer"), ("columns=9", "'columns' must be between"),
+    ])
+    func badSampleParameters(query: String, message: String) throws {
+        let s = try TestServer()
+        let r = s.get("/v1/sample?seed=1&" + query)
+        #expect(r.status == 400, "\(r.status) \(r.errorMessage)")
+        #expect(r.errorCode == "invalid_parameter")
+        #expect(r.errorMessage.contains(message), "\(r.errorMessage)")
+    }
+
+    @Test func unknownModelIs404() throws {
+        let s = try TestServer()
+        let r = s.get("/v1/sample?model=nope&class=1")
+        #expect(r.status == 404 && r.errorCode == "unknown_model" && r.errorMessage.contains("available: tiny"))
+    }
+
+    @Test func interpolationStrips() throws {
+        let s = try TestServer()
+        let l = s.get("/v1/interpolate?kind=latent&class=cat&seed_a=1&seed_b=2&steps=5&method=spherical")
+        #expect(try l.status == 200 && l.image().width == 5 * 32 + 4 * 2)
+        #expect(l.header("ETag") != nil)
+        let c = s.get("/v1/interpolate?kind=class&seed=3&class_a=cat&class_b=bird&steps=3")
+        #expect(try c.status == 200 && c.image().height == 32)
+        for (q, msg) in [("kind=latent&steps=1", "'steps' must be between 2 and 32"), ("kind=latent&steps=33", "'steps' must be between 2 and 32"),
+                         ("kind=sideways", "'kind' must be latent or class"), ("kind=class&class_a=cat", "needs 'class_a' and 'class_b'"),
+                         ("kind=latent&method=cubic", "'method' must be linear or spherical"), ("kind=class&class_a=0&class_b=lion", "unknown class name 'lion'")] {
+            let r = s.get("/v1/interpolate?" + q)
+            #expect(r.status == 400 && r.errorMessage.contains(msg), "\(q): \(r.errorMessage)")
+        }
+    }
+
+    @Test func routingErrors() throws {
+        let s = try TestServer()
+        #expect(s.get("/v1/nothing").status == 404)
+        #expect(s.router.handle(HTTPRequest(method: "POST", "/v1/sample")).status == 405)
+        #expect(s.get("/v1/samples").status == 405)
+        #expect(s.router.handle(HTTPRequest(method: "DELETE", "/healthz")).status == 405)
+    }
+
+    @Test func metricsAndOpenAPI() throws {
+        let s = try TestServer()
+        _ = s.get("/v1/sample?class=0&seed=1&n=2")
+        let m = String(decoding: s.get("/metrics").body, as: UTF8.self)
+        #expect(m.contains("biggan_requests_total{route=\"/v1/sample\",status=\"200\"} 1"))
+        #expect(m.contains("biggan_request_duration_seconds_bucket{le=\"+Inf\"}"))
+        #expect(m.contains("biggan_images_generated_total{model=\"tiny\"} 2"))
+        #expect(m.contains("biggan_queue_depth 0"))
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(s.get("/openapi.json").body)) as? [String: Any])
+        #expect(doc["openapi"] as? String == "3.0.3")
+        let paths = Set((doc["paths"] as? [String: Any])?.keys.map { $0 } ?? [])
+        for route in ["/healthz", "/metrics", "/openapi.json", "/v1/models", "/v1/models/{name}", "/v1/sample", "/v1/samples", "/v1/interpolate", "/v1/requests"] {
+            #expect(paths.contains(route), "missing \(route)")
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+@testable import BigGANEngine
+@testable import BigGANServer
+
+@Suite struct SamplesRouteTests {
+    @Test func seedsAndClasses() throws {
+        let s = try TestServer()
+        let r = s.post("/v1/samples", json: #"{"classes":["cat",2],"seeds":[5,6],"truncation":0.7}"#)
+        #expect(r.status == 200, "\(r.errorMessage)")
+        let images = try #require(r.jsonObject["images"] as? [[String: Any]])
+        #expect(images.count == 2)
+        #expect(images.map { $0["seed"] as? Int } == [5, 6])
+        #expect(images.map { $0["class_name"] as? String } == ["cat", "bird"])
+        let png = try #require(Data(base64Encoded: images[0]["png_base64"] as? String ?? ""))
+        // Same as GET /v1/sample for that class and seed.
+        #expect(Array(png) == s.get("/v1/sample?class=0&seed=5&truncation=0.7").body)
+    }
+
+    @Test func explicitLatents() throws {
+        let s = try TestServer()
+        let z = "[0.1,0.2,0.3,0.4,-0.1,-0.2,-0.3,-0.4]"
+        let r = s.post("/v1/samples", json: #"{"class":1,"z":[\#(z),\#(z)]}"#)
+        #expect(r.status == 200)
+        let images = try #require(r.jsonObject["images"] as? [[String: Any]])
+        #expect(images.count == 2 && images[0]["png_base64"] as? String == images[1]["png_base64"] as? String)
+        #expect(images[0]["seed"] is NSNull)
+    }
+
+    @Test func seedAndCount() throws {
+        let s = try TestServer()
+        let images = try #require(s.post("/v1/samples", json: #"{"seed":10,"n":3}"#).jsonObject["images"] as? [[String: Any]])
+        #expect(images.map { $0["seed"] as? Int } == [10, 11, 12])
+    }
+
+    @Test(arguments: [
+        (#"{"class":1,"z":[[1,2,3]]}"#, 400, "z[0] has 3 entries; this model needs 8"),
+        (#"{"class":1"#, 400, "malformed JSON"),
+        ("", 400, "the request body is empty"),
+        (#"{"class":[1]}"#, 400, "wrong type"),
+        (#"{"classes":[0,1],"seeds":[1,2,3]}"#, 400, "'classes' has 2 entries for 3 images"),
+        (#"{"n":0}"#, 400, "'n' must be between 1 and 64"),
+        (#"{"n":65}"#, 400, "'n' must be between 1 and 64"),
+        (#"{"truncation":-2}"#, 400, "'truncation' must be a positive finite number"),
+        (#"{"class":"zebra"}"#, 400, "unknown class name 'zebra'"),
+        (#"{"class":7}"#, 400, "class 7 is out of range"),
+        (#"{"model":"nope"}"#, 404, "unknown model 'nope'"),
+        (#"{"seeds":[-1]}"#, 400, "malformed JSON"),
+    ])
+    func badBodies(body: String, status: Int, message: String) throws {
+        let s = try TestServer()
+        let r = s.post("/v1/samples", json: body)
+        #expect(r.status == status, "\(r.status) \(r.errorMessage)")
+        #expect(r.errorMessage.contains(message), "\(r.errorMessage)")
+    }
+
+    @Test func bodyTooLarge() throws {
+        let s = try TestServer()
+        let big = "{\"z\":[" + String(repeating: "0.0,", count: 300_000) + "0]}"
+        let r = s.post("/v1/samples", json: big)
+        #expect(r.status == 413 && r.errorCode == "body_too_large")
+        var flagged = HTTPRequest(method: "POST", "/v1/samples", body: Array("{}".utf8))
+        flagged.bodyTooLarge = true
+        #expect(s.router.handle(flagged).status == 413)
+    }
+}
+
+@Suite struct AdminAndStaticTests {
+    @Test func requestLogNeedsTheToken() throws {
+        let s = try TestServer()
+        _ = s.get("/v1/sample?class=1&seed=2")
+        _ = s.get("/v1/sample?class=9")
+        s.context.log?.flush()
+        #expect(s.get("/v1/requests").status == 401)
+        #expect(s.get("/v1/requests", headers: ["authorization": "Bearer wrong-token"]).status == 401)
+        let r = s.get("/v1/requests?limit=10", headers: ["authorization": "Bearer test-token-123"])
+        #expect(r.status == 200)
+        let rows = try #require(r.jsonObject["requests"] as? [[String: Any]])
+        #expect(rows.count == 4)   // newest first: the two 401s, the 400, the 200
+        #expect(rows[0]["status"] as? Int == 401)
+        #expect(rows[2]["status"] as? Int == 400 && (rows[2]["error"] as? String)?.contains("class 9 is out of range") == true)
+        #expect(rows[3]["model"] as? String == "tiny" && rows[3]["query"] as? String == "class=1&seed=2")
+        #expect((rows[3]["bytes"] as? Int ?? 0) > 100 && rows[3]["client"] as? String == "127.0.0.1")
+        #expect(s.get("/v1/requests?limit=0", headers: ["x-admin-token": "test-token-123"]).status == 400)
+    }
+
+    @Test func requestLogDisabledWithoutToken() throws {
+        let s = try TestServer(adminToken: nil)
+        let r = s.get("/v1/requests")
+        #expect(r.status == 404 && r.errorCode == "admin_disabled")
+    }
+
+    @Test func staticFilesNeverLeaveThePublicFolder() throws {
+        let s = try TestServer()
+        let index = s.get("/")
+        #expect(index.status == 200 && String(decoding: index.body, as: UTF8.self).contains("gallery"))
+        #expect(s.get("/style.css").header("Content-Type")?.hasPrefix("text/css") == true)
+        for path in ["/../secret.txt", "/a/../../secret.txt", "/./index.html", "/escape.txt", "/nope.html", "//etc/passwd", "/%2e%2e/secret.txt"] {
+            let r = s.router.handle(HTTPRequest(path: path))
+            #expect(r.status == 404, "\(path) answered \(r.status)")
+            #expect(!String(decoding: r.body, as: UTF8.self).contains("top secret"))
+        }
+    }
+}

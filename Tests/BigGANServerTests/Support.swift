@@ -1,0 +1,67 @@
+import Foundation
+@testable import BigGANEngine
+@testable import BigGANImage
+@testable import BigGANServer
+
+/// A server context over a tiny random model, a temporary request log and a public folder
+/// (with a secret file beside it that must never be served).
+final class TestServer {
+    let dir: URL
+    let context: ServerContext
+    let router: Router
+    let modelPath: String
+
+    init(adminToken: String? = "test-token-123", queueCapacity: Int = 64, maxBatch: Int = 16, dbPath: String? = nil) throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("biggan-server-\(UUID().uuidString)")
+        let models = dir.appendingPathComponent("models"), pub = dir.appendingPathComponent("public")
+        try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: pub, withIntermediateDirectories: true)
+        try Data("<html>gallery</html>".utf8).write(to: pub.appendingPathComponent("index.html"))
+        try Data("body{}".utf8).write(to: pub.appendingPathComponent("style.css"))
+        try Data("top secret".utf8).write(to: dir.appendingPathComponent("secret.txt"))
+        try FileManager.default.createSymbolicLink(at: pub.appendingPathComponent("escape.txt"), withDestinationURL: dir.appendingPathComponent("secret.txt"))
+        modelPath = models.appendingPathComponent("tiny.safetensors").path
+        try TestServer.writeTinyModel(to: modelPath)
+        let registry = ModelRegistry.load(paths: [modelPath])
+        let metrics = Metrics()
+        let worker = ComputeWorker(maxBatch: maxBatch, queueCapacity: queueCapacity, metrics: metrics)
+        let log = RequestLog(path: dbPath ?? dir.appendingPathComponent("requests.sqlite").path)
+        context = ServerContext(registry: registry, worker: worker, log: log, metrics: metrics, publicDirectory: pub.path, adminToken: adminToken)
+        router = Router(context: context)
+    }
+
+    static let tinyConfig: ModelConfig = {
+        var c = ModelConfig.biggan(resolution: 32, ch: 2, dimZ: 8, sharedDim: 4, nClasses: 3, hier: true, attention: [16])!
+        c.classNames = ["cat", "dog", "bird"]
+        return c
+    }()
+
+    static func writeTinyModel(to path: String) throws {
+        let (_, tensors) = try GeneratorLoader.random(config: tinyConfig, seed: 1)
+        try GeneratorLoader.save(config: tinyConfig, tensors: tensors, to: path)
+    }
+
+    deinit {
+        context.worker.shutdown()
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    func get(_ target: String, headers: [String: String] = [:]) -> HTTPResponse {
+        router.handle(HTTPRequest(target, headers: headers))
+    }
+
+    func post(_ target: String, json: String) -> HTTPResponse {
+        router.handle(HTTPRequest(method: "POST", target, headers: ["content-type": "application/json"], body: Array(json.utf8)))
+    }
+}
+
+extension HTTPResponse {
+    var errorCode: String? {
+        (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]).flatMap { ($0["error"] as? [String: Any])?["code"] as? String }
+    }
+    var errorMessage: String {
+        (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]).flatMap { ($0["error"] as? [String: Any])?["message"] as? String } ?? ""
+    }
+    var jsonObject: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]) ?? [:] }
+    func image() throws -> Image8 { try PNGCodec.decode(body) }
+}
