@@ -17,6 +17,8 @@ public final class MHDServer: @unchecked Sendable {
     final class RequestState {
         var body: [UInt8] = []
         var tooLarge = false
+        /// Counted in `inFlight` from the moment the handler starts until MHD reports the response sent.
+        var counted = false
     }
 
     let handler: Handler
@@ -24,6 +26,8 @@ public final class MHDServer: @unchecked Sendable {
     let logger: Logger
     private var daemon: OpaquePointer?
     public private(set) var port: UInt16 = 0
+    private let inFlightLock = NSCondition()
+    private var inFlight = 0
 
     public init(maxBodyBytes: Int, logger: Logger = Logger(label: "biggan.http"), handler: @escaping Handler) {
         self.handler = handler; self.maxBodyBytes = maxBodyBytes; self.logger = logger
@@ -43,9 +47,31 @@ public final class MHDServer: @unchecked Sendable {
         self.port = biggan_mhd_port(d)
     }
 
-    /// Stops accepting connections and waits for in-flight requests to finish.
-    public func stop() {
-        if let d = daemon { MHD_stop_daemon(d); daemon = nil }
+    /// Stops accepting connections, waits (up to `grace` seconds) for requests being handled to
+    /// be answered, then shuts the daemon down.
+    public func stop(grace: TimeInterval = 60) {
+        guard let d = daemon else { return }
+        let listener = MHD_quiesce_daemon(d)
+        let deadline = Date().addingTimeInterval(grace)
+        inFlightLock.lock()
+        while inFlight > 0 && inFlightLock.wait(until: deadline) {}
+        inFlightLock.unlock()
+        MHD_stop_daemon(d)
+        if listener >= 0 { close(listener) }
+        daemon = nil
+    }
+
+    /// Runs the handler for a complete request and queues its response. The request counts as
+    /// in flight until `finished` (MHD's completion callback, after the response is sent), so
+    /// `stop()` never cuts a response off.
+    func answer(_ connection: OpaquePointer, _ state: RequestState, _ request: HTTPRequest) -> MHD_Result {
+        inFlightLock.lock(); inFlight += 1; state.counted = true; inFlightLock.unlock()
+        return respond(connection, handler(request))
+    }
+
+    func finished(_ state: RequestState) {
+        guard state.counted else { return }
+        inFlightLock.lock(); inFlight -= 1; state.counted = false; inFlightLock.broadcast(); inFlightLock.unlock()
     }
 
     deinit { stop() }
@@ -107,12 +133,15 @@ private let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, m
     let request = HTTPRequest(method: method.map { String(cString: $0) } ?? "GET", path: url.map { String(cString: $0) } ?? "/",
                               query: MHDServer.values(connection, .GET_ARGUMENT_KIND), headers: headers, body: state.body,
                               client: String(cString: client), bodyTooLarge: state.tooLarge)
-    return server.respond(connection, server.handler(request))
+    return server.answer(connection, state, request)
 }
 
-private let completedHandler: MHD_RequestCompletedCallback = { _, _, conCls, _ in
+private let completedHandler: MHD_RequestCompletedCallback = { cls, _, conCls, _ in
     if let conCls, let raw = conCls.pointee {
-        Unmanaged<MHDServer.RequestState>.fromOpaque(raw).release()
+        let server = Unmanaged<MHDServer>.fromOpaque(cls!).takeUnretainedValue()
+        let state = Unmanaged<MHDServer.RequestState>.fromOpaque(raw)
+        server.finished(state.takeUnretainedValue())
+        state.release()
         conCls.pointee = nil
     }
 }

@@ -1,0 +1,139 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import GRDB
+import Testing
+@testable import BigGANMHD
+@testable import BigGANServer
+
+/// A blocking HTTP call over a real socket: (status, headers, body).
+func fetch(_ url: String, method: String = "GET", body: Data? = nil, headers: [String: String] = [:]) throws -> (Int, [String: String], Data) {
+    var req = URLRequest(url: URL(string: url)!)
+    req.httpMethod = method
+    req.httpBody = body
+    req.timeoutInterval = 60
+    for (k, v) in headers { req.setValue(v, forHTTPHeaderField: k) }
+    let done = DispatchSemaphore(value: 0)
+    nonisolated(unsafe) var result: (Int, [String: String], Data)?
+    nonisolated(unsafe) var failure: Error?
+    URLSession.shared.dataTask(with: req) { data, resp, err in
+        if let http = resp as? HTTPURLResponse {
+            var h: [String: String] = [:]
+            for (k, v) in http.allHeaderFields { h[String(describing: k).lowercased()] = String(describing: v) }
+            result = (http.statusCode, h, data ?? Data())
+        } else { failure = err }
+        done.signal()
+    }.resume()
+    done.wait()
+    if let failure { throw failure }
+    return result!
+}
+
+@Suite(.serialized) struct LiveServerTests {
+    @Test func servesOverLoopback() throws {
+        let s = try TestServer()
+        let router = s.router
+        let server = MHDServer(maxBodyBytes: 1 << 20) { router.handle($0) }
+        try server.start(host: "127.0.0.1", port: 0)
+        defer { server.stop() }
+        #expect(server.port > 0)
+        let base = "http://127.0.0.1:\(server.port)"
+        let (status, headers, body) = try fetch(base + "/v1/sample?class=bird&seed=4&n=4")
+        #expect(status == 200 && headers["content-type"] == "image/png")
+        #expect(Array(body) == s.get("/v1/sample?class=2&seed=4&n=4").body)
+        let (ps, _, pb) = try fetch(base + "/v1/samples", method: "POST", body: Data(#"{"class":"cat","seeds":[1]}"#.utf8),
+                                    headers: ["Content-Type": "application/json"])
+        #expect(ps == 200 && String(decoding: pb, as: UTF8.self).contains("png_base64"))
+        let big = Data(("{\"z\":[" + String(repeating: "0.0,", count: 400_000) + "0]}").utf8)
+        let (bs, _, bb) = try fetch(base + "/v1/samples", method: "POST", body: big)
+        #expect(bs == 413 && String(decoding: bb, as: UTF8.self).contains("body_too_large"))
+        let (es, _, eb) = try fetch(base + "/v1/sample?truncation=nan")
+        #expect(es == 400 && String(decoding: eb, as: UTF8.self).contains("finite"))
+        let (ts, _, _) = try fetch(base + "/../secret.txt")
+        #expect(ts == 404)
+        s.context.log!.flush()
+        let rows = try s.context.log!.recent(limit: 10)
+        #expect(rows.first?.client == "127.0.0.1" && rows.contains { $0.status == 413 })
+    }
+}
+
+/// The real `biggan-server` executable, started as a separate process.
+@Suite(.serialized) struct ServerProcessTests {
+    static var binary: String {
+        URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().appendingPathComponent("biggan-server").path
+    }
+
+    final class Running {
+        let process = Process()
+        let port: Int
+        let stdout = Pipe()
+        init(modelsDir: String, db: String) throws {
+            process.executableURL = URL(fileURLWithPath: ServerProcessTests.binary)
+            process.arguments = ["--models-dir", modelsDir, "--port", "0", "--db", db, "--admin-token", "test-token-123", "--blas-threads", "1"]
+            process.standardOutput = stdout
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // First stdout line: "listening on http://127.0.0.1:PORT/".
+            var line = Data()
+            while !line.contains(UInt8(ascii: "\n")) {
+                let d = stdout.fileHandleForReading.availableData
+                if d.isEmpty { break }
+                line.append(d)
+            }
+            let text = String(decoding: line, as: UTF8.self)
+            guard let r = text.range(of: #":(\d+)/"#, options: .regularExpression) else { throw CLIFailure("no port in \(text)") }
+            port = Int(text[r].dropFirst().dropLast())!
+        }
+        var base: String { "http://127.0.0.1:\(port)" }
+    }
+
+    struct CLIFailure: Error { let m: String; init(_ m: String) { self.m = m } }
+
+    @Test func committedRowsSurviveKill9() throws {
+        #expect(FileManager.default.fileExists(atPath: Self.binary), "build the biggan-server product first")
+        let s = try TestServer()
+        let db = s.dir.appendingPathComponent("kill.sqlite").path
+        let server = try Running(modelsDir: (s.modelPath as NSString).deletingLastPathComponent, db: db)
+        for i in 0..<5 { #expect(try fetch(server.base + "/v1/sample?class=0&seed=\(i)").0 == 200) }
+        // Wait until the server reports the five rows as committed.
+        var committed = 0
+        for _ in 0..<200 where committed < 5 {
+            let (_, _, body) = try fetch(server.base + "/v1/requests?limit=100", headers: ["X-Admin-Token": "test-token-123"])
+            committed = (try JSONSerialization.jsonObject(with: body) as? [String: Any]).flatMap { $0["requests"] as? [[String: Any]] }?
+                .filter { ($0["path"] as? String) == "/v1/sample" }.count ?? 0
+            usleep(10_000)
+        }
+        #expect(committed == 5)
+        kill(server.process.processIdentifier, SIGKILL)
+        server.process.waitUntilExit()
+        #expect(server.process.terminationReason == .uncaughtSignal)
+        let rows = try DatabaseQueue(path: db).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM requests WHERE path = '/v1/sample' AND status = 200") }
+        #expect(rows == 5)
+    }
+
+    @Test func sigtermFinishesInFlightRequests() throws {
+        let s = try TestServer()
+        let db = s.dir.appendingPathComponent("term.sqlite").path
+        let server = try Running(modelsDir: (s.modelPath as NSString).deletingLastPathComponent, db: db)
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var status = 0
+        let url = server.base + "/v1/sample?class=1&seed=1&n=64"
+        Thread { do { status = try fetch(url).0 } catch { print("fetch failed: \(error)"); status = -1 }; done.signal() }.start()
+        // Wait until the sample request is being handled (this /metrics request is the other one).
+        var inFlight = 0
+        for _ in 0..<500 where inFlight < 2 {
+            let m = String(decoding: try fetch(server.base + "/metrics").2, as: UTF8.self)
+            inFlight = m.split(separator: "\n").first { $0.hasPrefix("biggan_requests_in_flight ") }.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
+            if inFlight < 2 { usleep(2000) }
+        }
+        #expect(inFlight >= 2)
+        kill(server.process.processIdentifier, SIGTERM)
+        done.wait()
+        server.process.waitUntilExit()
+        #expect(status == 200)
+        #expect(server.process.terminationStatus == 0 && server.process.terminationReason == .exit)
+        let rows = try DatabaseQueue(path: db).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM requests WHERE query LIKE '%n=64%'") }
+        #expect(rows == 1)
+    }
+}

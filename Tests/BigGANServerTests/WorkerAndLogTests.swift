@@ -1,0 +1,106 @@
+import Foundation
+import GRDB
+import Testing
+@testable import BigGANEngine
+@testable import BigGANServer
+
+@Suite struct WorkerTests {
+    /// Runs `target` on a background thread; returns a function that waits for its response.
+    func background(_ s: TestServer, _ target: String) -> () -> HTTPResponse {
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: HTTPResponse?
+        let router = s.router
+        Thread { result = router.handle(HTTPRequest(target)); done.signal() }.start()
+        return { done.wait(); return result! }
+    }
+
+    func waitForQueue(_ s: TestServer, depth: Int) {
+        for _ in 0..<2000 where s.context.worker.queueDepth < depth { usleep(1000) }
+    }
+
+    @Test func concurrentRequestsShareOneForwardPass() throws {
+        let s = try TestServer(maxBatch: 16)
+        s.context.worker.setPaused(true)
+        let waits = (0..<3).map { background(s, "/v1/sample?class=\($0)&seed=\($0)&n=2") }
+        waitForQueue(s, depth: 3)
+        s.context.worker.setPaused(false)
+        let responses = waits.map { $0() }
+        #expect(responses.allSatisfy { $0.status == 200 })
+        let m = String(decoding: s.get("/metrics").body, as: UTF8.self)
+        #expect(m.contains("biggan_batch_images_count 1"), "\(m)")
+        #expect(m.contains("biggan_batch_images_sum 6"))
+        // Batched results are the same images as unbatched ones.
+        let alone = try TestServer()
+        #expect(alone.get("/v1/sample?class=1&seed=1&n=2").body == responses[1].body)
+    }
+
+    @Test func batchesRespectMaxBatch() throws {
+        let s = try TestServer(maxBatch: 3)
+        s.context.worker.setPaused(true)
+        let waits = (0..<3).map { background(s, "/v1/sample?class=0&seed=\($0)&n=2") }
+        waitForQueue(s, depth: 3)
+        s.context.worker.setPaused(false)
+        #expect(waits.map { $0().status } == [200, 200, 200])
+        #expect(String(decoding: s.get("/metrics").body, as: UTF8.self).contains("biggan_batch_images_count 3"))
+    }
+
+    @Test func fullQueueAnswers503WithRetryAfter() throws {
+        let s = try TestServer(queueCapacity: 2)
+        s.context.worker.setPaused(true)
+        let waits = (0..<2).map { background(s, "/v1/sample?class=0&seed=\($0)") }
+        waitForQueue(s, depth: 2)
+        let r = s.get("/v1/sample?class=0&seed=9")
+        #expect(r.status == 503 && r.errorCode == "queue_full" && r.header("Retry-After") == "1")
+        #expect(String(decoding: s.get("/metrics").body, as: UTF8.self).contains("biggan_queue_depth 2"))
+        s.context.worker.setPaused(false)
+        #expect(waits.map { $0().status } == [200, 200])
+    }
+}
+
+@Suite struct RequestLogTests {
+    @Test func unwritableDatabaseIsReportedAndNeverFailsRequests() throws {
+        let s = try TestServer(dbPath: "/nonexistent-folder/requests.sqlite")
+        let r = s.get("/v1/sample?class=0&seed=1")
+        #expect(r.status == 200)
+        let h = s.get("/healthz")
+        #expect(h.status == 200 && h.jsonObject["status"] as? String == "degraded")
+        let log = try #require(h.jsonObject["request_log"] as? [String: Any])
+        #expect(log["ok"] as? Bool == false && (log["error"] as? String)?.contains("cannot open") == true)
+        let rows = s.get("/v1/requests", headers: ["x-admin-token": "test-token-123"])
+        #expect(rows.status == 503 && rows.errorCode == "request_log_unavailable")
+    }
+
+    @Test func lockedDatabaseIsReportedThenRecovers() throws {
+        let s = try TestServer()
+        let path = s.context.log!.path
+        _ = s.get("/healthz"); s.context.log!.flush()
+        // Another process-like connection takes an exclusive lock.
+        let other = try DatabaseQueue(path: path)
+        let locked = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), released = DispatchSemaphore(value: 0)
+        Thread {
+            try? other.inDatabase { db in
+                try db.execute(sql: "BEGIN EXCLUSIVE")
+                locked.signal()
+                release.wait()
+                try db.execute(sql: "COMMIT")
+            }
+            released.signal()
+        }.start()
+        locked.wait()
+        #expect(s.get("/v1/sample?class=0&seed=3").status == 200)   // answered while the log is locked
+        s.context.log!.flush()                                         // the write gave up after its busy timeout
+        #expect(s.get("/healthz").jsonObject["status"] as? String == "degraded")
+        release.signal(); released.wait()
+        _ = s.get("/v1/sample?class=0&seed=4"); s.context.log!.flush()
+        #expect(s.context.log!.health.ok)
+        let rows = try s.context.log!.recent(limit: 50)
+        #expect(rows.contains { $0.query == "class=0&seed=4" })
+    }
+
+    @Test func databaseIsInWALMode() throws {
+        let s = try TestServer()
+        _ = s.get("/healthz"); s.context.log!.flush()
+        let mode = try DatabaseQueue(path: s.context.log!.path).read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+    }
+}
