@@ -6,10 +6,10 @@ struct InitCommand: ParsableCommand {
         commandName: "init",
         abstract: "Write a checkpoint with seeded random weights (for tests, benchmarks and stand-ins).")
 
-    @Option(help: "Preset: biggan-32|biggan-64|biggan-128|biggan-256|biggan-512|deep-128|deep-256|deep-512.")
+    @Option(help: "Preset: biggan-32|biggan-64|biggan-128|biggan-256|biggan-512|deep-128|deep-256|deep-512|fashion-mnist-32.")
     var preset: String
     @Option(help: "Channel width (default: the preset's).") var ch: Int?
-    @Option(help: "Number of classes (default: 1000).") var classes: Int = 1000
+    @Option(help: "Number of classes (default: 1000; fashion-mnist-32 always has its 10).") var classes: Int = 1000
     @Option(help: "Weight seed (default: 0).") var seed: UInt64 = 0
     @Option(help: "Output .safetensors file.") var out: String
 
@@ -25,10 +25,12 @@ struct InitCommand: ParsableCommand {
 }
 
 public enum Presets {
-    public static let names = ["biggan-32", "biggan-64", "biggan-128", "biggan-256", "biggan-512", "deep-128", "deep-256", "deep-512"]
+    public static let names = ["biggan-32", "biggan-64", "biggan-128", "biggan-256", "biggan-512", "deep-128", "deep-256", "deep-512",
+                               "fashion-mnist-32"]
 
     /// Standard configurations; `ch` overrides the channel width.
     public static func config(_ name: String, ch: Int? = nil, nClasses: Int = 1000) -> ModelConfig? {
+        if name == "fashion-mnist-32" { return ModelConfig.fashionMNIST32() }
         let parts = name.split(separator: "-")
         guard parts.count == 2, let res = Int(parts[1]) else { return nil }
         switch parts[0] {

@@ -22,10 +22,12 @@ public struct RequestRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
     }
 }
 
-/// The SQLite request log (GRDB, WAL mode). Rows are written by one background queue, one
-/// transaction each, so a row is durable once committed — a `kill -9` loses at most the rows
-/// still queued. A database that cannot be opened or written is reported (`health`, the log) and
-/// retried; it never fails a request.
+/// The SQLite request log (GRDB, WAL mode, `synchronous = NORMAL`: a committed transaction
+/// survives the process being killed; only an OS crash can lose the last ones). Rows are queued
+/// and written by one background queue, all rows pending at that moment in one transaction, so a
+/// `kill -9` loses at most the rows not yet committed — a few milliseconds' worth. A database
+/// that cannot be opened or written is reported (`health`, the log) and retried; it never fails
+/// a request.
 public final class RequestLog: @unchecked Sendable {
     public let path: String
     private var db: DatabaseQueue?
@@ -33,6 +35,10 @@ public final class RequestLog: @unchecked Sendable {
     private let lock = NSLock()
     private var lastError: String?
     private var lastAttempt = Date.distantPast
+    private var pending: [RequestRecord] = []
+    private var drainScheduled = false
+    /// Rows kept while the database is unavailable; older ones are dropped beyond this.
+    static let maxPending = 10_000
     private let logger: Logger
 
     public init(path: String, logger: Logger = Logger(label: "biggan.request-log")) {
@@ -81,7 +87,10 @@ public final class RequestLog: @unchecked Sendable {
         do {
             var config = Configuration()
             config.busyMode = .timeout(2)
-            config.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+            config.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
             let q = try DatabaseQueue(path: path, configuration: config)
             try Self.migrator.migrate(q)
             db = q
@@ -95,19 +104,42 @@ public final class RequestLog: @unchecked Sendable {
 
     /// Queues `record` for writing and returns at once.
     public func append(_ record: RequestRecord) {
-        writer.async { [self] in
-            guard let db = openIfNeeded() else { return }
-            do {
-                try db.write { d in var r = record; try r.insert(d) }
-                setError(nil)
-            } catch {
-                setError("write failed: \(error)")
-            }
+        lock.lock()
+        pending.append(record)
+        if pending.count > Self.maxPending { pending.removeFirst(pending.count - Self.maxPending) }
+        let schedule = !drainScheduled
+        drainScheduled = true
+        lock.unlock()
+        if schedule { writer.async { [self] in drain() } }
+    }
+
+    /// Writes every pending row in one transaction. Runs on `writer`.
+    private func drain() {
+        lock.lock()
+        let rows = pending
+        pending = []
+        drainScheduled = false
+        lock.unlock()
+        guard !rows.isEmpty else { return }
+        guard let db = openIfNeeded() else { requeue(rows); return }
+        do {
+            try db.write { d in for var r in rows { try r.insert(d) } }
+            setError(nil)
+        } catch {
+            setError("write failed: \(error)")
+            requeue(rows)
         }
     }
 
-    /// Waits until every queued row has been written (or has failed).
-    public func flush() { writer.sync {} }
+    /// Puts rows that could not be written back at the front of the queue (bounded).
+    private func requeue(_ rows: [RequestRecord]) {
+        lock.lock()
+        pending = Array((rows + pending).suffix(Self.maxPending))
+        lock.unlock()
+    }
+
+    /// Writes every queued row now (or records why it could not).
+    public func flush() { writer.sync { drain() } }
 
     /// The most recent rows, newest first.
     public func recent(limit: Int) throws -> [RequestRecord] {

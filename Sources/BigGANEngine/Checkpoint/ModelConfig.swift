@@ -164,6 +164,18 @@ extension ModelConfig {
                            nStats: nil, truncation: .resample, provenance: nil)
     }
 
+    /// Fashion-MNIST's ten class names, in label order.
+    public static let fashionMNISTClasses = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+    /// The architecture of the shipped Fashion-MNIST model: 32×32 grey, channels tapering
+    /// 256 → 128 → 64 → 32 over three upsampling blocks, attention at 16×16, hierarchical z.
+    public static func fashionMNIST32() -> ModelConfig {
+        ModelConfig(architecture: .biggan, resolution: 32, dimZ: 64, sharedDim: 64, nClasses: 10, classNames: fashionMNISTClasses,
+                    ch: 32, blocks: [Block(256, 128, up: true), Block(128, 64, up: true), Block(64, 32, up: true)],
+                    attention: [16], hier: true, bnEps: 1e-5, outputBnEps: 1e-5, outChannels: 1, nStats: nil,
+                    truncation: .resample, provenance: nil)
+    }
+
     /// The pytorch-pretrained-BigGAN BigGAN-deep generator (128, 256, 512).
     public static func bigganDeep(resolution: Int, ch: Int = 128, dimZ: Int = 128, sharedDim: Int = 128,
                                   nClasses: Int = 1000, attention: [Int] = [64]) -> ModelConfig? {
