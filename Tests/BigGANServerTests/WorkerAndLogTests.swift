@@ -106,3 +106,37 @@ import Testing
         #expect(mode == "wal")
     }
 }
+
+@Suite struct ModelLoadingTests {
+    @Test func badCheckpointsAreReportedAndSkipped() throws {
+        let s = try TestServer()
+        let dir = (s.modelPath as NSString).deletingLastPathComponent
+        try Data("not a checkpoint".utf8).write(to: URL(fileURLWithPath: dir + "/broken.safetensors"))
+        try Data("ignored".utf8).write(to: URL(fileURLWithPath: dir + "/notes.txt"))
+        let registry = ModelRegistry.load(paths: ModelRegistry.checkpoints(in: dir))
+        #expect(registry.models.map(\.name) == ["tiny"])
+        #expect(registry.failures.count == 1)
+        #expect(registry.failures.first?.reason.hasPrefix("broken.safetensors: header length") == true, "\(registry.failures)")
+        let ctx = ServerContext(registry: registry, worker: s.context.worker, log: nil, metrics: Metrics(), publicDirectory: nil, adminToken: nil)
+        let h = Router(context: ctx).handle(HTTPRequest("/healthz"))
+        #expect((h.jsonObject["failed_models"] as? [[String: Any]])?.count == 1)
+    }
+
+    @Test func serverRefusesToStartWithoutAnyModel() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("biggan-empty-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data("garbage".utf8).write(to: dir.appendingPathComponent("bad.safetensors"))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: ServerProcessTests.binary)
+        p.arguments = ["--models-dir", dir.path, "--port", "0", "--db", dir.appendingPathComponent("r.sqlite").path]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(p.terminationStatus != 0)
+        #expect(text.contains("bad.safetensors: truncated") && text.contains("none of the 1 checkpoints could be loaded"), "\(text)")
+    }
+}
