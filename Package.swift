@@ -22,6 +22,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Engine: tensors, kernels, checkpoints, models, sampling. No HTTP, SQLite or PNG.
         .target(name: "BigGANEngine", dependencies: ["COpenBLAS"]),
@@ -35,10 +36,13 @@ let package = Package(
         ]),
         .executableTarget(name: "biggan", dependencies: ["BigGANCLI"]),
 
+        // Data sets: Fashion-MNIST IDX files (gzip through zlib) and folders of PNGs.
+        .target(name: "BigGANDatasets", dependencies: ["CZlib", "BigGANEngine", "BigGANImage"]),
+
         // Training: gradients of every layer, discriminator, losses, optimiser, data sets.
-        .target(name: "BigGANTraining", dependencies: ["BigGANEngine", "BigGANImage"]),
+        .target(name: "BigGANTraining", dependencies: ["BigGANEngine", "BigGANImage", "BigGANDatasets"]),
         .executableTarget(name: "biggan-train", dependencies: [
-            "BigGANTraining", "BigGANEngine", "BigGANImage",
+            "BigGANTraining", "BigGANEngine", "BigGANImage", "BigGANDatasets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -64,6 +68,7 @@ let package = Package(
         .testTarget(name: "BigGANImageTests", dependencies: ["BigGANImage", "BigGANEngine"]),
         .testTarget(name: "BigGANCLITests", dependencies: ["BigGANCLI", "BigGANImage", "BigGANEngine"]),
         .testTarget(name: "BigGANTrainingTests", dependencies: ["BigGANTraining", "BigGANEngine"]),
+        .testTarget(name: "BigGANDatasetsTests", dependencies: ["BigGANDatasets", "BigGANEngine", "BigGANImage"]),
         .testTarget(name: "BigGANServerTests", dependencies: ["BigGANServer", "BigGANMHD", "BigGANEngine", "BigGANImage"]),
     ]
 )

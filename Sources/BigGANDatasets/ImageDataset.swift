@@ -1,0 +1,66 @@
+import BigGANEngine
+import Foundation
+
+/// A labelled image data set held as 8-bit pixels (`[N, H, W, C]`, row-major), converted to
+/// [−1, 1] floats batch by batch.
+public struct ImageDataset: Sendable {
+    public let width: Int
+    public let height: Int
+    public let channels: Int
+    /// `count * height * width * channels` bytes.
+    public let pixels: [UInt8]
+    public let labels: [Int]
+    public let classNames: [String]
+    /// Files that were skipped while loading, with the reason.
+    public let skipped: [(path: String, reason: String)]
+    /// Where the data came from (for provenance and cache keys).
+    public let source: String
+
+    public var count: Int { labels.count }
+    public var imageBytes: Int { width * height * channels }
+
+    public init(width: Int, height: Int, channels: Int, pixels: [UInt8], labels: [Int], classNames: [String],
+                skipped: [(path: String, reason: String)] = [], source: String) {
+        precondition(pixels.count == labels.count * width * height * channels)
+        self.width = width; self.height = height; self.channels = channels; self.pixels = pixels
+        self.labels = labels; self.classNames = classNames; self.skipped = skipped; self.source = source
+    }
+
+    /// Images `indices` as `[B, H, W, C]` floats, `x/127.5 − 1`, and their labels.
+    public func batch(_ indices: [Int]) -> (images: Tensor, labels: [Int]) {
+        let t = Tensor(uninitializedShape: [indices.count, height, width, channels])
+        let n = imageBytes
+        pixels.withUnsafeBufferPointer { px in
+            for (k, i) in indices.enumerated() {
+                let src = px.baseAddress! + i * n, dst = t.data + k * n
+                for j in 0..<n { dst[j] = Float(src[j]) / 127.5 - 1 }
+            }
+        }
+        return (t, indices.map { labels[$0] })
+    }
+
+    /// Number of images per class.
+    public var classCounts: [Int] {
+        var c = [Int](repeating: 0, count: classNames.count)
+        for l in labels { c[l] += 1 }
+        return c
+    }
+
+    /// A stable 64-bit FNV-1a digest of the pixels and labels (hex), for cache invalidation.
+    public var contentHash: String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ b: UInt8) { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        for v in [width, height, channels, count] { withUnsafeBytes(of: UInt32(v).littleEndian) { $0.forEach(mix) } }
+        pixels.forEach(mix)
+        for l in labels { mix(UInt8(truncatingIfNeeded: l)) }
+        return String(h, radix: 16)
+    }
+}
+
+/// A data set that cannot be used; names the file.
+public struct DatasetError: Error, CustomStringConvertible, Equatable {
+    public let path: String
+    public let message: String
+    public init(_ path: String, _ message: String) { self.path = path; self.message = message }
+    public var description: String { "\(path): \(message)" }
+}
