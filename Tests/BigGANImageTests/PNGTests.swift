@@ -36,3 +36,17 @@ import Testing
         #expect(Image8.grid(t.slice(first: 0, count: 1)).width == 2)
     }
 }
+
+@Suite struct SVGPlotTests {
+    @Test func rendersSeriesAndLegend() {
+        let svg = SVGPlot.render([
+            .init(title: "losses", xLabel: "iteration", yLabel: "loss",
+                  series: [.init(name: "D <real>", points: [(0, 1), (10, 0.5), (20, 0.25)]), .init(name: "G", points: [(0, 2), (20, 1)])]),
+            .init(title: "sigma", xLabel: "iteration", yLabel: "σ0", series: [.init(name: "s", points: [(0, 1), (1, 100)])], logY: true),
+            .init(title: "empty", xLabel: "x", yLabel: "y", series: []),
+        ])
+        #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
+        #expect(svg.components(separatedBy: "<polyline").count - 1 == 3)
+        #expect(svg.contains("D &lt;real&gt;") && svg.contains("no data") && svg.contains("(log)"))
+    }
+}
