@@ -1,0 +1,545 @@
+#!/usr/bin/env python3
+"""End-to-end check of the browser gallery (public/) against a running biggan-server.
+
+1. Starts biggan-server on port 0 (reads the port from its stdout) with the models in
+   --models-dir (a folder or one .safetensors file); without --models-dir it first writes a
+   random-weight model with the `biggan` binary next to the server binary.
+2. Loads the gallery in headless Chromium with a URL hash that generates a 2x2 grid, and
+   - dumps the DOM: the grid must report every tile loaded (data-loaded, data-state) with one
+     <img> per expected seed, and the nearest-neighbours panel (opened from the hash) must
+     have finished with either an image or an error message;
+   - takes a screenshot and decodes it with a small PNG decoder (zlib + struct only).
+3. Checks the screenshot: every tile must appear pixel for pixel, as the server renders it
+   for that seed upscaled by the page's display factor; the grid region must hold many
+   distinct colours and many pixels that are neither page background nor white.
+4. Checks /healthz, stops the server with SIGTERM and expects a clean exit.
+
+Standard library only; no network access beyond 127.0.0.1. Exits 1 with a message on any
+failure. Needs Chromium and at least one font (Chromium aborts without any):
+
+    apt-get install -y --no-install-recommends chromium fonts-dejavu-core
+    swift build -c release
+    python3 scripts/gallery_check.py --server .build/release/biggan-server
+"""
+import argparse
+import collections
+import html.parser
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import zlib
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GRID_N = 4
+SEED = 7
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def ok(msg):
+    log(f"  ok  {msg}")
+
+
+# ----------------------------------------------------------------------------- PNG decoding
+
+def decode_png(data):
+    """Decodes an 8-bit, non-interlaced greyscale/RGB/RGBA PNG into (width, height, rows of RGB bytes)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise CheckFailed("not a PNG file")
+    pos, idat, header = 8, [], None
+    while pos + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        pos += 12 + length
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat.append(body)
+        elif kind == b"IEND":
+            break
+    if header is None:
+        raise CheckFailed("PNG without IHDR")
+    width, height, depth, color, _, _, interlace = header
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}.get(color)
+    if depth != 8 or channels is None or interlace != 0:
+        raise CheckFailed(f"unsupported PNG (bit depth {depth}, colour type {color}, interlace {interlace})")
+    raw = zlib.decompress(b"".join(idat))
+    stride = width * channels
+    if len(raw) != height * (stride + 1):
+        raise CheckFailed(f"PNG data is {len(raw)} bytes, expected {height * (stride + 1)}")
+    bpp = channels
+    prev = bytearray(stride)
+    rows = []
+    for y in range(height):
+        start = y * (stride + 1)
+        ftype = raw[start]
+        line = bytearray(raw[start + 1:start + 1 + stride])
+        if ftype == 0:
+            pass
+        elif ftype == 1:  # Sub
+            for x in range(bpp, stride):
+                line[x] = (line[x] + line[x - bpp]) & 0xFF
+        elif ftype == 2:  # Up
+            line = bytearray((a + b) & 0xFF for a, b in zip(line, prev))
+        elif ftype == 3:  # Average
+            for x in range(stride):
+                left = line[x - bpp] if x >= bpp else 0
+                line[x] = (line[x] + ((left + prev[x]) >> 1)) & 0xFF
+        elif ftype == 4:  # Paeth
+            for x in range(stride):
+                a = line[x - bpp] if x >= bpp else 0
+                b = prev[x]
+                c = prev[x - bpp] if x >= bpp else 0
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+                line[x] = (line[x] + pred) & 0xFF
+        else:
+            raise CheckFailed(f"bad PNG filter type {ftype} in row {y}")
+        rows.append(line)
+        prev = line
+    rgb = []
+    for line in rows:
+        if channels == 3:
+            rgb.append(bytes(line))
+            continue
+        out = bytearray(width * 3)
+        if channels == 4:
+            out[0::3], out[1::3], out[2::3] = line[0::4], line[1::4], line[2::4]
+        elif channels == 2:
+            out[0::3] = out[1::3] = out[2::3] = line[0::2]
+        else:
+            out[0::3] = out[1::3] = out[2::3] = line
+        rgb.append(bytes(out))
+    return width, height, rgb
+
+
+def upscale(rows, factor):
+    """Nearest-neighbour upscaling of RGB rows by an integer factor."""
+    out = []
+    for row in rows:
+        wide = b"".join(row[i:i + 3] * factor for i in range(0, len(row), 3))
+        out.extend([wide] * factor)
+    return out
+
+
+def find_image(shot_rows, tile_rows):
+    """(x, y) where tile_rows appear exactly in shot_rows, or None."""
+    first, w3, h = tile_rows[0], len(tile_rows[0]), len(tile_rows)
+    for y in range(len(shot_rows) - h + 1):
+        row = shot_rows[y]
+        at = row.find(first)
+        while at >= 0:
+            if at % 3 == 0 and all(shot_rows[y + j][at:at + w3] == tile_rows[j] for j in range(1, h)):
+                return at // 3, y
+            at = row.find(first, at + 1)
+    return None
+
+
+# ----------------------------------------------------------------------------- DOM parsing
+
+class DomScan(html.parser.HTMLParser):
+    """Collects the grid element, the <img> tiles inside it and the neighbours strip."""
+
+    def __init__(self):
+        super().__init__()
+        self.grid = None
+        self.grid_imgs = []
+        self.nn = None
+        self.nn_text = []
+        self.banner = None
+        self.banner_text = []
+        self._stack = []  # (tag, role) for open elements we care about
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        role = None
+        if a.get("id") == "grid":
+            self.grid, role = a, "grid"
+        elif a.get("id") == "nn-strip":
+            self.nn, role = a, "nn"
+        elif a.get("id") == "banner":
+            self.banner, role = a, "banner"
+        inside = {r for _, r in self._stack}
+        if tag == "img" and "grid" in inside:
+            self.grid_imgs.append(a)
+        if tag not in ("img", "input", "br", "meta", "link", "source", "hr", "wbr", "path", "circle", "rect"):
+            self._stack.append((tag, role))
+
+    def handle_endtag(self, tag):
+        for i in range(len(self._stack) - 1, -1, -1):
+            if self._stack[i][0] == tag:
+                del self._stack[i:]
+                break
+
+    def handle_data(self, data):
+        inside = {r for _, r in self._stack}
+        if "nn" in inside:
+            self.nn_text.append(data)
+        if "banner" in inside:
+            self.banner_text.append(data)
+
+
+# ----------------------------------------------------------------------------- server
+
+def http_get(base, path, timeout=60):
+    try:
+        with urllib.request.urlopen(base + path, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+    except OSError as e:
+        raise CheckFailed(f"GET {path}: cannot reach the server: {e}")
+
+
+def start_server(args, work):
+    server = os.path.abspath(args.server)
+    if not os.access(server, os.X_OK):
+        raise CheckFailed(f"server binary not found or not executable: {server} (build it, or pass --server)")
+    model_args = []
+    if args.models_dir:
+        if os.path.isfile(args.models_dir):
+            model_args = ["--model", os.path.abspath(args.models_dir)]
+        elif os.path.isdir(args.models_dir):
+            model_args = ["--models-dir", os.path.abspath(args.models_dir)]
+        else:
+            raise CheckFailed(f"--models-dir {args.models_dir} does not exist")
+    else:
+        biggan = os.path.join(os.path.dirname(server), "biggan")
+        if not os.access(biggan, os.X_OK):
+            raise CheckFailed(f"no --models-dir given and no `biggan` binary next to the server ({biggan}) "
+                              "to create a random model")
+        models = os.path.join(work, "models")
+        os.makedirs(models)
+        out = os.path.join(models, "random-32.safetensors")
+        cmd = [biggan, "init", "--preset", "biggan-32", "--ch", "16", "--classes", "10", "--out", out]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise CheckFailed(f"`{' '.join(cmd)}` failed ({r.returncode}): {r.stderr.strip() or r.stdout.strip()}")
+        ok(f"created a random-weight model: {out}")
+        model_args = ["--models-dir", models]
+    public = os.path.abspath(args.public_dir)
+    if not os.path.isfile(os.path.join(public, "index.html")):
+        raise CheckFailed(f"no index.html in --public-dir {public}")
+    stderr_path = os.path.join(work, "server.stderr")
+    cmd = [server, *model_args, "--port", "0", "--db", os.path.join(work, "requests.sqlite"), "--public-dir", public]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(stderr_path, "wb"), stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + args.start_timeout
+    buf = b""
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise CheckFailed(f"the server exited with status {proc.returncode} before listening:\n"
+                              + tail(stderr_path))
+        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
+        if ready:
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            buf += chunk
+            m = re.search(rb"listening on http://([^/\s]+):(\d+)/", buf)
+            if m:
+                host = m.group(1).decode()
+                if host in ("0.0.0.0", "::", "[::]"):
+                    host = "127.0.0.1"
+                return proc, f"http://{host}:{int(m.group(2))}", stderr_path
+    proc.kill()
+    raise CheckFailed(f"the server printed no 'listening on' line within {args.start_timeout}s:\n" + tail(stderr_path))
+
+
+def tail(path, n=20):
+    try:
+        with open(path, "rb") as f:
+            lines = f.read().decode(errors="replace").splitlines()
+        return "\n".join("    " + l for l in lines[-n:])
+    except OSError:
+        return "    (no output)"
+
+
+def stop_server(proc):
+    if proc.poll() is not None:
+        return proc.returncode
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise CheckFailed("the server did not stop within 30 s of SIGTERM")
+
+
+# ----------------------------------------------------------------------------- chromium
+
+def find_chromium(given):
+    if given:
+        if not (os.access(given, os.X_OK) or shutil.which(given)):
+            raise CheckFailed(f"--chromium {given} is not an executable")
+        return shutil.which(given) or given
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    raise CheckFailed("no Chromium found: install the Debian package `chromium` (apt-get install -y chromium) "
+                      "or pass --chromium PATH")
+
+
+def chromium(args, binary, work, extra, url, budget_ms):
+    profile = tempfile.mkdtemp(prefix="chromium-", dir=work)
+    cmd = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+           "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--mute-audio",
+           "--force-color-profile=srgb", "--force-device-scale-factor=1", "--hide-scrollbars",
+           f"--user-data-dir={profile}", "--window-size=1200,1000", f"--virtual-time-budget={budget_ms}",
+           *extra, url]
+    try:
+        r = subprocess.run(cmd, capture_output=True, timeout=args.browser_timeout)
+    except subprocess.TimeoutExpired:
+        raise CheckFailed(f"Chromium did not finish within {args.browser_timeout}s: {' '.join(cmd)}")
+    return r
+
+
+def chromium_error(r):
+    text = r.stderr.decode(errors="replace")
+    noise = ("dbus", "Fontconfig", "unexpected operator", "GPU", "gpu", "TextRunHarfBuzz", "crashpad")
+    lines = []
+    for l in text.splitlines():
+        if not any(n in l for n in noise) and l.split("]", 1)[-1] not in [x.split("]", 1)[-1] for x in lines]:
+            lines.append(l)
+    out = "\n".join("    " + l for l in lines[-12:]) or "    (no output)"
+    if "SkFontMgr" in text or "TextRunHarfBuzz" in text or "Could not find any font" in text:
+        out += ("\n    hint: Chromium aborts when no font is installed; "
+                "apt-get install -y fonts-dejavu-core (or fonts-liberation)")
+    return out
+
+
+# ----------------------------------------------------------------------------- the check
+
+def run_check(args, work):
+    t0 = time.monotonic()
+    browser = find_chromium(args.chromium)
+    ok(f"Chromium: {browser}")
+    proc, base, server_log = start_server(args, work)
+    ok(f"server listening at {base}/ (pid {proc.pid})")
+    try:
+        # Static files and the API the page relies on.
+        status, headers, body = http_get(base, "/")
+        if status != 200 or b"app.js" not in body or b"style.css" not in body:
+            raise CheckFailed(f"GET / answered {status} without the gallery page: {body[:200]!r}")
+        for path, ctype in (("/app.js", "javascript"), ("/style.css", "text/css")):
+            s, h, b = http_get(base, path)
+            got = {k.lower(): v for k, v in h.items()}.get("content-type", "")
+            if s != 200 or ctype not in got or not b:
+                raise CheckFailed(f"GET {path} answered {s} ({got}, {len(b)} bytes)")
+        ok("GET /, /app.js, /style.css serve the gallery")
+        status, _, body = http_get(base, "/v1/models")
+        if status != 200:
+            raise CheckFailed(f"GET /v1/models answered {status}: {body[:300]!r}")
+        models = json.loads(body)["models"]
+        if not models:
+            raise CheckFailed("GET /v1/models lists no models")
+        model = next((m for m in models if m.get("default")), models[0])
+        name, res = model["name"], model["resolution"]
+        cls = 1 if model["classes"] > 1 else 0
+        trunc = "1" if model["truncation"] == "resample" else "0.5"
+        ok(f"model {name}: {model['architecture']} {res}px, {model['classes']} classes, truncation {model['truncation']}")
+
+        hash_q = urllib.parse.urlencode({"model": name, "class": cls, "seed": SEED, "truncation": trunc, "n": GRID_N})
+        page = f"{base}/#{hash_q}"
+        seeds = [str(SEED + i) for i in range(GRID_N)]
+
+        # 1. The DOM after loading, with the neighbours panel opened from the hash.
+        nn_seed = SEED + 1
+        dom_url = page + f"&nn_seed={nn_seed}"
+        dom, scan = None, None
+        budgets = (args.budget_ms, args.budget_ms * 3)
+        for attempt, budget in enumerate(budgets):
+            r = chromium(args, browser, work, ["--dump-dom", "--enable-logging=stderr", "--v=0"], dom_url, budget)
+            console = [m.group(1).strip() for m in re.finditer(r"CONSOLE[^\]]*\]\s*(.*)", r.stderr.decode(errors="replace"))]
+            dom = r.stdout.decode(errors="replace")
+            if r.returncode != 0 or "<html" not in dom:
+                raise CheckFailed(f"chromium --dump-dom failed ({r.returncode}):\n{chromium_error(r)}")
+            scan = DomScan()
+            scan.feed(dom)
+            if any("Uncaught" in c for c in console):
+                break
+            if scan.grid is not None and scan.grid.get("data-state") != "loading" and \
+                    (scan.nn or {}).get("data-state") not in ("loading", "idle"):
+                break
+            if attempt + 1 < len(budgets):
+                log(f"  ..  page still loading after a {budget} ms budget; retrying with more time")
+        with open(os.path.join(work, "dom.html"), "w") as f:
+            f.write(dom)
+        uncaught = [c for c in console if "Uncaught" in c]
+        if uncaught:
+            raise CheckFailed("JavaScript error in the page: " + "; ".join(uncaught))
+        g = scan.grid
+        if g is None:
+            raise CheckFailed("the DOM has no #grid element")
+        banner = "".join(scan.banner_text).strip()
+        if g.get("data-state") != "done" or g.get("data-loaded") != str(GRID_N):
+            raise CheckFailed(f"grid state {g.get('data-state')!r}, data-loaded={g.get('data-loaded')!r} "
+                              f"(expected 'done', {GRID_N}); page message: {banner or '(none)'}; browser console: "
+                              + ("; ".join(console) or "(empty)"))
+        tile_seeds = [a.get("data-seed") for a in scan.grid_imgs]
+        if tile_seeds != seeds:
+            raise CheckFailed(f"grid <img> seeds {tile_seeds}, expected {seeds}")
+        if not all(a.get("src") for a in scan.grid_imgs):
+            raise CheckFailed("not every grid <img> has a loaded image source")
+        ok(f"DOM: #grid data-state=done data-loaded={GRID_N}, <img> tiles for seeds {', '.join(seeds)}")
+        if banner:
+            raise CheckFailed(f"the page shows an error banner: {banner}")
+        nn = scan.nn or {}
+        nn_state = nn.get("data-state")
+        nn_text = " ".join("".join(scan.nn_text).split())
+        if nn_state == "done":
+            ok(f"DOM: neighbours panel for seed {nn_seed} shows the neighbours image")
+        elif nn_state == "error" and nn_text:
+            ok(f"DOM: neighbours panel for seed {nn_seed} shows the server's error: {nn_text!r}")
+        else:
+            raise CheckFailed(f"neighbours panel state {nn_state!r} with text {nn_text!r}: expected an image or an error")
+        scale = int(g.get("data-scale") or 0)  # 0: tiles shown downscaled, no pixel-exact match possible
+
+        # The tiles as the server renders them, upscaled as the page shows them.
+        expected = []
+        for s in seeds:
+            q = urllib.parse.urlencode({"model": name, "class": cls, "seed": s, "truncation": trunc, "n": 1})
+            status, _, png = http_get(base, "/v1/sample?" + q)
+            if status != 200:
+                raise CheckFailed(f"GET /v1/sample?{q} answered {status}: {png[:300]!r}")
+            tw, th, trows = decode_png(png)
+            if (tw, th) != (res, res):
+                raise CheckFailed(f"GET /v1/sample?{q} gave a {tw}x{th} image for a {res}px model")
+            expected.append(upscale(trows, scale) if scale else None)
+
+        # 2. The screenshot; a second try with more virtual time if the tiles are not all there yet.
+        shot = os.path.abspath(args.screenshot or os.path.join(work, "gallery.png"))
+        for attempt, budget in enumerate(budgets):
+            if os.path.exists(shot):
+                os.unlink(shot)
+            r = chromium(args, browser, work, [f"--screenshot={shot}"], page, budget)
+            if r.returncode != 0 or not os.path.exists(shot):
+                raise CheckFailed(f"chromium --screenshot failed ({r.returncode}):\n{chromium_error(r)}")
+            with open(shot, "rb") as f:
+                sw, sh, shot_rows = decode_png(f.read())
+            boxes = [find_image(shot_rows, e) if e else None for e in expected]
+            if all(boxes) or not scale or attempt + 1 == len(budgets):
+                break
+            log(f"  ..  not every tile is in the screenshot after a {budget} ms budget; retrying with more time")
+        ok(f"screenshot {shot if args.screenshot else 'taken'}: {sw}x{sh}")
+
+        # 3a. Every tile appears exactly as the server renders it, upscaled by the page's factor.
+        if scale:
+            for s, at in zip(seeds, boxes):
+                if at is None:
+                    raise CheckFailed(f"the tile for seed {s} ({res}x{res} shown at x{scale}) does not appear pixel "
+                                      f"for pixel in the screenshot (keep it with --screenshot FILE to look)")
+            side = res * scale
+            boxes = [(x, y, x + side, y + side) for x, y in boxes]
+            how = f"{res}px upscaled x{scale}, pixelated" if scale > 1 else f"{res}px at 1:1"
+            ok(f"all {GRID_N} tiles appear pixel-exact in the screenshot ({how}) at "
+               + ", ".join(f"({b[0]},{b[1]})" for b in boxes))
+            xs, ys = sorted({b[0] for b in boxes}), sorted({b[1] for b in boxes})
+            if GRID_N == 4 and (len(xs) != 2 or len(ys) != 2):
+                raise CheckFailed(f"the tiles are not laid out as a 2x2 grid: {boxes}")
+            ok(f"the tiles form a {len(xs)}x{len(ys)} grid")
+            x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+            x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+            image_area = sum((b[2] - b[0]) * (b[3] - b[1]) for b in boxes)
+        else:
+            log(f"  ..  tiles are shown downscaled ({res}px in {g.get('data-tile')} px): no pixel-exact match; "
+                "checking the whole screenshot")
+            x0, y0, x1, y1 = 0, 0, sw, sh
+            tile = int(g.get("data-tile") or 0)
+            image_area = GRID_N * tile * tile
+
+        # 3b. Colour statistics: whole screenshot and the grid region.
+        counts = collections.Counter()
+        for row in shot_rows:
+            counts.update(row[i:i + 3] for i in range(0, len(row), 3))
+        background = counts.most_common(1)[0][0]
+        white = b"\xff\xff\xff"
+        region = collections.Counter()
+        for row in shot_rows[y0:y1]:
+            region.update(row[i:i + 3] for i in range(x0 * 3, x1 * 3, 3))
+        busy = sum(c for colour, c in region.items() if colour not in (background, white))
+        log(f"  ..  most common colour rgb{tuple(background)}; {len(counts)} distinct colours in the screenshot; "
+            f"grid region {x1 - x0}x{y1 - y0} at ({x0},{y0}): {len(region)} distinct colours, "
+            f"{busy} pixels neither background nor white")
+        if len(counts) <= 200:
+            raise CheckFailed(f"only {len(counts)} distinct colours in the screenshot (need > 200)")
+        if len(region) <= 200:
+            raise CheckFailed(f"only {len(region)} distinct colours in the grid region (need > 200)")
+        if busy < image_area * 0.9:
+            raise CheckFailed(f"only {busy} image pixels in the grid region (need >= {int(image_area * 0.9)})")
+        ok("> 200 distinct colours; the grid region is filled with varied image pixels")
+
+        # 4. Health, then a clean stop.
+        status, _, body = http_get(base, "/healthz")
+        health = json.loads(body) if body.startswith(b"{") else {}
+        if status != 200 or health.get("status") not in ("ok", "degraded") or name not in health.get("models", []):
+            raise CheckFailed(f"GET /healthz answered {status}: {body[:300]!r}")
+        ok(f"GET /healthz: {health['status']}, models {health['models']}, queue depth {health.get('queue_depth')}")
+    except BaseException:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log("server log (tail):\n" + tail(server_log))
+        raise
+    code = stop_server(proc)
+    if code != 0:
+        raise CheckFailed(f"the server exited with status {code} after SIGTERM:\n" + tail(server_log))
+    ok("server stopped cleanly on SIGTERM (exit 0)")
+    return time.monotonic() - t0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--server", default=".build/release/biggan-server", help="biggan-server binary (default: %(default)s)")
+    ap.add_argument("--models-dir", help="folder of .safetensors checkpoints, or one checkpoint file "
+                                         "(default: a random biggan-32 model made with the `biggan` next to --server)")
+    ap.add_argument("--public-dir", default=os.path.join(REPO, "public"), help="gallery folder (default: %(default)s)")
+    ap.add_argument("--chromium", help="Chromium binary (default: chromium, chromium-browser or google-chrome on PATH)")
+    ap.add_argument("--screenshot", help="where to keep the screenshot (default: a temporary folder, deleted)")
+    ap.add_argument("--budget-ms", type=int, default=15000, help="Chromium --virtual-time-budget (default: %(default)s)")
+    ap.add_argument("--browser-timeout", type=int, default=120, help="seconds per Chromium run (default: %(default)s)")
+    ap.add_argument("--start-timeout", type=int, default=60, help="seconds to wait for the server (default: %(default)s)")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder (DOM dump, logs) and print it")
+    args = ap.parse_args()
+
+    log("gallery check")
+    work = tempfile.mkdtemp(prefix="gallery-check-")
+    try:
+        seconds = run_check(args, work)
+    except CheckFailed as e:
+        print(f"FAIL: {e}", file=sys.stderr, flush=True)
+        if not args.keep:
+            log(f"(rerun with --keep to inspect the DOM dump and logs)")
+        return 1
+    except KeyboardInterrupt:
+        print("FAIL: interrupted", file=sys.stderr)
+        return 1
+    finally:
+        if args.keep:
+            log(f"work folder kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    log(f"PASS: gallery check in {seconds:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
