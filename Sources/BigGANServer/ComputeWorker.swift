@@ -26,6 +26,8 @@ public final class ComputeWorker: @unchecked Sendable {
 
     public let maxBatch: Int
     public let queueCapacity: Int
+    /// Under load, how long the worker may wait for requests already in flight to join a batch.
+    public let batchWindow: TimeInterval
     private let condition = NSCondition()
     private var queue: [Job] = []
     private var stopping = false
@@ -34,8 +36,9 @@ public final class ComputeWorker: @unchecked Sendable {
     private var thread: Thread?
     private let metrics: Metrics?
 
-    public init(maxBatch: Int = 16, queueCapacity: Int = 64, metrics: Metrics? = nil) {
+    public init(maxBatch: Int = 16, queueCapacity: Int = 64, batchWindow: TimeInterval = 0.002, metrics: Metrics? = nil) {
         self.maxBatch = max(1, maxBatch); self.queueCapacity = max(1, queueCapacity); self.metrics = metrics
+        self.batchWindow = max(0, batchWindow)
         let t = Thread { [unowned self] in self.loop() }
         t.name = "compute-worker"
         t.stackSize = 8 << 20
@@ -82,6 +85,12 @@ public final class ComputeWorker: @unchecked Sendable {
             condition.lock()
             while (queue.isEmpty || paused) && !stopping { condition.wait() }
             if queue.isEmpty && stopping { condition.unlock(); return }
+            // Under load (more HTTP requests in flight than jobs queued), wait briefly so the
+            // requests about to arrive join this forward pass; small batches waste the GEMMs.
+            if batchWindow > 0, let m = metrics, queue.count < maxBatch, m.requestsInFlight > queue.count {
+                let deadline = Date().addingTimeInterval(batchWindow)
+                while !stopping, queue.count < maxBatch, m.requestsInFlight > queue.count, condition.wait(until: deadline) {}
+            }
             // The oldest job, plus later compatible jobs while the batch has room.
             let first = queue.removeFirst()
             var batch = [first], images = first.latents.count

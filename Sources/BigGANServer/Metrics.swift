@@ -20,6 +20,9 @@ public final class Metrics: @unchecked Sendable {
 
     public func requestStarted() { lock.lock(); inFlight += 1; lock.unlock() }
 
+    /// Requests being handled right now (parsing, queued, computing or encoding).
+    public var requestsInFlight: Int { lock.lock(); defer { lock.unlock() }; return inFlight }
+
     public func requestFinished(route: String, status: Int, seconds: Double) {
         lock.lock(); defer { lock.unlock() }
         inFlight -= 1

@@ -26,6 +26,7 @@ struct ServerCommand: ParsableCommand {
     @Option(help: "Folder of the gallery and static files (default: public).") var publicDir = "public"
     @Option(help: "Most images per forward pass (default: 16).") var maxBatch = 16
     @Option(help: "Requests allowed to wait for the worker before 503 (default: 64).") var queueSize = 64
+    @Option(help: "Under load, milliseconds the worker waits for in-flight requests to join a batch (default: 2).") var batchWindowMs = 2.0
     @Option(help: "OpenBLAS threads for the compute worker (default: number of cores).") var blasThreads: Int?
     @Option(help: "Most simultaneous connections (default: 256).") var connections = 256
     @Option(help: "PNG cache size in MiB for deterministic requests (default: 32; 0 disables).") var cacheMb = 32
@@ -34,6 +35,7 @@ struct ServerCommand: ParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard (1...256).contains(maxBatch) else { throw ValidationError("--max-batch must be between 1 and 256") }
         guard (1...100_000).contains(queueSize) else { throw ValidationError("--queue-size must be between 1 and 100000") }
+        guard batchWindowMs >= 0, batchWindowMs <= 1000 else { throw ValidationError("--batch-window-ms must be between 0 and 1000") }
         guard (1...10_000).contains(connections) else { throw ValidationError("--connections must be between 1 and 10000") }
         guard (0...4096).contains(cacheMb) else { throw ValidationError("--cache-mb must be between 0 and 4096") }
         if let t = blasThreads, !(1...256).contains(t) { throw ValidationError("--blas-threads must be between 1 and 256") }
@@ -55,7 +57,7 @@ struct ServerCommand: ParsableCommand {
         }
 
         let metrics = Metrics()
-        let worker = ComputeWorker(maxBatch: maxBatch, queueCapacity: queueSize, metrics: metrics)
+        let worker = ComputeWorker(maxBatch: maxBatch, queueCapacity: queueSize, batchWindow: batchWindowMs / 1000, metrics: metrics)
         let log = RequestLog(path: db)
         if let e = log.health.error { logger.error("request log unavailable (serving anyway): \(e)") }
         var limits = Limits()
