@@ -87,9 +87,10 @@ public final class ComputeWorker: @unchecked Sendable {
             if queue.isEmpty && stopping { condition.unlock(); return }
             // Under load (more HTTP requests in flight than jobs queued), wait briefly so the
             // requests about to arrive join this forward pass; small batches waste the GEMMs.
-            if batchWindow > 0, let m = metrics, queue.count < maxBatch, m.requestsInFlight > queue.count {
+            func queuedImages() -> Int { queue.reduce(0) { $0 + $1.latents.count } }
+            if batchWindow > 0, let m = metrics, queuedImages() < maxBatch, m.requestsInFlight > queue.count {
                 let deadline = Date().addingTimeInterval(batchWindow)
-                while !stopping, queue.count < maxBatch, m.requestsInFlight > queue.count, condition.wait(until: deadline) {}
+                while !stopping, queuedImages() < maxBatch, m.requestsInFlight > queue.count, condition.wait(until: deadline) {}
             }
             // The oldest job, plus later compatible jobs while the batch has room.
             let first = queue.removeFirst()
