@@ -31,13 +31,17 @@ let package = Package(
 
         // The `biggan` command line, as a library so tests can run its commands in-process.
         .target(name: "BigGANCLI", dependencies: [
-            "BigGANEngine", "BigGANImage",
+            "BigGANEngine", "BigGANImage", "BigGANEvaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "biggan", dependencies: ["BigGANCLI"]),
 
         // Data sets: Fashion-MNIST IDX files (gzip through zlib) and folders of PNGs.
         .target(name: "BigGANDatasets", dependencies: ["CZlib", "BigGANEngine", "BigGANImage"]),
+
+        // Evaluation and nearest neighbours: data-set references, neighbour indices (pixel and
+        // classifier-feature space), Fréchet distance, Inception-style score, sample accuracy.
+        .target(name: "BigGANEvaluation", dependencies: ["BigGANEngine", "BigGANDatasets"]),
 
         // Training: gradients of every layer, discriminator, losses, optimiser, data sets.
         .target(name: "BigGANTraining", dependencies: ["BigGANEngine", "BigGANImage", "BigGANDatasets"]),
@@ -48,7 +52,7 @@ let package = Package(
 
         // HTTP server: routes as plain request → response functions, compute worker, request log, metrics.
         .target(name: "BigGANServer", dependencies: [
-            "BigGANEngine", "BigGANImage",
+            "BigGANEngine", "BigGANImage", "BigGANEvaluation",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -68,6 +72,7 @@ let package = Package(
         .testTarget(name: "BigGANImageTests", dependencies: ["BigGANImage", "BigGANEngine"]),
         .testTarget(name: "BigGANCLITests", dependencies: ["BigGANCLI", "BigGANImage", "BigGANEngine"]),
         .testTarget(name: "BigGANTrainingTests", dependencies: ["BigGANTraining", "BigGANEngine"]),
+        .testTarget(name: "BigGANEvaluationTests", dependencies: ["BigGANEvaluation", "BigGANEngine", "BigGANDatasets"]),
         .testTarget(name: "BigGANDatasetsTests", dependencies: ["BigGANDatasets", "BigGANEngine", "BigGANImage"]),
         .testTarget(name: "BigGANServerTests", dependencies: ["BigGANServer", "BigGANMHD", "BigGANEngine", "BigGANImage"]),
     ]

@@ -13,15 +13,16 @@ public final class ComputeWorker: @unchecked Sendable {
         let latents: [[Float]]
         let embeddings: [[Float]]
         let truncation: Double
+        /// Other work that must run on the compute thread (it uses BLAS); never batched.
+        let task: (() -> Void)?
         let done = DispatchSemaphore(value: 0)
         var result: Tensor?
-        init(model: LoadedModel, latents: [[Float]], embeddings: [[Float]], truncation: Double) {
-            self.model = model; self.latents = latents; self.embeddings = embeddings; self.truncation = truncation
+        init(model: LoadedModel, latents: [[Float]], embeddings: [[Float]], truncation: Double, task: (() -> Void)? = nil) {
+            self.model = model; self.latents = latents; self.embeddings = embeddings; self.truncation = truncation; self.task = task
         }
         /// Jobs with equal keys can share a forward pass.
-        var batchKey: String {
-            model.config.nStats == nil ? model.name : "\(model.name)|\(truncation)"
-        }
+        lazy var batchKey: String = task != nil ? UUID().uuidString
+            : model.config.nStats == nil ? model.name : "\(model.name)|\(truncation)"
     }
 
     public let maxBatch: Int
@@ -51,6 +52,20 @@ public final class ComputeWorker: @unchecked Sendable {
     /// Generates images for `latents`/`embeddings`; blocks until done. A full queue is a 503.
     public func generate(model: LoadedModel, latents: [[Float]], embeddings: [[Float]], truncation: Double) throws -> Tensor {
         let job = Job(model: model, latents: latents, embeddings: embeddings, truncation: truncation)
+        try enqueueAndWait(job)
+        return job.result!
+    }
+
+    /// Runs `body` on the compute thread (for other BLAS work, such as neighbour search) and
+    /// returns its result; queued like a generation request.
+    public func perform<T>(model: LoadedModel, _ body: @escaping () throws -> T) throws -> T {
+        nonisolated(unsafe) var outcome: Result<T, Error>?
+        let job = Job(model: model, latents: [[]], embeddings: [[]], truncation: 0, task: { outcome = Result { try body() } })
+        try enqueueAndWait(job)
+        return try outcome!.get()
+    }
+
+    private func enqueueAndWait(_ job: Job) throws {
         condition.lock()
         if stopping { condition.unlock(); throw APIError(503, "shutting_down", "the server is shutting down", retryAfter: 5) }
         if queue.count >= queueCapacity {
@@ -62,7 +77,6 @@ public final class ComputeWorker: @unchecked Sendable {
         condition.signal()
         condition.unlock()
         job.done.wait()
-        return job.result!
     }
 
     /// Holds (`true`) or releases (`false`) the queue; used by tests to make batching and
@@ -109,6 +123,11 @@ public final class ComputeWorker: @unchecked Sendable {
     }
 
     private func run(_ jobs: [Job]) {
+        if let task = jobs[0].task {
+            task()
+            jobs[0].done.signal()
+            return
+        }
         let sampler = Sampler(generator: jobs[0].model.generator, maxBatch: maxBatch)
         let out = sampler.run(latents: jobs.flatMap(\.latents), embeddings: jobs.flatMap(\.embeddings), truncation: jobs[0].truncation)
         metrics?.recordBatch(images: out.shape[0], model: jobs[0].model.name)

@@ -1,4 +1,5 @@
 import BigGANEngine
+import BigGANEvaluation
 import Foundation
 
 /// A loaded checkpoint, addressed by name (its file name without `.safetensors`).
@@ -8,11 +9,32 @@ public final class LoadedModel: Sendable {
     public let generator: any Generator
     /// Identifies the weights in ETags: FNV-1a of the config JSON, the file size and modification time.
     public let fingerprint: String
+    /// Nearest-neighbour lookups, when the checkpoint names its training data.
+    public let neighbours: NeighbourService?
+    /// Why there is no neighbour service (for the 404 message).
+    public let neighboursUnavailable: String?
 
     public var config: ModelConfig { generator.config }
 
-    init(name: String, path: String, generator: any Generator) {
+    init(name: String, path: String, generator: any Generator, cacheDirectory: String? = nil) {
         self.name = name; self.path = path; self.generator = generator
+        let dir = (path as NSString).deletingLastPathComponent
+        var service: NeighbourService?, why: String?
+        if let ds = generator.config.dataset {
+            do {
+                let reference = try DatasetReference(ds)
+                var classifier: Classifier?
+                if let cf = generator.config.classifier {
+                    let cpath = (dir as NSString).appendingPathComponent(cf)
+                    classifier = FileManager.default.fileExists(atPath: cpath) ? try? Classifier.load(path: cpath) : nil
+                }
+                service = NeighbourService(dataset: reference, classifier: classifier,
+                                           cacheDirectory: cacheDirectory ?? (dir as NSString).appendingPathComponent(".cache"))
+            } catch { why = "\(error)" }
+        } else {
+            why = "its checkpoint names no training data set"
+        }
+        neighbours = service; neighboursUnavailable = why
         let attrs = try? FileManager.default.attributesOfItem(atPath: path)
         let size = (attrs?[.size] as? NSNumber)?.intValue ?? 0
         let mtime = (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0

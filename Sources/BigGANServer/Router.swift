@@ -45,6 +45,7 @@ public struct Router: Sendable {
         case "/v1/sample": return only("GET", "/v1/sample") { try SampleRoutes.sample(r, c) }
         case "/v1/samples": return only("POST", "/v1/samples") { try SamplesRoute.handle(r, c) }
         case "/v1/interpolate": return only("GET", "/v1/interpolate") { try SampleRoutes.interpolate(r, c) }
+        case "/v1/neighbours", "/v1/neighbors": return only("GET", "/v1/neighbours") { try NeighboursRoute.handle(r, c) }
         case "/v1/requests": return only("GET", "/v1/requests") { try InfoRoutes.requests(r, c) }
         default:
             if r.path.hasPrefix("/v1/models/") {

@@ -6,6 +6,7 @@ import Logging
 public struct Limits: Sendable {
     public var maxImages = 64
     public var maxSteps = 32
+    public var maxNeighbours = 32
     public var maxBodyBytes = 1 << 20
     public var maxLogRows = 1000
     public init() {}

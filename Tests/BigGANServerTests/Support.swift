@@ -11,7 +11,9 @@ final class TestServer {
     let router: Router
     let modelPath: String
 
-    init(adminToken: String? = "test-token-123", queueCapacity: Int = 64, maxBatch: Int = 16, dbPath: String? = nil) throws {
+    /// `dataset`: a `ModelConfig.dataset` reference written into the tiny model's config.
+    init(adminToken: String? = "test-token-123", queueCapacity: Int = 64, maxBatch: Int = 16, dbPath: String? = nil,
+         dataset: String? = nil, classifier: String? = nil) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("biggan-server-\(UUID().uuidString)")
         let models = dir.appendingPathComponent("models"), pub = dir.appendingPathComponent("public")
         try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
@@ -21,7 +23,7 @@ final class TestServer {
         try Data("top secret".utf8).write(to: dir.appendingPathComponent("secret.txt"))
         try FileManager.default.createSymbolicLink(at: pub.appendingPathComponent("escape.txt"), withDestinationURL: dir.appendingPathComponent("secret.txt"))
         modelPath = models.appendingPathComponent("tiny.safetensors").path
-        try TestServer.writeTinyModel(to: modelPath)
+        try TestServer.writeTinyModel(to: modelPath, dataset: dataset, classifier: classifier)
         let registry = ModelRegistry.load(paths: [modelPath])
         let metrics = Metrics()
         let worker = ComputeWorker(maxBatch: maxBatch, queueCapacity: queueCapacity, metrics: metrics)
@@ -36,9 +38,11 @@ final class TestServer {
         return c
     }()
 
-    static func writeTinyModel(to path: String) throws {
-        let (_, tensors) = try GeneratorLoader.random(config: tinyConfig, seed: 1)
-        try GeneratorLoader.save(config: tinyConfig, tensors: tensors, to: path)
+    static func writeTinyModel(to path: String, dataset: String? = nil, classifier: String? = nil) throws {
+        var cfg = tinyConfig
+        cfg.dataset = dataset; cfg.classifier = classifier
+        let (_, tensors) = try GeneratorLoader.random(config: cfg, seed: 1)
+        try GeneratorLoader.save(config: cfg, tensors: tensors, to: path)
     }
 
     deinit {

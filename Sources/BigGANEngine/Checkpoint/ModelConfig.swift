@@ -42,12 +42,17 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var nStats: Int?
     public var truncation: TruncationConvention
     public var provenance: String?
+    /// The training data, for nearest-neighbour lookups and evaluation: `fashion-mnist`,
+    /// `fashion-mnist:<folder of IDX files>` or `folder:<root with one sub-folder per class>`.
+    public var dataset: String?
+    /// File name of the data-set classifier next to the checkpoint (feature space, evaluation).
+    public var classifier: String?
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version", architecture, resolution, dimZ = "dim_z", sharedDim = "shared_dim"
         case nClasses = "n_classes", classNames = "class_names", ch, bottomWidth = "bottom_width", blocks, attention
         case hier, bnEps = "bn_eps", outputBnEps = "output_bn_eps", outChannels = "out_channels", nStats = "n_stats"
-        case truncation, provenance
+        case truncation, provenance, dataset, classifier
     }
 
     /// Class name `i`, or `"class i"` when the checkpoint has no names.
@@ -173,7 +178,7 @@ extension ModelConfig {
         ModelConfig(architecture: .biggan, resolution: 32, dimZ: 64, sharedDim: 64, nClasses: 10, classNames: fashionMNISTClasses,
                     ch: 32, blocks: [Block(256, 128, up: true), Block(128, 64, up: true), Block(64, 32, up: true)],
                     attention: [16], hier: true, bnEps: 1e-5, outputBnEps: 1e-5, outChannels: 1, nStats: nil,
-                    truncation: .resample, provenance: nil)
+                    truncation: .resample, provenance: nil, dataset: "fashion-mnist", classifier: "fashion-mnist-classifier.safetensors")
     }
 
     /// The pytorch-pretrained-BigGAN BigGAN-deep generator (128, 256, 512).

@@ -1,0 +1,95 @@
+import BigGANDatasets
+import BigGANImage
+import Foundation
+import Testing
+@testable import BigGANEngine
+@testable import BigGANEvaluation
+
+/// A folder data set of 3 classes × 6 random 8×8 RGB images.
+func makeFolderDataset() throws -> URL {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("biggan-eval-\(UUID().uuidString)")
+    var rng = NoiseGenerator(seed: 11)
+    for cls in ["a", "b", "c"] {
+        let dir = root.appendingPathComponent(cls)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for i in 0..<6 {
+            var img = Image8(width: 8, height: 8, channels: 3)
+            for j in 0..<img.pixels.count { img.pixels[j] = UInt8(rng.nextUInt64() % 256) }
+            try Data(try PNGCodec.encode(img)).write(to: dir.appendingPathComponent("\(i).png"))
+        }
+    }
+    return root
+}
+
+func randomClassifier(seed: UInt64, resolution: Int = 8, channels: [Int] = [4, 8], classes: Int = 3) throws -> Classifier {
+    let cfg = ClassifierConfig(resolution: resolution, inChannels: 3, channels: channels, featureDim: 6, classNames: (0..<classes).map { "c\($0)" })
+    var rng = NoiseGenerator(seed: seed)
+    var t: [String: Tensor] = [:]
+    for (name, shape) in cfg.tensorShapes {
+        let x = Tensor(shape: shape)
+        for i in 0..<x.count { x[i] = rng.nextNormal() * 0.3 }
+        t[name] = x
+    }
+    return try Classifier(config: cfg, tensors: t)
+}
+
+@Suite struct NeighbourServiceTests {
+    @Test func pixelNeighboursOfATrainingImageFindIt() throws {
+        let root = try makeFolderDataset(); defer { try? FileManager.default.removeItem(at: root) }
+        let ref = try DatasetReference("folder:" + root.path)
+        let train = try ref.load(split: .train, size: 8, channels: 3)
+        #expect(train.count == 15 && ref.description == "folder:" + root.path)   // 18 images, every fifth held out
+        let service = NeighbourService(dataset: ref, classifier: nil, cacheDirectory: root.appendingPathComponent("cache").path)
+        let probe = train.batch([7]).images
+        let r = try service.neighbours(of: probe, k: 3, space: .pixel, restrictTo: nil)
+        #expect(r.matches.first?.index == 7 && r.matches.first!.distance < 1e-5)
+        #expect(r.images.shape == [3, 8, 8, 3])
+        #expect(maxAbsDiff(r.images.slice(first: 0, count: 1), probe) == 0)
+        let same = try service.neighbours(of: probe, k: 20, space: .pixel, restrictTo: 2)
+        #expect(same.matches.count == 5 && same.matches.allSatisfy { $0.label == 2 })
+        #expect(throws: NeighbourError.noClassifier) { try service.neighbours(of: probe, k: 3, space: .feature, restrictTo: nil) }
+    }
+
+    @Test func featureIndexIsCachedAndKeyedByClassifier() throws {
+        let root = try makeFolderDataset(); defer { try? FileManager.default.removeItem(at: root) }
+        let ref = try DatasetReference("folder:" + root.path)
+        let cache = root.appendingPathComponent("cache").path
+        let c1 = try randomClassifier(seed: 1), c2 = try randomClassifier(seed: 2)
+        let s1 = NeighbourService(dataset: ref, classifier: c1, cacheDirectory: cache)
+        let probe = try ref.load(split: .train, size: 8, channels: 3).batch([4]).images
+        let r1 = try s1.neighbours(of: probe, k: 2, space: .feature, restrictTo: nil)
+        #expect(r1.matches.first?.index == 4)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache).count == 1)
+        // A second service reuses the cached features; another classifier gets its own file.
+        var logs: [String] = []
+        let again = NeighbourService(dataset: ref, classifier: c1, cacheDirectory: cache)
+        again.log = { logs.append($0) }
+        #expect(try again.neighbours(of: probe, k: 2, space: .feature, restrictTo: nil).matches == r1.matches)
+        #expect(logs.contains { $0.contains("loaded") })
+        _ = try NeighbourService(dataset: ref, classifier: c2, cacheDirectory: cache).neighbours(of: probe, k: 2, space: .feature, restrictTo: nil)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache).count == 2)
+        #expect(c1.fingerprint != c2.fingerprint)
+    }
+
+    @Test func badReferencesAreErrors() {
+        #expect(throws: DatasetError.self) { try DatasetReference("imagenet") }
+        #expect((try? DatasetReference("fashion-mnist"))?.kind == .fashionMNIST(directory: FashionMNIST.defaultDirectory))
+    }
+}
+
+@Suite struct ClassifierModelTests {
+    @Test func saveLoadRoundTripAndShapes() throws {
+        let c = try randomClassifier(seed: 3)
+        let images = randomTensor([5, 8, 8, 3], seed: 4)
+        let (f, l) = c.run(images)
+        #expect(f.shape == [5, 6] && l.shape == [5, 3])
+        #expect(f.array.allSatisfy { $0 >= 0 })
+        let (f2, _) = c.run(images, batch: 2)
+        #expect(maxAbsDiff(f, f2) < 1e-6)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cls-\(UUID().uuidString).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try c.save(to: path)
+        let back = try Classifier.load(path: path)
+        #expect(back.fingerprint == c.fingerprint && maxAbsDiff(back.run(images).logits, l) == 0)
+    }
+}
