@@ -118,3 +118,26 @@ import Testing
         #expect(failure(["interpolate", "--model", model, "--kind", "sideways", "--out", "x.png"]) != nil)
     }
 }
+
+extension CLITests {
+    @Test func neighboursRow() throws {
+        // A folder data set of 3 classes × 4 random 32×32 images.
+        var rng = NoiseGenerator(seed: 4)
+        for cls in ["cat", "dog", "bird"] {
+            let d = dir.appendingPathComponent("data/\(cls)")
+            try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+            for i in 0..<4 {
+                var img = Image8(width: 32, height: 32, channels: 3)
+                for j in 0..<img.pixels.count { img.pixels[j] = UInt8(rng.nextUInt64() % 256) }
+                try Data(try PNGCodec.encode(img)).write(to: d.appendingPathComponent("\(i).png"))
+            }
+        }
+        let out = dir.appendingPathComponent("nn.png").path
+        try run(["neighbours", "--model", model, "--class", "dog", "--seed", "2", "--k", "3", "--data", "folder:" + dir.path + "/data", "--out", out])
+        #expect(try png("nn.png").width == 4 * 32 + 3 * 2)
+        #expect(failure(["neighbours", "--model", model, "--out", out])?.contains("names no training data set") == true)
+        #expect(failure(["neighbours", "--model", model, "--k", "0", "--out", out])?.contains("--k must be between 1 and 64") == true)
+        #expect(failure(["neighbours", "--model", model, "--space", "feature", "--data", "folder:" + dir.path + "/data", "--out", out])?
+            .contains("no classifier") == true)
+    }
+}
