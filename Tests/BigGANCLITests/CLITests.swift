@@ -141,3 +141,52 @@ extension CLITests {
             .contains("no classifier") == true)
     }
 }
+
+extension CLITests {
+    /// A folder data set (3 classes × 5 random 32×32 RGB images) and a random classifier.
+    func evalFixtures() throws -> (data: String, classifier: String) {
+        var rng = NoiseGenerator(seed: 8)
+        for cls in ["cat", "dog", "bird"] {
+            let d = dir.appendingPathComponent("evaldata/\(cls)")
+            try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+            for i in 0..<5 {
+                var img = Image8(width: 32, height: 32, channels: 3)
+                for j in 0..<img.pixels.count { img.pixels[j] = UInt8(rng.nextUInt64() % 256) }
+                try Data(try PNGCodec.encode(img)).write(to: d.appendingPathComponent("\(i).png"))
+            }
+        }
+        let cfg = ClassifierConfig(resolution: 32, inChannels: 3, channels: [4, 8], featureDim: 6, classNames: ["cat", "dog", "bird"])
+        var t: [String: Tensor] = [:]
+        for (name, shape) in cfg.tensorShapes {
+            let x = Tensor(shape: shape)
+            for i in 0..<x.count { x[i] = rng.nextNormal() * 0.3 }
+            t[name] = x
+        }
+        let path = dir.appendingPathComponent("cls.safetensors").path
+        try Classifier(config: cfg, tensors: t).save(to: path)
+        return ("folder:" + dir.path + "/evaldata", path)
+    }
+
+    @Test func evalSweepWritesCSVAndPlot() throws {
+        let (data, cls) = try evalFixtures()
+        let out = dir.appendingPathComponent("eval").path
+        try run(["eval", "--model", model, "--classifier", cls, "--data", data, "--per-class", "4", "--sweep", "0.5:1.0:0.25", "--out", out])
+        let csv = try String(contentsOfFile: out + "/sweep.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv.first == "truncation,inception_score,inception_std,frechet_distance,accuracy")
+        #expect(csv.count == 4 && csv.dropFirst().allSatisfy { $0.split(separator: ",").count == 5 })
+        #expect(csv.dropFirst().map { Double($0.split(separator: ",")[0])! } == [0.5, 0.75, 1.0])
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/results.json"))) as? [String: Any]
+        #expect((json?["rows"] as? [[String: Any]])?.count == 4)
+        #expect(try String(contentsOfFile: out + "/sweep.svg", encoding: .utf8).contains("<polyline"))
+        // Deterministic for a given seed.
+        try run(["eval", "--model", model, "--classifier", cls, "--data", data, "--per-class", "4", "--sweep", "0.5:1.0:0.25", "--out", out + "2"])
+        #expect(try String(contentsOfFile: out + "/sweep.csv", encoding: .utf8) == String(contentsOfFile: out + "2/sweep.csv", encoding: .utf8))
+    }
+
+    @Test func evalErrors() throws {
+        #expect(failure(["eval", "--model", model])?.contains("names no classifier") == true)
+        #expect(failure(["eval", "--model", model, "--classifier", "/nope.safetensors"])?.contains("classifier not found") == true)
+        #expect(failure(["eval", "--model", model, "--sweep", "2:1:0.1"])?.contains("--sweep must be START:STOP:STEP") == true)
+        #expect(failure(["eval", "--model", model, "--per-class", "0"])?.contains("--per-class must be between") == true)
+    }
+}

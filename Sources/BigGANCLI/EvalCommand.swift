@@ -1,0 +1,102 @@
+import ArgumentParser
+import BigGANEngine
+import BigGANEvaluation
+import BigGANImage
+import Foundation
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure a model with its data-set classifier: sample accuracy, Inception-style score, Fréchet distance.",
+        discussion: """
+          biggan eval --model Models/fashion-mnist-32.safetensors
+          biggan eval --model M --sweep 0.1:2.0:0.1 --out eval/      (CSV and SVG of the variety–fidelity curve)
+        """)
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(help: "Classifier checkpoint (default: the one the model names, next to it).") var classifier: String?
+    @Option(help: "Data set (default: the model's): fashion-mnist[:DIR] or folder:ROOT.") var data: String?
+    @Option(help: "Samples per class (default: 500).") var perClass = 500
+    @Option(help: "Truncation when not sweeping (default: 1.0).") var truncation = 1.0
+    @Option(help: "Truncation sweep START:STOP:STEP, e.g. 0.1:2.0:0.1.") var sweep: String?
+    @Option(help: "Base seed (default: 0).") var seed: UInt64 = 0
+    @Option(help: "Folder for results.json (and sweep.csv, sweep.svg).") var out: String?
+
+    func validate() throws {
+        guard (1...100_000).contains(perClass) else { throw ValidationError("--per-class must be between 1 and 100000") }
+        try checkTruncation(truncation)
+        if let s = sweep { _ = try Self.parseSweep(s) }
+    }
+
+    static func parseSweep(_ s: String) throws -> [Double] {
+        let p = s.split(separator: ":").map { Double($0) }
+        guard p.count == 3, let a = p[0], let b = p[1], let st = p[2], a > 0, b >= a, st > 0, (b - a) / st <= 1000 else {
+            throw ValidationError("--sweep must be START:STOP:STEP with 0 < START ≤ STOP and STEP > 0, e.g. 0.1:2.0:0.1")
+        }
+        return stride(from: a, through: b + st * 1e-6, by: st).map { ($0 * 1e6).rounded() / 1e6 }
+    }
+
+    func run() throws {
+        let sampler = try modelOptions.load()
+        let cfg = sampler.config
+        let dir = (modelOptions.model as NSString).deletingLastPathComponent
+        guard let cpath = classifier ?? cfg.classifier.map({ (dir as NSString).appendingPathComponent($0) }) else {
+            throw CLIError("\(modelOptions.model) names no classifier; pass --classifier FILE (train one with `biggan-train classifier`)")
+        }
+        guard FileManager.default.fileExists(atPath: cpath) else { throw CLIError("classifier not found: \(cpath)") }
+        let cls = try Classifier.load(path: cpath)
+        guard cls.config.nClasses == cfg.nClasses else { throw CLIError("the classifier has \(cls.config.nClasses) classes, the model \(cfg.nClasses)") }
+        guard let ds = data ?? cfg.dataset ?? cls.config.dataset else { throw CLIError("no data set: pass --data") }
+        let ref = try DatasetReference(ds)
+        let test = try ref.load(split: .test, size: cfg.resolution, channels: cfg.outChannels)
+        let train = try ref.load(split: .train, size: cfg.resolution, channels: cfg.outChannels)
+        var ev = Evaluator(sampler: sampler, classifier: cls, test: test)
+        let n = perClass * cfg.nClasses
+        var rows = [ev.realRow(train: train, count: n, seed: seed)]
+        let truncations = try sweep.map(Self.parseSweep) ?? [truncation]
+        for t in truncations {
+            var bar = ProgressBar(total: n, label: String(format: "t=%.2f", t))
+            ev.progress = { done, _ in bar.advance(by: done - bar.done) }
+            rows.append(try ev.sampleRow(truncation: t, perClass: perClass, seed: seed))
+        }
+        print("\(modelOptions.model): \(perClass) samples per class; classifier \(cpath); data \(ref.description)")
+        print("row              truncation  images      IS (±std)        FD   accuracy")
+        for r in rows {
+            print(String(format: "%-16@ %10@ %7d  %6.3f (±%.3f) %9.3f   %6.2f%%", r.name as NSString,
+                         (r.truncation.map { String(format: "%.2f", $0) } ?? "-") as NSString,
+                         r.count, r.inceptionScore, r.inceptionStd, r.frechetDistance, 100 * r.accuracy))
+        }
+        if let out { try write(rows, to: out, sweep: sweep != nil) }
+    }
+
+    func write(_ rows: [EvaluationRow], to dir: String, sweep: Bool) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let json: [[String: Any]] = rows.map { r in
+            ["name": r.name, "truncation": r.truncation as Any, "images": r.count, "inception_score": r.inceptionScore,
+             "inception_std": r.inceptionStd, "frechet_distance": r.frechetDistance, "accuracy": r.accuracy]
+        }
+        let data = try JSONSerialization.data(withJSONObject: ["model": modelOptions.model, "per_class": perClass, "seed": seed, "rows": json],
+                                              options: [.prettyPrinted, .sortedKeys])
+        try SafeTensorsWriter.writeAtomically(data, to: (dir as NSString).appendingPathComponent("results.json"))
+        guard sweep else { print("wrote \(dir)/results.json"); return }
+        var csv = "truncation,inception_score,inception_std,frechet_distance,accuracy\n"
+        for r in rows.dropFirst() {
+            csv += String(format: "%.4f,%.6f,%.6f,%.6f,%.6f\n", r.truncation!, r.inceptionScore, r.inceptionStd, r.frechetDistance, r.accuracy)
+        }
+        try SafeTensorsWriter.writeAtomically(Data(csv.utf8), to: (dir as NSString).appendingPathComponent("sweep.csv"))
+        let s = Array(rows.dropFirst())
+        let real = rows[0]
+        let svg = SVGPlot.render([
+            .init(title: "Variety–fidelity: Fréchet distance against Inception-style score over truncation", xLabel: "Inception-style score",
+                  yLabel: "Fréchet distance", series: [
+                    .init(name: "samples", points: s.map { ($0.inceptionScore, $0.frechetDistance) }, labels: s.map { String(format: "%.2g", $0.truncation!) }),
+                    .init(name: "real test set", points: [(real.inceptionScore, real.frechetDistance)], labels: ["real"]),
+                  ]),
+            .init(title: "Class-conditional accuracy of samples", xLabel: "truncation", yLabel: "accuracy",
+                  series: [.init(name: "samples", points: s.map { ($0.truncation!, $0.accuracy) }),
+                           .init(name: "real test set", points: s.map { ($0.truncation!, real.accuracy) })]),
+        ])
+        try SafeTensorsWriter.writeAtomically(Data(svg.utf8), to: (dir as NSString).appendingPathComponent("sweep.svg"))
+        print("wrote \(dir)/results.json, sweep.csv, sweep.svg")
+    }
+}

@@ -1,0 +1,76 @@
+import BigGANDatasets
+import BigGANEngine
+import Foundation
+
+/// One row of an evaluation: a set of images measured by the data-set classifier.
+public struct EvaluationRow: Sendable {
+    public let name: String
+    public let truncation: Double?
+    public let count: Int
+    public let inceptionScore: Double
+    public let inceptionStd: Double
+    /// Fréchet distance to the held-out test set, in the classifier's penultimate features.
+    public let frechetDistance: Double
+    /// Classifier accuracy against the labels (the conditioning class for samples).
+    public let accuracy: Double
+}
+
+/// Measures a generator with the data-set classifier: class-conditional accuracy of its samples,
+/// Inception-style score and Fréchet distance to the test set; and the same for real images.
+/// Deterministic: sample `i` of class `c` uses seed `seed + c·perClass + i`.
+public struct Evaluator {
+    public let sampler: Sampler
+    public let classifier: Classifier
+    public let test: ImageDataset
+    public let testStatistics: FeatureStatistics
+    public let testResult: (features: Tensor, logits: Tensor)
+    public var progress: (Int, Int) -> Void = { _, _ in }
+
+    public init(sampler: Sampler, classifier: Classifier, test: ImageDataset) {
+        self.sampler = sampler; self.classifier = classifier; self.test = test
+        testResult = classifier.run(test.batch(Array(0..<test.count)).images, batch: 256)
+        testStatistics = FeatureStatistics(features: testResult.features)
+    }
+
+    /// The reference row for real images: the classifier's accuracy and score on the held-out test
+    /// images, and the Fréchet distance between `count` random training images and the test set
+    /// (what real data of the samples' size scores: the metric's floor).
+    public func realRow(train: ImageDataset, count: Int, seed: UInt64 = 0) -> EvaluationRow {
+        var rng = NoiseGenerator(seed: seed)
+        var idx = Array(0..<train.count)
+        for i in stride(from: idx.count - 1, to: 0, by: -1) { idx.swapAt(i, Int(rng.nextUInt64() % UInt64(i + 1))) }
+        let pick = Array(idx.prefix(min(count, train.count)))
+        let (f, _) = classifier.run(train.batch(pick).images, batch: 256)
+        let p = EvaluationMetrics.softmax(testResult.logits)
+        let (m, s) = EvaluationMetrics.inceptionScore(probabilities: p)
+        return EvaluationRow(name: "real (test set)", truncation: nil, count: test.count, inceptionScore: m, inceptionStd: s,
+                             frechetDistance: EvaluationMetrics.frechetDistance(FeatureStatistics(features: f), testStatistics),
+                             accuracy: EvaluationMetrics.accuracy(logits: testResult.logits, labels: test.labels))
+    }
+
+    /// `perClass` samples of every class at `truncation`.
+    public func sampleRow(truncation: Double, perClass: Int, seed: UInt64, batch: Int = 64) throws -> EvaluationRow {
+        let cfg = sampler.config
+        let n = perClass * cfg.nClasses
+        let features = Tensor(uninitializedShape: [n, classifier.config.featureDim])
+        let logits = Tensor(uninitializedShape: [n, classifier.config.nClasses])
+        var labels: [Int] = []
+        var start = 0
+        while start < n {
+            let m = min(batch, n - start)
+            let classes = (start..<(start + m)).map { $0 / perClass }
+            let seeds = (start..<(start + m)).map { seed &+ UInt64($0) }
+            let images = try sampler.sample(classes: classes, seeds: seeds, truncation: truncation)
+            let (f, l) = classifier.run(images)
+            (features.data + start * f.shape[1]).update(from: f.data, count: f.count)
+            (logits.data + start * l.shape[1]).update(from: l.data, count: l.count)
+            labels += classes
+            start += m
+            progress(start, n)
+        }
+        let (is_, isStd) = EvaluationMetrics.inceptionScore(probabilities: EvaluationMetrics.softmax(logits))
+        return EvaluationRow(name: "samples", truncation: truncation, count: n, inceptionScore: is_, inceptionStd: isStd,
+                             frechetDistance: EvaluationMetrics.frechetDistance(FeatureStatistics(features: features), testStatistics),
+                             accuracy: EvaluationMetrics.accuracy(logits: logits, labels: labels))
+    }
+}
