@@ -46,7 +46,7 @@ let package = Package(
         // Training: gradients of every layer, discriminator, losses, optimiser, data sets.
         .target(name: "BigGANTraining", dependencies: ["BigGANEngine", "BigGANImage", "BigGANDatasets"]),
         .executableTarget(name: "biggan-train", dependencies: [
-            "BigGANTraining", "BigGANEngine", "BigGANImage", "BigGANDatasets",
+            "BigGANTraining", "BigGANEngine", "BigGANImage", "BigGANDatasets", "BigGANEvaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
