@@ -77,10 +77,12 @@ public struct ModelRegistry: Sendable {
         return ModelRegistry(models: models, failures: failures)
     }
 
-    /// Every `*.safetensors` file in `directory`, sorted by name.
+    /// Every `*.safetensors` file in `directory`, sorted by name, except data-set classifiers
+    /// (files whose metadata holds a `classifier_config`), which models use but are not models.
     public static func checkpoints(in directory: String) -> [String] {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return files.filter { $0.hasSuffix(".safetensors") }.sorted().map { (directory as NSString).appendingPathComponent($0) }
+            .filter { path in (try? SafeTensorsFile(path: path))?.metadata["classifier_config"] == nil }
     }
 }
 

@@ -13,7 +13,7 @@ struct ClassifierCommand: ParsableCommand {
 
     @Option(help: "Output classifier checkpoint.") var out: String
     @Option(help: "Training data: fashion-mnist[:DIR] or folder:ROOT (default: fashion-mnist).") var data = "fashion-mnist"
-    @Option(help: "Epochs (default: 4).") var epochs = 4
+    @Option(help: "Epochs (default: 10).") var epochs = 10
     @Option(help: "Batch size (default: 64).") var batch = 64
     @Option(help: "Adam learning rate (default: 1e-3).") var lr = 1e-3
     @Option(help: "Seed (default: 0).") var seed: UInt64 = 0

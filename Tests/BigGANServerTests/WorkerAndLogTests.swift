@@ -140,3 +140,15 @@ import Testing
         #expect(text.contains("bad.safetensors: truncated") && text.contains("none of the 1 checkpoints could be loaded"), "\(text)")
     }
 }
+
+extension ModelLoadingTests {
+    @Test func classifiersInTheModelsFolderAreNotModels() throws {
+        let s = try TestServer()
+        let dir = (s.modelPath as NSString).deletingLastPathComponent
+        let cfg = ClassifierConfig(resolution: 32, inChannels: 3, channels: [4], featureDim: 4, classNames: ["a", "b"])
+        var t: [String: Tensor] = [:]
+        for (name, shape) in cfg.tensorShapes { t[name] = Tensor(shape: shape) }
+        try Classifier(config: cfg, tensors: t).save(to: dir + "/a-classifier.safetensors")
+        #expect(ModelRegistry.checkpoints(in: dir).map { ($0 as NSString).lastPathComponent } == ["tiny.safetensors"])
+    }
+}
