@@ -73,6 +73,8 @@ let package = Package(
         .testTarget(name: "BigGANCLITests", dependencies: ["BigGANCLI", "BigGANImage", "BigGANEngine"]),
         .testTarget(name: "BigGANTrainingTests", dependencies: ["BigGANTraining", "BigGANEngine"]),
         .testTarget(name: "BigGANEvaluationTests", dependencies: ["BigGANEvaluation", "BigGANEngine", "BigGANDatasets"]),
+        // Runs the real biggan-train executable: resume after kill -9, bad data.
+        .testTarget(name: "TrainingRunTests", dependencies: ["BigGANEngine", "BigGANImage"]),
         .testTarget(name: "BigGANDatasetsTests", dependencies: ["BigGANDatasets", "BigGANEngine", "BigGANImage"]),
         .testTarget(name: "BigGANServerTests", dependencies: ["BigGANServer", "BigGANMHD", "BigGANEngine", "BigGANImage"]),
     ]

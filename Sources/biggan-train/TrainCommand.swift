@@ -18,13 +18,13 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Output checkpoint (EMA generator, serving format).") var out: String
     @Option(help: "Training data: fashion-mnist[:DIR] or folder:ROOT (default: fashion-mnist).") var data = "fashion-mnist"
-    @Option(help: "Folder for state, log, samples and curves (default: <out>.run).") var runDir: String?
+    @Option(help: "Folder for state, log, samples and curves (default: runs/<out file name>).") var runDir: String?
     @Flag(help: "Continue the run in --run-dir exactly where its last checkpoint left off.") var resume = false
-    @Option(help: "Generator steps (default: 3000).") var iterations = 3000
+    @Option(help: "Generator steps (default: 4000).") var iterations = 4000
     @Option(help: "Batch size (default: 32).") var batch = 32
     @Option(help: "D steps per G step (default: 2).") var dSteps = 2
-    @Option(help: "G learning rate (default: 2e-4).") var gLr = 2e-4
-    @Option(help: "D learning rate (default: 2e-4).") var dLr = 2e-4
+    @Option(help: "G learning rate (default: 1e-4).") var gLr = 1e-4
+    @Option(help: "D learning rate (default: 4e-4).") var dLr = 4e-4
     @Option(help: "Adam β2 (default: 0.999; β1 is 0).") var beta2 = 0.999
     @Option(help: "EMA decay of G (default: 0.999).") var emaDecay = 0.999
     @Option(help: "Iteration from which the EMA averages; before it copies G (default: 500).") var emaStart = 500
@@ -66,7 +66,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         if let t = threads { BLAS.setThreads(t) }
-        let dir = runDir ?? out + ".run"
+        let dir = runDir ?? "runs/" + ((out as NSString).lastPathComponent as NSString).deletingPathExtension
         let statePath = (dir as NSString).appendingPathComponent("state.safetensors")
         try FileManager.default.createDirectory(atPath: (dir as NSString).appendingPathComponent("samples"), withIntermediateDirectories: true)
 

@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+@testable import BigGANEngine
+@testable import BigGANImage
+
+/// The real `biggan-train` executable on a tiny run (a 32×32 grey folder data set, narrow G and D).
+@Suite(.serialized) struct TrainingRunTests {
+    static var binary: String {
+        URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().appendingPathComponent("biggan-train").path
+    }
+
+    let dir: URL
+    init() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("biggan-trainrun-\(UUID().uuidString)")
+        var rng = NoiseGenerator(seed: 3)
+        for cls in ["circle", "square", "line"] {
+            let d = dir.appendingPathComponent("data/\(cls)")
+            try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+            for i in 0..<4 {
+                var img = Image8(width: 32, height: 32, channels: 1)
+                for j in 0..<img.pixels.count { img.pixels[j] = UInt8(rng.nextUInt64() % 256) }
+                try Data(try PNGCodec.encode(img)).write(to: d.appendingPathComponent("\(i).png"))
+            }
+        }
+        try Data("not a png".utf8).write(to: dir.appendingPathComponent("data/line/broken.png"))
+    }
+
+    func args(_ name: String, extra: [String] = []) -> [String] {
+        ["--out", dir.appendingPathComponent("\(name).safetensors").path, "--run-dir", dir.appendingPathComponent("run-\(name)").path,
+         "--data", "folder:" + dir.appendingPathComponent("data").path, "--g-width", "4", "--d-width", "2", "--dim-z", "8",
+         "--batch", "4", "--iterations", "8", "--checkpoint-every", "2", "--sample-every", "4", "--log-every", "1", "--threads", "1"] + extra
+    }
+
+    @discardableResult
+    func run(_ arguments: [String], killWhen: ((String) -> Bool)? = nil) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = arguments
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = err
+        try p.run()
+        if let killWhen {
+            let state = arguments[arguments.firstIndex(of: "--run-dir")! + 1] + "/state.safetensors"
+            while p.isRunning {
+                if let f = try? SafeTensorsFile(path: state), let it = f.metadata["iteration"], killWhen(it) {
+                    kill(p.processIdentifier, SIGKILL)
+                    break
+                }
+                usleep(2000)
+            }
+        }
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+
+    @Test func killNineThenResumeMatchesAnUninterruptedRun() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(FileManager.default.fileExists(atPath: Self.binary), "build the biggan-train product first")
+        let (status, output) = try run(args("straight"))
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("skipped") && output.contains("broken.png"))
+        // Same run, killed with -9 once a checkpoint at iteration ≥ 4 exists, then resumed.
+        let (killed, _) = try run(args("resumed"), killWhen: { Int($0)! >= 4 })
+        #expect(killed != 0)
+        let state = try SafeTensorsFile(path: dir.appendingPathComponent("run-resumed/state.safetensors").path)
+        #expect(Int(state.metadata["iteration"]!)! >= 4 && Int(state.metadata["iteration"]!)! < 8)
+        let (resumed, out2) = try run(args("resumed", extra: ["--resume"]))
+        #expect(resumed == 0, "\(out2)")
+        #expect(out2.contains("resumed at iteration"))
+        let a = try Data(contentsOf: dir.appendingPathComponent("straight.safetensors"))
+        let b = try Data(contentsOf: dir.appendingPathComponent("resumed.safetensors"))
+        #expect(a == b, "the resumed run's model differs from the uninterrupted one")
+        // The CSV log has one row per iteration, none duplicated by the resume.
+        let log = try String(contentsOf: dir.appendingPathComponent("run-resumed/log.csv"), encoding: .utf8)
+        #expect(log.split(separator: "\n").dropFirst().map { Int($0.split(separator: ",")[0])! } == Array(1...8))
+        #expect(log.split(separator: "\n")[0].contains("sigma.G.linear") && log.contains("sigma.D."))
+        // Samples, curves, and a servable model.
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("run-resumed/samples/iter-000008.png").path))
+        #expect(try String(contentsOf: dir.appendingPathComponent("run-resumed/curves.svg"), encoding: .utf8).contains("<polyline"))
+        let g = try GeneratorLoader.load(path: dir.appendingPathComponent("resumed.safetensors").path)
+        #expect(g.config.classNames == ["circle", "line", "square"] && g.config.outChannels == 1)
+    }
+
+    @Test func refusesToOverwriteARunAndBadData() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var a = args("x"); a[a.firstIndex(of: "--iterations")! + 1] = "2"
+        #expect(try run(a).0 == 0)
+        let (s2, o2) = try run(a)
+        #expect(s2 != 0 && o2.contains("pass --resume"))
+        var bad = args("y"); bad[bad.firstIndex(of: "--data")! + 1] = "folder:/nonexistent"
+        let (s3, o3) = try run(bad)
+        #expect(s3 != 0 && o3.contains("/nonexistent: not a folder"))
+        let (s4, o4) = try run(args("z", extra: ["--resume"]))
+        #expect(s4 != 0 && o4.contains("no state at"))
+    }
+}
