@@ -11,7 +11,7 @@ public struct Conv2D: @unchecked Sendable {
     public let kernelSize: Int
     public let inChannels: Int
     public let outChannels: Int
-    /// `[k*k*in, out]`.
+    /// `[k*k*in, out]`; empty for a layer built for upsampled input only (it keeps `phases`).
     let packed: Tensor
     /// `[out]`, zeros when the layer has no bias.
     let bias: Tensor
@@ -27,7 +27,9 @@ public struct Conv2D: @unchecked Sendable {
     /// Column buffers are limited to this many floats per band (16 MiB).
     static let columnBudget = 4 << 20
 
-    public init(weight: Tensor, bias: Tensor?) {
+    /// `upsampledInput`: the layer will only ever run as `forwardUpsampled`, so only the phase
+    /// kernels are kept (16/9 of the weights instead of 1 + 16/9).
+    public init(weight: Tensor, bias: Tensor?, upsampledInput: Bool = false) {
         precondition(weight.shape.count == 4 && weight.shape[2] == weight.shape[3])
         let (o, i, k) = (weight.shape[0], weight.shape[1], weight.shape[2])
         kernelSize = k; inChannels = i; outChannels = o
@@ -35,9 +37,9 @@ public struct Conv2D: @unchecked Sendable {
         for co in 0..<o { for ci in 0..<i { for ky in 0..<k { for kx in 0..<k {
             p.data[((ky * k + kx) * i + ci) * o + co] = weight.data[((co * i + ci) * k + ky) * k + kx]
         } } } }
-        packed = p
         if let bias { precondition(bias.count == o); self.bias = bias.copy() } else { self.bias = Tensor(shape: [o]) }
-        phases = k == 3 ? UpsampledConv.phaseKernels(packed: p, inChannels: i, outChannels: o) : nil
+        phases = k == 3 && upsampledInput ? UpsampledConv.phaseKernels(packed: p, inChannels: i, outChannels: o) : nil
+        packed = upsampledInput && k == 3 ? Tensor(shape: [0]) : p
         if k == 3 && o <= Conv2D.fewOutputs {
             let t = Tensor(shape: [i, 9 * o])
             for ci in 0..<i { for tap in 0..<9 { for co in 0..<o { t.data[ci * 9 * o + tap * o + co] = p.data[(tap * i + ci) * o + co] } } }
@@ -51,6 +53,7 @@ public struct Conv2D: @unchecked Sendable {
     public func macs(outputPixels: Int) -> Int { outputPixels * kernelSize * kernelSize * inChannels * outChannels }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
+        precondition(packed.count > 0, "this layer was built for upsampled input only; use forwardUpsampled")
         precondition(x.shape.count == 4 && x.shape[3] == inChannels, "conv expects [B,H,W,\(inChannels)], got \(x.shape)")
         let (b, h, w) = (x.shape[0], x.shape[1], x.shape[2])
         let out = Tensor(uninitializedShape: [b, h, w, outChannels])

@@ -30,7 +30,7 @@ enum UpsampledConv {
 extension Conv2D {
     /// `self(upsampleNearest2x(x))` for a 3×3 layer, by the four-phase decomposition above.
     public func forwardUpsampled(_ x: Tensor) -> Tensor {
-        guard let phases else { return self(upsampleNearest2x(x)) }
+        guard let phases else { return self(upsampleNearest2x(x)) }   // 1×1, or built without upsampling
         precondition(x.shape.count == 4 && x.shape[3] == inChannels)
         let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let o = outChannels, kk = 4 * c

@@ -46,6 +46,9 @@ public enum GeneratorLoader {
         let weights = CheckpointWeights(file: file)
         let g = try build(config: config, weights: weights, file: name)
         try weights.finish()
+        // The unpacked copies read from the file went back to the buffer pool; they will not be
+        // reused by activations of other sizes, so return them to the system.
+        BufferPool.drain()
         return g
     }
 
@@ -84,8 +87,9 @@ final class CountingSource {
     func linear(_ name: String, out: Int, in i: Int, bias: Bool) throws -> Linear {
         Linear(weight: try self(name + ".weight", [out, i]), bias: bias ? try self(name + ".bias", [out]) : nil)
     }
-    func conv(_ name: String, out: Int, in i: Int, k: Int, bias: Bool = true) throws -> Conv2D {
-        Conv2D(weight: try self(name + ".weight", [out, i, k, k]), bias: bias ? try self(name + ".bias", [out]) : nil)
+    func conv(_ name: String, out: Int, in i: Int, k: Int, bias: Bool = true, upsampledInput: Bool = false) throws -> Conv2D {
+        Conv2D(weight: try self(name + ".weight", [out, i, k, k]), bias: bias ? try self(name + ".bias", [out]) : nil,
+               upsampledInput: upsampledInput)
     }
     func attention(_ name: String, channels c: Int) throws -> SelfAttention {
         SelfAttention(theta: try conv(name + ".theta", out: c / 8, in: c, k: 1, bias: false),
