@@ -36,10 +36,21 @@ public protocol ParameterContainer: AnyObject {
     var parameters: [Parameter] { get }
     /// Buffers in a fixed order.
     var buffers: [Buffer] { get }
+    /// The spectral norms of the weights that have one, in parameter order.
+    var spectralNorms: [SpectralNorm] { get }
 }
 
 extension ParameterContainer {
     public func zeroGradients() { for p in parameters { p.zeroGradient() } }
+
+    /// σ of every spectral-norm layer from its latest power iteration, named by layer
+    /// (`blocks.0.conv1`), for logging (ajbrock's `sv0`).
+    public var singularValues: [(String, Float)] {
+        spectralNorms.map { sn in
+            let n = sn.weight.name
+            return (n.hasSuffix(".weight") ? String(n.dropLast(7)) : n, sn.sigma)
+        }
+    }
 
     /// Parameters then buffers, by name: everything that defines the model (ajbrock's state_dict).
     public var stateTensors: [(String, Tensor)] {

@@ -96,7 +96,7 @@ func concatenateBatch(_ x: Tensor, _ y: Tensor) -> Tensor {
 func accumulate(_ x: Tensor, _ y: Tensor) {
     precondition(x.count == y.count, "accumulate: \(x.shape) vs \(y.shape)")
     let a = x.data, b = y.data
-    Parallel.forRanges(x.count, minChunk: 1 << 16) { r in for i in r { a[i] += b[i] } }
+    TrainingProfiler.measure("accumulate") { Parallel.forRanges(x.count, minChunk: 1 << 16) { r in for i in r { a[i] += b[i] } } }
 }
 
 /// `x + y` as a new tensor with `x`'s shape.

@@ -1,0 +1,87 @@
+import BigGANEngine
+import Foundation
+
+/// The discriminator's architecture (ajbrock `D_arch`, made explicit).
+public struct DiscriminatorConfig: Codable, Equatable, Sendable {
+    public struct Block: Codable, Equatable, Sendable {
+        public var inChannels: Int
+        public var outChannels: Int
+        /// 2×2 average pooling at the end of the block.
+        public var down: Bool
+        enum CodingKeys: String, CodingKey { case inChannels = "in", outChannels = "out", down }
+        public init(_ i: Int, _ o: Int, down: Bool) { inChannels = i; outChannels = o; self.down = down }
+    }
+
+    /// Input height = width.
+    public var resolution: Int
+    /// Image channels (1 for grey, 3 for RGB); must equal `blocks[0].in`.
+    public var inputChannels: Int
+    public var nClasses: Int
+    /// Channel width (informational; `blocks` is authoritative).
+    public var ch: Int
+    public var blocks: [Block]
+    /// Self-attention runs after the first block whose *output* resolution equals each value.
+    /// (ajbrock keys D attention by a per-block "resolution" column that, in its 32×32 table, is
+    /// 16 for every block; here the real output size is used.)
+    public var attention: [Int]
+
+    enum CodingKeys: String, CodingKey {
+        case resolution, inputChannels = "input_channels", nClasses = "n_classes", ch, blocks, attention
+    }
+
+    public init(resolution: Int, inputChannels: Int, nClasses: Int, ch: Int, blocks: [Block], attention: [Int]) {
+        self.resolution = resolution; self.inputChannels = inputChannels; self.nClasses = nClasses
+        self.ch = ch; self.blocks = blocks; self.attention = attention
+    }
+
+    /// Output resolution of each block.
+    public var blockResolutions: [Int] {
+        var r = resolution
+        return blocks.map { b in if b.down { r /= 2 }; return r }
+    }
+
+    /// Index of the block after which attention runs, for each attention resolution.
+    public var attentionBlocks: [Int] {
+        let res = blockResolutions
+        return attention.compactMap { a in res.firstIndex(of: a) }
+    }
+
+    /// ajbrock's `D_arch` (wide D) at 32, 64, 128 or 256 with `ch` channels per unit and
+    /// `inputChannels` image channels.
+    public static func biggan(resolution: Int, ch: Int, inputChannels: Int = 3, nClasses: Int, attention: [Int] = [])
+        -> DiscriminatorConfig? {
+        let table: [Int: ([Int], [Int], [Bool])] = [
+            32: ([0, 4, 4, 4], [4, 4, 4, 4], [true, true, false, false]),
+            64: ([0, 1, 2, 4, 8], [1, 2, 4, 8, 16], [true, true, true, true, false]),
+            128: ([0, 1, 2, 4, 8, 16], [1, 2, 4, 8, 16, 16], [true, true, true, true, true, false]),
+            256: ([0, 1, 2, 4, 8, 8, 16], [1, 2, 4, 8, 8, 16, 16], [true, true, true, true, true, true, false]),
+        ]
+        guard let (ins, outs, downs) = table[resolution] else { return nil }
+        let blocks = (0..<ins.count).map { i in Block(i == 0 ? inputChannels : ins[i] * ch, outs[i] * ch, down: downs[i]) }
+        return DiscriminatorConfig(resolution: resolution, inputChannels: inputChannels, nClasses: nClasses, ch: ch,
+                                   blocks: blocks, attention: attention)
+    }
+
+    public func validate() throws {
+        func fail(_ why: String) -> CheckpointError { CheckpointError(file: "<discriminator config>", why) }
+        guard (4...4096).contains(resolution) else { throw fail("resolution \(resolution) out of range") }
+        guard inputChannels >= 1, (1...100_000).contains(nClasses) else { throw fail("bad input channels or class count") }
+        guard !blocks.isEmpty, blocks[0].inChannels == inputChannels else { throw fail("block 0 must take the \(inputChannels) input channels") }
+        var r = resolution
+        for (i, b) in blocks.enumerated() {
+            guard b.inChannels >= 1, b.outChannels >= 1 else { throw fail("block \(i) has bad channel counts") }
+            if i > 0, blocks[i - 1].outChannels != b.inChannels { throw fail("block \(i) input \(b.inChannels) != block \(i - 1) output") }
+            if b.down { guard r % 2 == 0 else { throw fail("block \(i) downsamples odd size \(r)") }; r /= 2 }
+        }
+        for a in attention {
+            guard let i = blockResolutions.firstIndex(of: a) else { throw fail("no block outputs attention resolution \(a)") }
+            guard blocks[i].outChannels % 8 == 0, a % 2 == 0 else { throw fail("attention at \(a) needs even size and channels divisible by 8") }
+        }
+    }
+
+    public func jsonString() -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? enc.encode(self)) ?? Data(), as: UTF8.self)
+    }
+}
