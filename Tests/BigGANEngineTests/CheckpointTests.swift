@@ -161,3 +161,19 @@ let tinyConfig: ModelConfig = {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["tiny.safetensors"])
     }
 }
+
+extension CheckpointTests {
+    /// Reading releases the mapped pages of a tensor (madvise); a second read must still see the
+    /// data (file-backed pages are re-read from the file, never zeroed).
+    @Test func tensorsCanBeReadTwice() throws {
+        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
+        let big = randomTensor([1 << 20], seed: 12), small = randomTensor([3], seed: 13)
+        let path = dir.appendingPathComponent("twice.safetensors").path
+        try SafeTensorsWriter.write([("small", small), ("big", big)], metadata: [:], to: path)
+        let f = try SafeTensorsFile(path: path)
+        for _ in 0..<2 {
+            #expect(try f.tensor("big").array == big.array)
+            #expect(try f.tensor("small").array == small.array)
+        }
+    }
+}

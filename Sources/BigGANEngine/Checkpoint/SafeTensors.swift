@@ -19,6 +19,8 @@ public struct SafeTensorsFile {
     public let entries: [String: Entry]
     private let data: Data
     private let dataStart: Int
+    /// Whether `data` maps the file (then pages of read tensors may be released).
+    private let mapped: Bool
 
     /// Largest header accepted (100 MiB), so a hostile length cannot exhaust memory.
     static let maxHeaderBytes = 100 << 20
@@ -28,12 +30,14 @@ public struct SafeTensorsFile {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) }
         catch { throw CheckpointError(file: name, "cannot read file: \((error as NSError).localizedDescription)") }
-        try self.init(path: path, data: data)
+        try self.init(path: path, data: data, mapped: true)
     }
 
-    public init(path: String, data: Data) throws {
+    /// `data`: the file's bytes; `mapped` only when they are a read-only mapping of the file.
+    public init(path: String, data: Data, mapped: Bool = false) throws {
         self.path = path
         self.data = data
+        self.mapped = mapped
         let name = (path as NSString).lastPathComponent
         func fail(_ why: String) -> CheckpointError { CheckpointError(file: name, why) }
         func fail(_ tensor: String, _ why: String) -> CheckpointError { CheckpointError(file: name, tensor: tensor, why) }
@@ -113,6 +117,11 @@ public struct SafeTensorsFile {
             let src = raw.baseAddress! + dataStart + e.begin
             // Little-endian F32 on a little-endian host: a plain copy (unaligned-safe).
             UnsafeMutableRawPointer(t.data).copyMemory(from: src, byteCount: byteCount)
+            // Each tensor is read once: drop its whole pages of the mapped file from resident
+            // memory now, so loading never holds the file and the copies at the same time.
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let lo = (Int(bitPattern: src) + page - 1) / page * page, hi = (Int(bitPattern: src) + byteCount) / page * page
+            if mapped && hi > lo { _ = madvise(UnsafeMutableRawPointer(bitPattern: lo), hi - lo, MADV_DONTNEED) }
         }
         return t
     }
