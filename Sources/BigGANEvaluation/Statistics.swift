@@ -82,16 +82,7 @@ public enum EvaluationMetrics {
     }
 
     /// Fraction of rows whose arg-max equals the label.
-    public static func accuracy(logits: Tensor, labels: [Int]) -> Double {
-        let n = logits.shape[0], c = logits.count / max(n, 1)
-        var right = 0
-        for i in 0..<n {
-            var best = 0
-            for k in 1..<c where logits[i * c + k] > logits[i * c + best] { best = k }
-            if best == labels[i] { right += 1 }
-        }
-        return Double(right) / Double(max(n, 1))
-    }
+    public static func accuracy(logits: Tensor, labels: [Int]) -> Double { Classifier.accuracy(logits: logits, labels: labels) }
 
     static func matmul(_ a: [Double], _ b: [Double], _ n: Int) -> [Double] {
         var c = [Double](repeating: 0, count: n * n)

@@ -84,20 +84,7 @@ public final class ClassifierTrainer {
     public func accuracy(_ d: ImageDataset) -> Double {
         guard let m = try? model() else { return 0 }
         let (_, logits) = m.run(d.batch(Array(0..<d.count)).images, batch: 256)
-        return EvaluationAccuracy.accuracy(logits: logits, labels: d.labels)
+        return Classifier.accuracy(logits: logits, labels: d.labels)
     }
 }
 
-/// Arg-max accuracy (kept here so the training library does not depend on evaluation).
-enum EvaluationAccuracy {
-    static func accuracy(logits: Tensor, labels: [Int]) -> Double {
-        let n = logits.shape[0], c = logits.count / max(n, 1)
-        var right = 0
-        for i in 0..<n {
-            var best = 0
-            for k in 1..<c where logits[i * c + k] > logits[i * c + best] { best = k }
-            if best == labels[i] { right += 1 }
-        }
-        return Double(right) / Double(max(n, 1))
-    }
-}

@@ -129,6 +129,18 @@ public final class Classifier: @unchecked Sendable {
         return (f, l)
     }
 
+    /// Fraction of rows of `logits` (`[N, C]`) whose arg-max equals the label.
+    public static func accuracy(logits: Tensor, labels: [Int]) -> Double {
+        let n = logits.shape[0], c = logits.count / max(n, 1)
+        var right = 0
+        for i in 0..<n {
+            var best = 0
+            for k in 1..<c where logits[i * c + k] > logits[i * c + best] { best = k }
+            if best == labels[i] { right += 1 }
+        }
+        return Double(right) / Double(max(n, 1))
+    }
+
     /// Writes the classifier as a checkpoint `load(path:)` reads.
     public func save(to path: String) throws {
         try SafeTensorsWriter.write(config.tensorShapes.map { ($0.0, tensors[$0.0]!) },
