@@ -1,20 +1,22 @@
-# Builds the project from source and runs the `biggan` tools (and, once it lands, the server).
+# Builds the project and runs the sampling server on the models in /app/Models.
 #   docker build -t biggan .
-#   docker run --rm -v "$PWD/out:/out" biggan biggan sample --model /app/Models/<model>.safetensors --class 0 --n 16 --out /out/grid.png
+#   docker run --rm -p 8080:8080 biggan            # then: curl 'localhost:8080/v1/sample?class=Bag&seed=1'
+# The request log lives in /app/data (mount a volume there to keep it).
 FROM swift:6.0-bookworm AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libopenblas-dev libpng-dev libmicrohttpd-dev libsqlite3-dev pkgconf \
+ && apt-get install -y --no-install-recommends libopenblas-dev libpng-dev libmicrohttpd-dev libsqlite3-dev zlib1g-dev pkgconf \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
 COPY Tests ./Tests
-RUN swift build -c release --product biggan && swift build -c release --product biggan-bench \
- && mkdir -p /out/bin && cp "$(swift build -c release --show-bin-path)"/biggan* /out/bin/
+RUN swift build -c release \
+ && mkdir -p /out/bin \
+ && for p in biggan biggan-bench biggan-server biggan-train; do cp "$(swift build -c release --show-bin-path)/$p" /out/bin/; done
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libopenblas0-pthread libpng16-16 libmicrohttpd12 libsqlite3-0 \
+ && apt-get install -y --no-install-recommends libopenblas0-pthread libpng16-16 libmicrohttpd12 libsqlite3-0 zlib1g \
     libcurl4 libxml2 tzdata ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 # The Swift runtime libraries the binaries link against.
@@ -24,4 +26,6 @@ COPY --from=build /out/bin/ /usr/local/bin/
 WORKDIR /app
 COPY Models ./Models
 COPY public ./public
-CMD ["biggan", "--help"]
+RUN mkdir -p /app/data
+EXPOSE 8080
+CMD ["biggan-server", "--host", "0.0.0.0", "--port", "8080", "--db", "/app/data/requests.sqlite"]
