@@ -40,8 +40,6 @@ enum NeighboursRoute {
         }
         let cfg = m.config
         let z = Truncation.latent(seed: seed, dim: cfg.dimZ, truncation: t, convention: cfg.truncation)
-        let logger = c.logger
-        service.log = { logger.info("\($0)") }
         // Generation and search both use BLAS: run them on the compute worker.
         let (sample, result): (Tensor, NeighbourService.Result) = try c.worker.perform(model: m) {
             let image = Sampler(generator: m.generator).run(latents: [z], embeddings: [m.generator.embedding(forClass: cls)], truncation: t)

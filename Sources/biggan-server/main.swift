@@ -51,7 +51,11 @@ struct ServerCommand: ParsableCommand {
         let paths = model.isEmpty ? ModelRegistry.checkpoints(in: modelsDir) : model
         let registry = ModelRegistry.load(paths: paths)
         for f in registry.failures { logger.error("skipped \(f.path): \(f.reason)") }
-        for m in registry.models { logger.info("loaded \(m.name): \(m.config.architecture.rawValue) \(m.config.resolution)px, \(m.config.nClasses) classes") }
+        for m in registry.models {
+            logger.info("loaded \(m.name): \(m.config.architecture.rawValue) \(m.config.resolution)px, \(m.config.nClasses) classes")
+            // Index builds (on first neighbour request) report here; set before serving starts.
+            m.neighbours?.log = { logger.info("\(m.name): \($0)") }
+        }
         guard !registry.models.isEmpty else {
             throw ValidationError(paths.isEmpty ? "no checkpoints found in \(modelsDir)" : "none of the \(paths.count) checkpoints could be loaded")
         }
