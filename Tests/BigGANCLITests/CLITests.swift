@@ -120,18 +120,23 @@ import Testing
 }
 
 extension CLITests {
-    @Test func neighboursRow() throws {
-        // A folder data set of 3 classes × 4 random 32×32 images.
-        var rng = NoiseGenerator(seed: 4)
+    /// A folder data set `dir/<name>/<class>/<i>.png`: the tiny model's 3 classes × `perClass`
+    /// random 32×32 RGB images.
+    func writeRandomFolder(_ name: String, perClass: Int, rng: inout NoiseGenerator) throws {
         for cls in ["cat", "dog", "bird"] {
-            let d = dir.appendingPathComponent("data/\(cls)")
+            let d = dir.appendingPathComponent("\(name)/\(cls)")
             try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-            for i in 0..<4 {
+            for i in 0..<perClass {
                 var img = Image8(width: 32, height: 32, channels: 3)
                 for j in 0..<img.pixels.count { img.pixels[j] = UInt8(rng.nextUInt64() % 256) }
                 try Data(try PNGCodec.encode(img)).write(to: d.appendingPathComponent("\(i).png"))
             }
         }
+    }
+
+    @Test func neighboursRow() throws {
+        var rng = NoiseGenerator(seed: 4)
+        try writeRandomFolder("data", perClass: 4, rng: &rng)
         let out = dir.appendingPathComponent("nn.png").path
         try run(["neighbours", "--model", model, "--class", "dog", "--seed", "2", "--k", "3", "--data", "folder:" + dir.path + "/data", "--out", out])
         #expect(try png("nn.png").width == 4 * 32 + 3 * 2)
@@ -146,15 +151,7 @@ extension CLITests {
     /// A folder data set (3 classes × 5 random 32×32 RGB images) and a random classifier.
     func evalFixtures() throws -> (data: String, classifier: String) {
         var rng = NoiseGenerator(seed: 8)
-        for cls in ["cat", "dog", "bird"] {
-            let d = dir.appendingPathComponent("evaldata/\(cls)")
-            try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-            for i in 0..<5 {
-                var img = Image8(width: 32, height: 32, channels: 3)
-                for j in 0..<img.pixels.count { img.pixels[j] = UInt8(rng.nextUInt64() % 256) }
-                try Data(try PNGCodec.encode(img)).write(to: d.appendingPathComponent("\(i).png"))
-            }
-        }
+        try writeRandomFolder("evaldata", perClass: 5, rng: &rng)
         let cfg = ClassifierConfig(resolution: 32, inChannels: 3, channels: [4, 8], featureDim: 6, classNames: ["cat", "dog", "bird"])
         var t: [String: Tensor] = [:]
         for (name, shape) in cfg.tensorShapes {
