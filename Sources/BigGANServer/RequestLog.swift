@@ -123,7 +123,7 @@ public final class RequestLog: @unchecked Sendable {
         guard !rows.isEmpty else { return }
         guard let db = openIfNeeded() else { requeue(rows); return }
         do {
-            try db.write { d in for var r in rows { try r.insert(d) } }
+            try db.write { d in for r in rows { try r.insert(d) } }
             setError(nil)
         } catch {
             setError("write failed: \(error)")

@@ -20,6 +20,10 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Print time and GFLOP/s per layer kind (one extra profiled pass).") var profile = false
     @Flag(help: "With --profile: split convolutions by size and channels.") var detailed = false
+    @Flag(help: "Print resident memory (now and peak) after loading, after the warm-up pass and at the end, relative to the weights' size.")
+    var memory = false
+    @Option(help: "Idle activation buffers kept for reuse, in MiB (default: the engine's default).")
+    var poolMb: Int?
     @Option(help: "Parity check: an io file from scripts/check_full_parity.py; prints the max abs error and fails above 1e-3.")
     var check: String?
 
@@ -30,11 +34,14 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         if let t = threads { BLAS.setThreads(t) }
+        if let poolMb { BufferPool.shared.capacityBytes = poolMb << 20 }
         let g: any Generator
         let loadStart = Date()
         if let cfg = Presets.config(model) { g = try GeneratorLoader.random(config: cfg, seed: 1).0 }
         else { g = try GeneratorLoader.load(path: model) }
         let loadSeconds = Date().timeIntervalSince(loadStart)
+        let weightBytes = g.parameterCount * MemoryLayout<Float>.stride
+        if memory { printMemory("after loading", weightBytes: weightBytes) }
         if let check { try runCheck(g, ioPath: check); return }
 
         let sampler = Sampler(generator: g, maxBatch: batch)
@@ -42,13 +49,19 @@ struct Bench: ParsableCommand {
         let seeds = (0..<batch).map { UInt64($0) }
         let t = g.config.truncation == .truncnormScaled ? min(truncation, 1) : truncation
         _ = try sampler.sample(classes: classes, seeds: seeds, truncation: t)   // warm-up
+        if memory { printMemory("after the warm-up pass", weightBytes: weightBytes) }
         var times: [Double] = []
+        let faultsBefore = minorPageFaults()
         for _ in 0..<iters {
             let s = DispatchTime.now().uptimeNanoseconds
             _ = try sampler.sample(classes: classes, seeds: seeds, truncation: t)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
         }
         let median = times.sorted()[times.count / 2]
+        if memory {
+            printMemory("after \(iters) timed passes", weightBytes: weightBytes)
+            print(String(format: "page faults per timed pass: %.0f", Double(minorPageFaults() - faultsBefore) / Double(iters)))
+        }
         if profile {
             Profiler.isEnabled = true
             Profiler.detailed = detailed
@@ -69,6 +82,21 @@ struct Bench: ParsableCommand {
                          model, batch, BLAS.threads, msPerImage, gflops, gflopPerImage, iters))
             print(BLAS.configDescription)
         }
+    }
+
+    func minorPageFaults() -> Int {
+        var u = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+        return u.ru_minflt
+    }
+
+    func printMemory(_ moment: String, weightBytes: Int) {
+        guard let m = ProcessMemory.current() else { print("memory: /proc/self/status not readable"); return }
+        let mb = { (b: Int) in Double(b) / 1_048_576 }
+        print(String(format: "memory %@: resident %.0f MiB (%.2f× weights), peak %.0f MiB (%.2f×), pool idle %.0f MiB, buffers in use at most %.0f MiB; weights %.0f MiB",
+                     moment, mb(m.residentBytes), Double(m.residentBytes) / Double(weightBytes),
+                     mb(m.peakResidentBytes), Double(m.peakResidentBytes) / Double(weightBytes),
+                     mb(BufferPool.shared.idleByteCount), mb(BufferPool.shared.takePeakLiveBytes()), mb(weightBytes)))
     }
 
     func printProfile() {

@@ -24,8 +24,10 @@ public struct Conv2D: @unchecked Sendable {
     /// Layers with at most this many outputs skip im2col (see `forwardFewOutputs`).
     static let fewOutputs = 4
 
-    /// Column buffers are limited to this many floats per band (16 MiB).
-    static let columnBudget = 4 << 20
+    /// Column buffers are limited to this many floats per band (2 MiB): small enough to keep
+    /// BigGAN-deep-128's working set at batch 1 near 18 MiB, large enough that each band's GEMM
+    /// has about a thousand rows or more.
+    static let columnBudget = 1 << 19
 
     /// `upsampledInput`: the layer will only ever run as `forwardUpsampled`, so only the phase
     /// kernels are kept (16/9 of the weights instead of 1 + 16/9).

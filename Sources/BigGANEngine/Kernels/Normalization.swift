@@ -93,11 +93,12 @@ public struct BatchNorm: @unchecked Sendable {
 
 /// Fused per-sample affine transform and ReLU on NHWC activations:
 /// `y[b, p, c] = max(0, x[b, p, c] · scale[b, c] + shift[b, c])`.
-/// `x`: `[B, H, W, C]`; `scale`, `shift`: `[B, C]`. Returns a new tensor.
-public func affineReLU(_ x: Tensor, scale: Tensor, shift: Tensor) -> Tensor {
+/// `x`: `[B, H, W, C]`; `scale`, `shift`: `[B, C]`. Returns a new tensor, or `x` itself
+/// overwritten when `inPlace` (for an input nothing else reads afterwards: saves a buffer).
+public func affineReLU(_ x: Tensor, scale: Tensor, shift: Tensor, inPlace: Bool = false) -> Tensor {
     let b = x.shape[0], c = x.shape[3], pixels = x.count / max(b * c, 1)
     precondition(scale.count == b * c && shift.count == b * c, "affine: \(x.shape) vs scale \(scale.shape)")
-    let out = Tensor(uninitializedShape: x.shape)
+    let out = inPlace ? x : Tensor(uninitializedShape: x.shape)
     let src = x.data, dst = out.data, sc = scale.data, sh = shift.data
     Parallel.forRanges(b * pixels, minChunk: 1024) { range in
         for p in range {

@@ -69,7 +69,8 @@ public final class BigGANDeepGenerator: Generator, @unchecked Sendable {
             }
             var a = h
             for k in 0..<4 {
-                a = blk.convs[k].profiled(profiledAffineReLU(a, ss[k]), upsampled: k == 1 && blk.up)
+                // After the first conv, `a` is a conv output read only here: normalise it in place.
+                a = blk.convs[k].profiled(profiledAffineReLU(a, ss[k], inPlace: k > 0), upsampled: k == 1 && blk.up)
             }
             let res = Profiler.measure("channel drop") { firstChannels(h, blk.outChannels) }
             Profiler.measure("residual add") { blk.up ? addUpsampledInPlace(a, res) : addInPlace(a, res) }
@@ -79,7 +80,7 @@ public final class BigGANDeepGenerator: Generator, @unchecked Sendable {
             }
         }
         let ss = outputBN.scaleShift(batch: b, truncation: truncation)
-        let out = outputConv.profiled(profiledAffineReLU(h, ss))
+        let out = outputConv.profiled(profiledAffineReLU(h, ss, inPlace: true))
         Profiler.measure("tanh") { tanhInPlace(out) }
         return out
     }

@@ -84,7 +84,7 @@ public final class BigGANGenerator: Generator, @unchecked Sendable {
                 (blk.bn1.scaleShift(cond: y, truncation: truncation), blk.bn2.scaleShift(cond: y, truncation: truncation))
             }
             var a = blk.conv1.profiled(profiledAffineReLU(h, ss1), upsampled: blk.up)
-            a = blk.conv2.profiled(profiledAffineReLU(a, ss2))
+            a = blk.conv2.profiled(profiledAffineReLU(a, ss2, inPlace: true))   // conv1's output is read only here
             // A 1×1 convolution commutes with nearest upsampling: convolve first (4× cheaper).
             var sc = h   // identity shortcut when the block keeps channels and size
             if let shortcut = blk.shortcut { sc = shortcut.profiled(h) }
@@ -95,7 +95,7 @@ public final class BigGANGenerator: Generator, @unchecked Sendable {
             }
         }
         let ss = outputBN.scaleShift(batch: b, truncation: truncation)
-        let out = outputConv.profiled(profiledAffineReLU(h, ss))
+        let out = outputConv.profiled(profiledAffineReLU(h, ss, inPlace: true))
         Profiler.measure("tanh") { tanhInPlace(out) }
         return out
     }

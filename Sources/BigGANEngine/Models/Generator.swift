@@ -48,7 +48,7 @@ public enum GeneratorLoader {
         try weights.finish()
         // The unpacked copies read from the file went back to the buffer pool; they will not be
         // reused by activations of other sizes, so return them to the system.
-        BufferPool.drain()
+        BufferPool.shared.drain()
         return g
     }
 

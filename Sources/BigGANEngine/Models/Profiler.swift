@@ -46,6 +46,6 @@ extension Conv2D {
 }
 
 /// `affineReLU` timed under the profiler.
-func profiledAffineReLU(_ x: Tensor, _ ss: (scale: Tensor, shift: Tensor)) -> Tensor {
-    Profiler.measure("batch norm + ReLU") { affineReLU(x, scale: ss.scale, shift: ss.shift) }
+func profiledAffineReLU(_ x: Tensor, _ ss: (scale: Tensor, shift: Tensor), inPlace: Bool = false) -> Tensor {
+    Profiler.measure("batch norm + ReLU") { affineReLU(x, scale: ss.scale, shift: ss.shift, inPlace: inPlace) }
 }

@@ -1,50 +1,107 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Recycles tensor storage by exact byte size, so that after a warm-up forward pass the
-/// engine allocates no new memory: fresh `malloc`/`mmap` blocks of activation size cost a page
-/// fault per 4 KiB on first touch, which measured at several percent of a BigGAN-deep forward.
+/// Recycles tensor storage so that after a warm-up forward pass the engine maps no new memory:
+/// fresh pages cost a fault per 4 KiB on first touch, which measured at several percent of a
+/// BigGAN-deep forward pass.
 ///
-/// Thread-safe. Holds at most `capacityBytes` of idle buffers; beyond that, buffers are freed.
-enum BufferPool {
-    nonisolated(unsafe) private static var free: [Int: [UnsafeMutableRawPointer]] = [:]
-    nonisolated(unsafe) private static var idleBytes = 0
-    nonisolated(unsafe) static var capacityBytes = 2 << 30
-    private static let lock = NSLock()
-    /// Buffers below this size come from `malloc` directly (its own bins are fast).
+/// Buffers of at least `Self.minimumPooledBytes` are whole pages from `mmap` (so a freed buffer goes
+/// back to the system at once instead of staying in the C heap) and are reused *best fit*: a
+/// request takes the smallest idle buffer that holds it, if that buffer is at most 1.25× its
+/// size (a long-lived weight must not keep a much larger buffer). Reuse across sizes keeps the idle set close to the most memory a pass has in use at
+/// once instead of one buffer per distinct size.
+/// Smaller buffers come from `malloc`, whose own bins are fast.
+///
+/// Thread-safe. Holds at most `capacityBytes` of idle buffers; beyond that, released buffers are
+/// unmapped. The 40 MiB default holds everything one
+/// BigGAN-deep-128 pass at batch 1 needs (36 MiB) and keeps BigGAN-deep-128 serving under 1.5× its weights' size
+/// (see BENCHMARKS.md); a larger pool saves page faults at big batches.
+public final class BufferPool: @unchecked Sendable {
+    /// The pool every `Tensor` allocates from.
+    public static let shared = BufferPool()
+
+    /// Idle buffers sorted by capacity, smallest first.
+    private var idle: [(bytes: Int, pointer: UnsafeMutableRawPointer)] = []
+    /// Capacity of every pooled buffer handed out and not yet returned.
+    private var inUse: [UnsafeMutableRawPointer: Int] = [:]
+    private var idleBytes = 0
+    private var liveBytes = 0
+    private var peakLive = 0
+    private var capacity: Int
+    private let lock = NSLock()
+
+    /// `capacityBytes`: most idle bytes kept for reuse.
+    public init(capacityBytes: Int = 40 << 20) { capacity = max(0, capacityBytes) }
+    /// Buffers below this size come from `malloc` directly.
     static let minimumPooledBytes = 64 << 10
+    private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
-    static func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
-        if byteCount >= minimumPooledBytes {
-            lock.lock()
-            if let p = free[byteCount]?.popLast() {
-                idleBytes -= byteCount
-                lock.unlock()
-                return p
-            }
-            lock.unlock()
-        }
-        return UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+    /// Most idle bytes kept for reuse (default 40 MiB); lowering it unmaps idle buffers beyond it.
+    public var capacityBytes: Int {
+        get { lock.lock(); defer { lock.unlock() }; return capacity }
+        set { lock.lock(); capacity = max(0, newValue); trimLocked(); lock.unlock() }
     }
 
-    static func release(_ p: UnsafeMutableRawPointer, byteCount: Int) {
-        if byteCount >= minimumPooledBytes {
-            lock.lock()
-            if idleBytes + byteCount <= capacityBytes {
-                free[byteCount, default: []].append(p)
-                idleBytes += byteCount
-                lock.unlock()
-                return
-            }
-            lock.unlock()
-        }
-        p.deallocate()
-    }
-
-    /// Frees every idle buffer (e.g. after unloading a model).
-    static func drain() {
+    func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
+        guard byteCount >= Self.minimumPooledBytes else { return UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64) }
         lock.lock()
-        for (_, ps) in free { for p in ps { p.deallocate() } }
-        free = [:]; idleBytes = 0
+        defer { lock.unlock() }
+        let i = firstIdle(atLeast: byteCount)
+        let p: UnsafeMutableRawPointer, bytes: Int
+        if i < idle.count, idle[i].bytes <= byteCount + byteCount / 4 {
+            (bytes, p) = idle.remove(at: i)
+            idleBytes -= bytes
+        } else {
+            bytes = (byteCount + Self.pageSize - 1) / Self.pageSize * Self.pageSize
+            guard let m = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), m != MAP_FAILED else {
+                fatalError("out of memory: cannot map \(bytes) bytes for a tensor")
+            }
+            p = m
+        }
+        inUse[p] = bytes
+        liveBytes += bytes; peakLive = max(peakLive, liveBytes)
+        return p
+    }
+
+    func release(_ p: UnsafeMutableRawPointer, byteCount: Int) {
+        guard byteCount >= Self.minimumPooledBytes else { p.deallocate(); return }
+        lock.lock()
+        defer { lock.unlock() }
+        guard let bytes = inUse.removeValue(forKey: p) else { fatalError("buffer \(p) was not allocated by the pool") }
+        liveBytes -= bytes
+        if idleBytes + bytes <= capacity {
+            idle.insert((bytes, p), at: firstIdle(atLeast: bytes))
+            idleBytes += bytes
+        } else {
+            munmap(p, bytes)
+        }
+    }
+
+    /// Unmaps every idle buffer (e.g. after loading or unloading a model).
+    public func drain() {
+        lock.lock()
+        for (bytes, p) in idle { munmap(p, bytes) }
+        idle = []; idleBytes = 0
         lock.unlock()
+    }
+
+    /// Idle bytes held right now.
+    public var idleByteCount: Int { lock.lock(); defer { lock.unlock() }; return idleBytes }
+
+    /// Most bytes of pooled buffers in use at once since the last call; resets the mark.
+    public func takePeakLiveBytes() -> Int { lock.lock(); defer { peakLive = liveBytes; lock.unlock() }; return peakLive }
+
+    /// Index of the first idle buffer of at least `bytes` (binary search; `idle.count` if none).
+    private func firstIdle(atLeast bytes: Int) -> Int {
+        var lo = 0, hi = idle.count
+        while lo < hi { let mid = (lo + hi) / 2; if idle[mid].bytes < bytes { lo = mid + 1 } else { hi = mid } }
+        return lo
+    }
+
+    /// Unmaps the largest idle buffers until the pool is within `capacity`. Caller holds `lock`.
+    private func trimLocked() {
+        while idleBytes > capacity, let (bytes, p) = idle.popLast() { munmap(p, bytes); idleBytes -= bytes }
     }
 }

@@ -20,7 +20,7 @@ public final class Tensor: @unchecked Sendable {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         self.shape = shape
         self.count = shape.reduce(1, *)
-        let raw = BufferPool.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride)
+        let raw = BufferPool.shared.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride)
         data = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
@@ -31,7 +31,7 @@ public final class Tensor: @unchecked Sendable {
         values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) }
     }
 
-    deinit { BufferPool.release(UnsafeMutableRawPointer(data), byteCount: max(count, 1) * MemoryLayout<Float>.stride) }
+    deinit { BufferPool.shared.release(UnsafeMutableRawPointer(data), byteCount: max(count, 1) * MemoryLayout<Float>.stride) }
 
     public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: data, count: count) }
     public var array: [Float] { Array(buffer) }
