@@ -64,7 +64,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "biggan-bench", dependencies: [
-            "BigGANEngine", "BigGANCLI",
+            "BigGANEngine", "BigGANCLI", "BigGANTraining",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -4,7 +4,11 @@ batch sizes and thread count, one after the other in the same run, and prints a 
 the time ratio (Swift / PyTorch; below 1 means Swift is faster).
 
     swift build -c release --product biggan-bench
-    python3 scripts/bench_compare.py --threads 2 --iters 5 [--cases deep-128:1,deep-128:8,biggan-128:1]
+    python3 scripts/bench_compare.py --threads 2 --iters 5 [--cases deep-128:1,deep-128:8,biggan-128:1,fashion-mnist-32:64]
+    python3 scripts/bench_compare.py --threads 2 --iters 3 --train shipped,width32
+
+With --train, times training iterations instead (biggan-bench --train against
+scripts/bench_torch_train.py, 2 D steps + 1 G step, each preset's default batch).
 
 Each case alternates Swift and PyTorch `--rounds` times (default 2) and keeps each side's best
 median, which damps drift on a shared machine. Needs torch (pip install torch) for the baseline.
@@ -40,9 +44,12 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--cases", default="deep-128:1,deep-128:8,biggan-128:1")
+    ap.add_argument("--cases", default="deep-128:1,deep-128:8,biggan-128:1,fashion-mnist-32:64")
+    ap.add_argument("--train", help="comma-separated training presets (shipped, width32) to time instead")
     ap.add_argument("--bin", default=os.path.join(ROOT, ".build", "release", "biggan-bench"))
     args = ap.parse_args()
+    if args.train:
+        return compare_training(args)
 
     rows = []
     for case in args.cases.split(","):
@@ -69,6 +76,29 @@ def main():
               f"{t['gflops']:.1f} | {s['ms_per_image'] / t['ms_per_image']:.2f} |")
     print("\nGFLOP/s are effective: both sides divide the same nominal count "
           f"({rows[0][2]['gflop_per_image']:.2f} GFLOP/image for {rows[0][0]}) by their time.")
+
+
+def compare_training(args):
+    rows = []
+    for preset in args.train.split(","):
+        best = {}
+        for _ in range(args.rounds):
+            s = run_json([args.bin, "--train", preset, "--iters", str(args.iters), "--threads", str(args.threads), "--json"])
+            t = run_json([sys.executable, os.path.join(HERE, "bench_torch_train.py"), "--config", preset,
+                          "--iters", str(args.iters), "--threads", str(args.threads), "--json"])
+            for k, r in (("swift", s), ("torch", t)):
+                if k not in best or r["s_per_iteration"] < best[k]["s_per_iteration"]:
+                    best[k] = r
+        rows.append((preset, best["swift"], best["torch"]))
+        print(f"train {preset}: swift {best['swift']['s_per_iteration']:.3f} s, torch {best['torch']['s_per_iteration']:.3f} s",
+              file=sys.stderr)
+    print(f"Machine: {cpu_name()}, {os.cpu_count()} cores; threads {args.threads}\n")
+    print("| model pair | batch | G / D parameters | Swift s/iteration | PyTorch s/iteration | Swift it/s | PyTorch it/s | time ratio Swift/PyTorch |")
+    print("|---|---|---|---|---|---|---|---|")
+    for preset, s, t in rows:
+        print(f"| {preset} | {s['batch']} | {s['g_params'] / 1e6:.2f} M / {s['d_params'] / 1e6:.2f} M | {s['s_per_iteration']:.3f} | "
+              f"{t['s_per_iteration']:.3f} | {s['iterations_per_s']:.2f} | {t['iterations_per_s']:.2f} | "
+              f"{s['s_per_iteration'] / t['s_per_iteration']:.2f} |")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""PyTorch CPU baseline timing for BigGAN-deep-128 (HF) and BigGAN-128 (ajbrock, ch 96).
+"""PyTorch CPU baseline timing for BigGAN-deep-128 (HF), BigGAN-128 (ajbrock, ch 96) and the
+shipped Fashion-MNIST architecture (fashion-mnist-32).
 
-    python3 scripts/bench_torch.py --model deep-128|biggan-128 --batch N --threads T [--iters K] [--json] [--keep-sn]
+    python3 scripts/bench_torch.py --model deep-128|biggan-128|fashion-mnist-32 --batch N --threads T [--iters K] [--json] [--keep-sn]
 
 Builds the model with random weights (HF `BigGAN(BigGANConfig())` for deep-128; the ajbrock
 reference in scripts/biggan_ref.py with ch 96, dim_z 120, shared 128, hier, attention [64] for
-biggan-128), eval(), torch.no_grad(), torch.set_num_threads(T); one warm-up iteration, then K
+biggan-128; the same reference with the tapered 256→128→64→32 block table, z 64, shared 64,
+attention [16], one output channel for fashion-mnist-32), eval(), torch.no_grad(), torch.set_num_threads(T); one warm-up iteration, then K
 timed iterations (default 5, at least 3). Reports the median ms per image and GFLOP/s.
 
 Spectral norm: by default SN is baked once before timing (W / sigma computed once, as our
@@ -31,7 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-MODELS = ("deep-128", "biggan-128")
+MODELS = ("deep-128", "biggan-128", "fashion-mnist-32")
 
 # layer lists (upsample?, in x ch, out x ch) of the HF -deep models
 _DEEP_LAYERS = {
@@ -78,9 +80,9 @@ def deep_flops(resolution=128, ch=128, dim_z=128, n_classes=1000, attention_posi
 
 
 def biggan_flops(resolution=128, ch=96, dim_z=120, shared_dim=128, hier=True, attention=(64,),
-                 out_channels=3):
+                 out_channels=3, arch=None):
     import biggan_ref
-    arch = biggan_ref.g_arch(resolution, ch, attention)
+    arch = arch or biggan_ref.g_arch(resolution, ch, attention)
     n = len(arch)
     chunk = dim_z // (n + 1) if hier else 0
     z0 = chunk if hier else dim_z
@@ -106,6 +108,9 @@ def flops_per_image(model_name, torch_executed=False):
         return deep_flops(256, torch_executed=torch_executed)
     if model_name == "biggan-128":
         return biggan_flops()
+    if model_name == "fashion-mnist-32":
+        import biggan_ref
+        return biggan_flops(32, 32, 64, 64, True, (16,), 1, arch=biggan_ref.tapered_arch(32))
     raise ValueError(model_name)
 
 
@@ -159,6 +164,18 @@ def build(model_name, batch, keep_sn=False):
         with torch.no_grad():
             y = G.shared(torch.arange(batch) % 1000)
         return (lambda: G(z, y)), "ajbrock BigGAN-128 reference (ch 96, hier, attention 64)"
+    if model_name == "fashion-mnist-32":
+        import biggan_ref
+        G = biggan_ref.Generator(resolution=32, ch=32, dim_z=64, shared_dim=64, n_classes=10, hier=True,
+                                 attention=[16], sn_eps=1e-6, out_channels=1, arch=biggan_ref.tapered_arch(32))
+        biggan_ref.init_ortho(G)
+        G.eval()
+        if not keep_sn:
+            _bake_ajbrock_sn(G)
+        z = torch.randn(batch, G.dim_z)
+        with torch.no_grad():
+            y = G.shared(torch.arange(batch) % 10)
+        return (lambda: G(z, y)), "shipped fashion-mnist-32 architecture (ajbrock reference, tapered blocks)"
     raise ValueError(model_name)
 
 

@@ -54,6 +54,12 @@ def g_arch(resolution, ch, attention=(64,)):
     return blocks
 
 
+def tapered_arch(w=32, attention=(16,)):
+    """The shipped Fashion-MNIST G's block table: 8w→4w→2w→w at 8, 16, 32 pixels."""
+    return [{"in": a * w, "out": b * w, "up": True, "resolution": r, "attention": r in set(attention)}
+            for a, b, r in ((8, 4, 8), (4, 2, 16), (2, 1, 32))]
+
+
 def parse_attention(value):
     """'64' / '32_64' / [64] / '' -> sorted list of ints."""
     if value is None:
@@ -237,7 +243,7 @@ class Generator(nn.Module):
 
     def __init__(self, resolution=128, ch=96, dim_z=120, shared_dim=128, n_classes=1000,
                  hier=True, attention=(64,), bn_eps=1e-5, sn_eps=1e-6, out_channels=3,
-                 bottom_width=4):
+                 bottom_width=4, arch=None):
         super().__init__()
         self.resolution = resolution
         self.ch = ch
@@ -249,7 +255,8 @@ class Generator(nn.Module):
         self.sn_eps = sn_eps
         self.out_channels = out_channels
         self.bottom_width = bottom_width
-        self.arch = g_arch(resolution, ch, self.attention)
+        # `arch`: an explicit block table in g_arch's format (e.g. the tapered 256→128→64→32 G).
+        self.arch = arch if arch is not None else g_arch(resolution, ch, self.attention)
         n_blocks = len(self.arch)
         if hier:
             self.num_slots = n_blocks + 1

@@ -3,17 +3,23 @@ import BigGANCLI
 import BigGANEngine
 import Foundation
 
-/// Times the generator's forward pass: milliseconds per image and effective GFLOP/s.
-/// Run beside `scripts/bench_torch.py`, which times the same model in PyTorch.
+/// Times the generator's forward pass (milliseconds per image, effective GFLOP/s), or with
+/// `--train` whole training iterations. Run beside `scripts/bench_torch.py` /
+/// `scripts/bench_torch_train.py`, which time the same models in PyTorch.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "biggan-bench",
-        abstract: "Time the generator forward pass (build with -c release).",
-        discussion: "Example: swift run -c release biggan-bench --model deep-128 --batch 8 --json")
+        abstract: "Time the generator forward pass or a training iteration (build with -c release).",
+        discussion: """
+            Examples: swift run -c release biggan-bench --model deep-128 --batch 8 --json
+                      swift run -c release biggan-bench --train shipped --iters 5
+            """)
 
     @Option(help: "A preset (\(Presets.names.joined(separator: ", "))) with random weights, or a checkpoint file.")
     var model: String = "deep-128"
-    @Option(help: "Images per forward pass (default: 1).") var batch: Int = 1
+    @Option(help: "Images per forward pass (default: 1), or per training batch (default: 32 shipped, 64 width32).") var batch: Int?
+    @Option(help: "Time training iterations (2 D steps + 1 G step) of a model pair instead: \(TrainBench.presets.joined(separator: " or ")).")
+    var train: String?
     @Option(help: "Timed iterations after one warm-up (default: 5).") var iters: Int = 5
     @Option(help: "OpenBLAS threads (default: number of cores).") var threads: Int?
     @Option(help: "Truncation (default: 0.5).") var truncation: Double = 0.5
@@ -28,13 +34,16 @@ struct Bench: ParsableCommand {
     var check: String?
 
     func validate() throws {
-        guard (1...512).contains(batch) else { throw ValidationError("--batch must be between 1 and 512") }
+        if let batch, !(1...512).contains(batch) { throw ValidationError("--batch must be between 1 and 512") }
+        if let train, !TrainBench.presets.contains(train) { throw ValidationError("--train must be one of \(TrainBench.presets.joined(separator: ", "))") }
         guard (1...1000).contains(iters) else { throw ValidationError("--iters must be between 1 and 1000") }
     }
 
     func run() throws {
         if let t = threads { BLAS.setThreads(t) }
         if let poolMb { BufferPool.shared.capacityBytes = poolMb << 20 }
+        if let train { try runTraining(train); return }
+        let batch = self.batch ?? 1
         let g: any Generator
         let loadStart = Date()
         if let cfg = Presets.config(model) { g = try GeneratorLoader.random(config: cfg, seed: 1).0 }
@@ -81,6 +90,21 @@ struct Bench: ParsableCommand {
             print(String(format: "%@ batch %d, %d BLAS threads: %.1f ms/image, %.1f GFLOP/s (%.2f GFLOP/image, median of %d)",
                          model, batch, BLAS.threads, msPerImage, gflops, gflopPerImage, iters))
             print(BLAS.configDescription)
+        }
+    }
+
+    func runTraining(_ preset: String) throws {
+        let bench = TrainBench(preset: preset, batch: batch, iterations: iters)
+        let r = try bench.run(profile: profile)
+        let b = batch ?? bench.defaultBatch
+        if json {
+            let obj: [String: Any] = ["impl": "swift", "train": preset, "batch": b, "threads": BLAS.threads, "d_steps": bench.dSteps,
+                                      "s_per_iteration": r.median, "iterations_per_s": 1 / r.median, "best_s": r.best,
+                                      "g_params": r.gParams, "d_params": r.dParams, "iters": iters]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print(String(format: "train %@ batch %d (%d D steps + 1 G step), %d BLAS threads: %.3f s/iteration, %.2f iterations/s (median of %d, best %.3f s); G %d, D %d parameters",
+                         preset, b, bench.dSteps, BLAS.threads, r.median, 1 / r.median, iters, r.best, r.gParams, r.dParams))
         }
     }
 

@@ -51,14 +51,8 @@ struct TrainCommand: ParsableCommand {
 
     /// The generator architecture: the shipped `fashion-mnist-32` layout scaled by `--g-width`.
     func generatorConfig(_ d: ImageDataset, dataset: String) -> ModelConfig {
-        var c = ModelConfig.fashionMNIST32()
-        let w = gWidth
-        c.ch = w
-        c.blocks = [.init(8 * w, 4 * w, up: true), .init(4 * w, 2 * w, up: true), .init(2 * w, w, up: true)]
-        c.attention = 2 * w >= 8 && (2 * w) % 8 == 0 ? [16] : []
-        c.dimZ = dimZ; c.sharedDim = dimZ
-        c.nClasses = d.classNames.count; c.classNames = d.classNames
-        c.outChannels = d.channels; c.resolution = d.width
+        var c = TrainingPresets.taperedGenerator(width: gWidth, dimZ: dimZ, classNames: d.classNames, channels: d.channels)
+        c.resolution = d.width
         c.dataset = dataset
         c.classifier = dataset.hasPrefix("fashion-mnist") ? "fashion-mnist-classifier.safetensors" : nil
         return c
@@ -89,8 +83,8 @@ struct TrainCommand: ParsableCommand {
                 throw TrainError("\(statePath) exists: pass --resume to continue it, or choose another --run-dir")
             }
             let g = generatorConfig(dataset, dataset: reference.description)
-            guard let d = DiscriminatorConfig.biggan(resolution: 32, ch: dWidth, inputChannels: dataset.channels,
-                                                      nClasses: dataset.classNames.count, attention: []) else { throw TrainError("no D for 32×32") }
+            guard let d = TrainingPresets.discriminator(width: dWidth, channels: dataset.channels, classes: dataset.classNames.count)
+            else { throw TrainError("no D for 32×32") }
             var tc = TrainingConfig()
             tc.gLearningRate = gLr; tc.dLearningRate = dLr; tc.beta2 = beta2; tc.batchSize = batch; tc.dStepsPerGStep = dSteps
             tc.emaDecay = emaDecay; tc.emaStart = emaStart; tc.gOrthogonal = gOrtho

@@ -1,0 +1,71 @@
+import BigGANEngine
+import BigGANTraining
+import Foundation
+
+/// Times whole training iterations — `dSteps` discriminator steps and one generator step (with
+/// the EMA update and G's orthogonal regulariser, as `biggan-train` runs them) — on random
+/// data, for comparison with `scripts/bench_torch_train.py` on the same model and batch.
+struct TrainBench {
+    /// `shipped`: `biggan-train`'s defaults (G 256→128→64→32 with attention at 16, z 64, grey;
+    /// D 64 channels; batch 32). `width32`: BigGAN-PyTorch's CIFAR-style 32×32 pair at ch 32
+    /// (G 1.25 M, D 1.06 M parameters, RGB; batch 64).
+    static let presets = ["shipped", "width32"]
+
+    let preset: String
+    let batch: Int?
+    let iterations: Int
+    let dSteps = 2
+
+    var defaultBatch: Int { preset == "shipped" ? 32 : 64 }
+
+    func models() throws -> (ModelConfig, DiscriminatorConfig) {
+        let names = (0..<10).map { "class \($0)" }
+        switch preset {
+        case "shipped":
+            guard let d = TrainingPresets.discriminator(width: 16, channels: 1, classes: 10) else { throw BenchError("no D") }
+            return (TrainingPresets.taperedGenerator(width: 32, dimZ: 64, classNames: names, channels: 1), d)
+        case "width32":
+            guard let g = TrainingPresets.cifarGenerator(ch: 32, classes: 10, channels: 3),
+                  let d = TrainingPresets.discriminator(width: 32, channels: 3, classes: 10) else { throw BenchError("no model") }
+            return (g, d)
+        default:
+            throw BenchError("--train must be one of \(Self.presets.joined(separator: ", "))")
+        }
+    }
+
+    /// Returns seconds per iteration (median) and the trainer's parameter counts.
+    func run(profile: Bool) throws -> (median: Double, best: Double, gParams: Int, dParams: Int) {
+        let (g, d) = try models()
+        let b = batch ?? defaultBatch
+        var cfg = TrainingConfig()
+        cfg.batchSize = b; cfg.dStepsPerGStep = dSteps; cfg.emaStart = 0
+        let trainer = try Trainer(generator: g, discriminator: d, config: cfg, seed: 1)
+        var rng = NoiseGenerator(seed: 2)
+        let x = Tensor(uninitializedShape: [b, 32, 32, g.outChannels])
+        for i in 0..<x.count { x[i] = max(-1, min(1, rng.nextNormal() * 0.5)) }
+        let labels = (0..<b).map { $0 % g.nClasses }
+        func iteration() {
+            for _ in 0..<dSteps { _ = trainer.dStep(realImages: x, realLabels: labels) }
+            _ = trainer.gStep()
+        }
+        iteration()   // warm-up
+        TrainingProfiler.reset()
+        TrainingProfiler.isEnabled = profile
+        defer { TrainingProfiler.isEnabled = false }
+        var times: [Double] = []
+        for _ in 0..<iterations {
+            let s = DispatchTime.now().uptimeNanoseconds
+            iteration()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
+        }
+        if profile { print("profile over \(iterations) iterations:\n" + TrainingProfiler.report()) }
+        return (times.sorted()[times.count / 2], times.min()!,
+                trainer.generator.parameters.reduce(0) { $0 + $1.value.count },
+                trainer.discriminator.parameters.reduce(0) { $0 + $1.value.count })
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
