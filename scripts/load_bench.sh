@@ -3,13 +3,13 @@
 # connections, compared with the engine's raw batched throughput on the same model.
 #
 #   swift build -c release
-#   scripts/load_bench.sh [MODEL_FILE] [SECONDS]      (default: Models/random-standin-32.safetensors, 15 s)
+#   scripts/load_bench.sh [MODEL_FILE] [SECONDS]      (default: Models/fashion-mnist-32.safetensors, 15 s)
 #
 # Each request asks for one image with a random seed (no seed parameter: no ETag, no cache hit),
 # so every request runs the generator. The PNG cache is also disabled (--cache-mb 0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-MODEL=${1:-Models/random-standin-32.safetensors}
+MODEL=${1:-Models/fashion-mnist-32.safetensors}
 SECS=${2:-15}
 BIN=.build/release
 TMP=$(mktemp -d)

@@ -11,11 +11,12 @@ struct SampleCommand: ParsableCommand {
           biggan sample --model m.safetensors --class 3 --seed 7 --out one.png
           biggan sample --model m.safetensors --class sneaker --n 16 --out grid.png
           biggan sample --model m.safetensors --class 0 --out-dir out/ --count 1000
+          biggan sample --model m.safetensors --class all --n 10 --out sheet.png   (one row per class)
         """)
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(name: [.customLong("class")], help: "Class index or name (default: 0).")
+    @Option(name: [.customLong("class")], help: "Class index or name, or 'all' for a sheet with one row of --n images per class (default: 0).")
     var classText: String = "0"
 
     @Option(help: "Base seed (default: 0).")
@@ -42,7 +43,13 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Number of images written to --out-dir (1...1000000).")
     var count: Int?
 
+    var allClasses: Bool { classText.lowercased() == "all" }
+
     func validate() throws {
+        if allClasses {
+            if outDir != nil || z != nil { throw ValidationError("--class all writes one sheet: use it with --out and --n, not --out-dir or --z") }
+            if columns != nil { throw ValidationError("--class all puts --n images in each row; --columns does not apply") }
+        }
         guard (1...256).contains(n) else { throw ValidationError("--n must be between 1 and 256, got \(n)") }
         if let c = columns, !(1...256).contains(c) { throw ValidationError("--columns must be between 1 and 256") }
         try checkTruncation(truncation)
@@ -61,8 +68,9 @@ struct SampleCommand: ParsableCommand {
 
     func run() throws {
         let sampler = try modelOptions.load()
-        let cls = try ClassResolver.resolve(classText, config: sampler.config)
         let base = try parseSeed(seed, flag: "--seed")
+        if allClasses { try writeSheet(sampler: sampler, base: base); return }
+        let cls = try ClassResolver.resolve(classText, config: sampler.config)
         if let dir = outDir {
             try writeMany(sampler: sampler, classIndex: cls, base: base, count: count!, dir: dir)
             return
@@ -77,6 +85,17 @@ struct SampleCommand: ParsableCommand {
         }
         try writePNG(Image8.grid(images, columns: columns), to: out!)
         print("wrote \(out!) (\(images.shape[0]) image\(images.shape[0] == 1 ? "" : "s") of class \(cls) '\(sampler.config.className(cls))')")
+    }
+
+    /// One row per class, `n` images each with seeds `base ..< base+n` (the same seeds in every row).
+    private func writeSheet(sampler: Sampler, base: UInt64) throws {
+        let classes = sampler.config.nClasses
+        guard classes * n <= 4096 else { throw CLIError("a sheet of \(classes) classes × \(n) images is over 4096 images; lower --n") }
+        let images = try sampler.sample(classes: (0..<classes).flatMap { Array(repeating: $0, count: n) },
+                                        seeds: (0..<classes).flatMap { _ in (0..<n).map { base &+ UInt64($0) } },
+                                        truncation: truncation)
+        try writePNG(Image8.grid(images, columns: n), to: out!)
+        print("wrote \(out!) (\(classes) rows, one per class, of \(n) image\(n == 1 ? "" : "s"))")
     }
 
     private func writeMany(sampler: Sampler, classIndex: Int, base: UInt64, count: Int, dir: String) throws {

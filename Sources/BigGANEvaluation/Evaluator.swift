@@ -48,7 +48,12 @@ public struct Evaluator {
                              accuracy: EvaluationMetrics.accuracy(logits: testResult.logits, labels: test.labels))
     }
 
-    /// `perClass` samples of every class at `truncation`.
+    /// The class of sample `i` among `perClass · nClasses`: classes interleaved (0, 1, …, n−1, 0, …)
+    /// so that each of the Inception-style score's ten contiguous splits holds every class
+    /// equally; in class order each split would hold one class and the score would collapse to ~1.
+    static func sampleClass(_ i: Int, nClasses: Int) -> Int { i % nClasses }
+
+    /// `perClass` samples of every class at `truncation`; sample `i` has seed `seed + i`.
     public func sampleRow(truncation: Double, perClass: Int, seed: UInt64, batch: Int = 64) throws -> EvaluationRow {
         let cfg = sampler.config
         let n = perClass * cfg.nClasses
@@ -58,7 +63,7 @@ public struct Evaluator {
         var start = 0
         while start < n {
             let m = min(batch, n - start)
-            let classes = (start..<(start + m)).map { $0 / perClass }
+            let classes = (start..<(start + m)).map { Self.sampleClass($0, nClasses: cfg.nClasses) }
             let seeds = (start..<(start + m)).map { seed &+ UInt64($0) }
             let images = try sampler.sample(classes: classes, seeds: seeds, truncation: truncation)
             let (f, l) = classifier.run(images)

@@ -29,6 +29,8 @@ public final class ComputeWorker: @unchecked Sendable {
     public let queueCapacity: Int
     /// Under load, how long the worker may wait for requests already in flight to join a batch.
     public let batchWindow: TimeInterval
+    /// Seconds without work after which the worker trims the engine's buffer pool.
+    public let idleTrimDelay: TimeInterval = 2
     private let condition = NSCondition()
     private var queue: [Job] = []
     private var stopping = false
@@ -97,6 +99,11 @@ public final class ComputeWorker: @unchecked Sendable {
     private func loop() {
         while true {
             condition.lock()
+            // After a quiet spell, hand surplus activation buffers back to the system (a burst of
+            // large batches must not keep its memory), then sleep until work arrives.
+            if queue.isEmpty && !stopping && !condition.wait(until: Date().addingTimeInterval(idleTrimDelay)) && queue.isEmpty {
+                BufferPool.shared.trim()
+            }
             while (queue.isEmpty || paused) && !stopping { condition.wait() }
             if queue.isEmpty && stopping { condition.unlock(); return }
             // Under load (more HTTP requests in flight than jobs queued), wait briefly so the

@@ -28,8 +28,10 @@ struct Bench: ParsableCommand {
     @Flag(help: "With --profile: split convolutions by size and channels.") var detailed = false
     @Flag(help: "Print resident memory (now and peak) after loading, after the warm-up pass and at the end, relative to the weights' size.")
     var memory = false
-    @Option(help: "Idle activation buffers kept for reuse, in MiB (default: the engine's default).")
+    @Option(help: "With --memory: idle activation buffers kept by the final trim, in MiB (default: the engine's, 40).")
     var poolMb: Int?
+    @Option(help: "im2col band size in MiB (default: the engine's, 4): for tuning memory against speed.")
+    var im2colMb: Double?
     @Option(help: "Parity check: an io file from scripts/check_full_parity.py; prints the max abs error and fails above 1e-3.")
     var check: String?
 
@@ -42,6 +44,7 @@ struct Bench: ParsableCommand {
     func run() throws {
         if let t = threads { BLAS.setThreads(t) }
         if let poolMb { BufferPool.shared.capacityBytes = poolMb << 20 }
+        if let m = im2colMb { Conv2D.columnBudget = max(1, Int(m * 1_048_576) / MemoryLayout<Float>.stride) }
         if let train { try runTraining(train); return }
         let batch = self.batch ?? 1
         let g: any Generator
@@ -70,6 +73,8 @@ struct Bench: ParsableCommand {
         if memory {
             printMemory("after \(iters) timed passes", weightBytes: weightBytes)
             print(String(format: "page faults per timed pass: %.0f", Double(minorPageFaults() - faultsBefore) / Double(iters)))
+            BufferPool.shared.trim()
+            printMemory("after trimming the pool (the server does this after 2 s idle)", weightBytes: weightBytes)
         }
         if profile {
             Profiler.isEnabled = true

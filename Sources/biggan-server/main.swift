@@ -30,7 +30,7 @@ struct ServerCommand: ParsableCommand {
     @Option(help: "OpenBLAS threads for the compute worker (default: number of cores).") var blasThreads: Int?
     @Option(help: "Most simultaneous connections (default: 256).") var connections = 256
     @Option(help: "PNG cache size in MiB for deterministic requests (default: 32; 0 disables).") var cacheMb = 32
-    @Option(help: "Idle activation buffers the engine keeps for reuse between passes, in MiB (default: 40). Larger saves page faults at big batches; smaller lowers resident memory.")
+    @Option(help: "Activation buffers the engine keeps after 2 s without requests, in MiB (default: 40); while busy it keeps what the batches need.")
     var bufferPoolMb = BufferPool.shared.capacityBytes >> 20
 
     func validate() throws {

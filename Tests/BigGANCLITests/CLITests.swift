@@ -48,6 +48,24 @@ import Testing
         #expect(try png("a.png") == png("b.png"))
     }
 
+    @Test func sampleSheetHasOneRowPerClass() throws {
+        try run(["sample", "--model", model, "--class", "all", "--n", "2", "--seed", "5", "--out", dir.appendingPathComponent("sheet.png").path])
+        let sheet = try png("sheet.png")
+        #expect(sheet.width == 2 * 32 + 2 && sheet.height == 3 * 32 + 2 * 2)
+        // Row 1 (dog), column 1 is the single dog sample with seed 6.
+        try run(["sample", "--model", model, "--class", "dog", "--seed", "6", "--out", dir.appendingPathComponent("dog6.png").path])
+        let one = try png("dog6.png")
+        let c = sheet.channels
+        #expect(c == one.channels)
+        var same = true
+        for y in 0..<32 { for x in 0..<32 { for k in 0..<c {
+            if sheet.pixels[((34 + y) * sheet.width + 34 + x) * c + k] != one.pixels[(y * 32 + x) * c + k] { same = false }
+        } } }
+        #expect(same)
+        #expect(failure(["sample", "--model", model, "--class", "all", "--out-dir", dir.path, "--count", "2"])?
+            .contains("--class all writes one sheet") == true)
+    }
+
     @Test func sampleWritesManyFiles() throws {
         let out = dir.appendingPathComponent("many").path
         try run(["sample", "--model", model, "--class", "2", "--seed", "10", "--out-dir", out, "--count", "5", "--batch", "2"])

@@ -12,7 +12,7 @@ import Testing
     }
 
     @Test func convolutionBandsGiveTheSameResult() {
-        // A wide input forces several im2col bands (column budget is 512K floats).
+        // A wide input forces several im2col bands (column budget is 1M floats).
         let x = randomTensor([1, 64, 256, 32], seed: 4, scale: 0.5)
         let w = randomTensor([8, 32, 3, 3], seed: 5, scale: 0.1)
         let conv = Conv2D(weight: w, bias: nil)

@@ -43,6 +43,15 @@ func tensor(_ rows: [[Float]]) -> Tensor { Tensor(shape: [rows.count, rows[0].co
         #expect(abs(EvaluationMetrics.inceptionScore(probabilities: Array(repeating: [0.5, 0.5], count: 10), splits: 1).mean - 1) < 1e-12)
     }
 
+    @Test func sampleOrderPutsEveryClassInEverySplit() {
+        // Perfectly confident, correct predictions score the number of classes over the default ten
+        // splits only if each split holds every class (in class order each would score 1).
+        let (perClass, c) = (50, 10)
+        let p = (0..<perClass * c).map { i in (0..<c).map { $0 == Evaluator.sampleClass(i, nClasses: c) ? 1.0 : 0.0 } }
+        #expect(abs(EvaluationMetrics.inceptionScore(probabilities: p).mean - Double(c)) < 1e-9)
+        #expect(Set((0..<perClass * c).map { Evaluator.sampleClass($0, nClasses: c) }.prefix(c)).count == c)
+    }
+
     @Test func accuracyAndSoftmax() {
         let logits = Tensor(shape: [3, 2], values: [1, 2, 5, 0, 0, 0.1])
         #expect(EvaluationMetrics.accuracy(logits: logits, labels: [1, 0, 0]) == 2.0 / 3)
