@@ -11,12 +11,10 @@ public struct Conv2D: @unchecked Sendable {
     public let kernelSize: Int
     public let inChannels: Int
     public let outChannels: Int
-    /// `[k*k*in, out]`; empty for a layer built for upsampled input only (it keeps `phases`).
+    /// `[k*k*in, out]`.
     let packed: Tensor
     /// `[out]`, zeros when the layer has no bias.
     let bias: Tensor
-    /// For `forwardUpsampled`: four phase kernels `[4, 4*in, out]` (see `UpsampledConv`).
-    let phases: Tensor?
     /// For 3×3 layers with few outputs (the layer that makes the image): weights
     /// `[in, 9*out]`, column `(ky*3 + kx)*out + co`, used by `forwardFewOutputs`.
     let tapMajor: Tensor?
@@ -29,9 +27,7 @@ public struct Conv2D: @unchecked Sendable {
     /// has a few thousand rows (2 MiB bands made BigGAN-128 50% slower; 4 and 16 MiB run alike).
     nonisolated(unsafe) public static var columnBudget = 1 << 20
 
-    /// `upsampledInput`: the layer will only ever run as `forwardUpsampled`, so only the phase
-    /// kernels are kept (16/9 of the weights instead of 1 + 16/9).
-    public init(weight: Tensor, bias: Tensor?, upsampledInput: Bool = false) {
+    public init(weight: Tensor, bias: Tensor?) {
         precondition(weight.shape.count == 4 && weight.shape[2] == weight.shape[3])
         let (o, i, k) = (weight.shape[0], weight.shape[1], weight.shape[2])
         kernelSize = k; inChannels = i; outChannels = o
@@ -40,8 +36,7 @@ public struct Conv2D: @unchecked Sendable {
             p.data[((ky * k + kx) * i + ci) * o + co] = weight.data[((co * i + ci) * k + ky) * k + kx]
         } } } }
         if let bias { precondition(bias.count == o); self.bias = bias.copy() } else { self.bias = Tensor(shape: [o]) }
-        phases = k == 3 && upsampledInput ? UpsampledConv.phaseKernels(packed: p, inChannels: i, outChannels: o) : nil
-        packed = upsampledInput && k == 3 ? Tensor(shape: [0]) : p
+        packed = p
         if k == 3 && o <= Conv2D.fewOutputs {
             let t = Tensor(shape: [i, 9 * o])
             for ci in 0..<i { for tap in 0..<9 { for co in 0..<o { t.data[ci * 9 * o + tap * o + co] = p.data[(tap * i + ci) * o + co] } } }
@@ -55,7 +50,6 @@ public struct Conv2D: @unchecked Sendable {
     public func macs(outputPixels: Int) -> Int { outputPixels * kernelSize * kernelSize * inChannels * outChannels }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        precondition(packed.count > 0, "this layer was built for upsampled input only; use forwardUpsampled")
         precondition(x.shape.count == 4 && x.shape[3] == inChannels, "conv expects [B,H,W,\(inChannels)], got \(x.shape)")
         let (b, h, w) = (x.shape[0], x.shape[1], x.shape[2])
         let out = Tensor(uninitializedShape: [b, h, w, outChannels])

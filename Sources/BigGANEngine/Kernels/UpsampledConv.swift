@@ -7,30 +7,37 @@
 /// That is 16·C·Cout multiply-adds per input pixel instead of 36 (2.25× fewer).
 ///
 /// - Input `[B, H, W, C]`, output `[B, 2H, 2W, Cout]`.
-/// - Phase kernels: `[4, 4*C, Cout]`, phase `a*2+b`, row `(dy*2+dx)*C + ci`.
+/// - Phase kernel `(a, b)`: `[4*C, Cout]`, row `(dy*2+dx)*C + ci`. Derived from the packed 3×3
+///   weights on each call, one phase at a time, instead of stored: storing all four costs 16/9 of
+///   the layer's weights (16 MiB more resident for BigGAN-deep-128), deriving them costs a pass
+///   over the weights per phase (about 2% of a batch-1 BigGAN-deep-128 forward).
 enum UpsampledConv {
     /// Which 3×3 taps fold into 2×2 tap `d` for phase `a` (same table for rows and columns).
     static func taps(phase a: Int, tap d: Int) -> [Int] {
         a == 0 ? (d == 0 ? [0] : [1, 2]) : (d == 0 ? [0, 1] : [2])
     }
 
-    static func phaseKernels(packed: Tensor, inChannels c: Int, outChannels o: Int) -> Tensor {
-        let t = Tensor(shape: [4, 4 * c, o])
-        for a in 0..<2 { for b in 0..<2 { for dy in 0..<2 { for dx in 0..<2 {
-            let dst = t.data + ((a * 2 + b) * 4 * c + (dy * 2 + dx) * c) * o
-            for ky in taps(phase: a, tap: dy) { for kx in taps(phase: b, tap: dx) {
-                let src = packed.data + (ky * 3 + kx) * c * o
-                for e in 0..<(c * o) { dst[e] += src[e] }
-            } }
-        } } } }
-        return t
+    /// Writes phase `(a, b)`'s kernel `[4*C, Cout]` from 3×3 weights packed `[9*C, Cout]`.
+    static func phaseKernel(packed: UnsafePointer<Float>, inChannels c: Int, outChannels o: Int, a: Int, b: Int,
+                            into dst: UnsafeMutablePointer<Float>) {
+        Parallel.forRanges(4 * c, minChunk: 16) { rows in
+            for r in rows {
+                let t = r / c, ci = r % c, dy = t / 2, dx = t % 2
+                let d = dst + r * o
+                var first = true
+                for ky in taps(phase: a, tap: dy) { for kx in taps(phase: b, tap: dx) {
+                    let src = packed + ((ky * 3 + kx) * c + ci) * o
+                    if first { d.update(from: src, count: o); first = false } else { for e in 0..<o { d[e] += src[e] } }
+                } }
+            }
+        }
     }
 }
 
 extension Conv2D {
     /// `self(upsampleNearest2x(x))` for a 3×3 layer, by the four-phase decomposition above.
     public func forwardUpsampled(_ x: Tensor) -> Tensor {
-        guard let phases else { return self(upsampleNearest2x(x)) }   // 1×1, or built without upsampling
+        guard kernelSize == 3 else { return self(upsampleNearest2x(x)) }
         precondition(x.shape.count == 4 && x.shape[3] == inChannels)
         let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let o = outChannels, kk = 4 * c
@@ -39,17 +46,18 @@ extension Conv2D {
         let band = max(1, min(rows, Conv2D.columnBudget / max(w * kk, 1)))
         let col = Tensor(uninitializedShape: [band * w * kk])
         let tmp = Tensor(uninitializedShape: [band * w * o])
-        var r0 = 0
-        while r0 < rows {
-            let r1 = min(r0 + band, rows)
-            for a in 0..<2 { for bb in 0..<2 {
+        let kernel = Tensor(uninitializedShape: [kk, o])
+        for a in 0..<2 { for bb in 0..<2 {
+            UpsampledConv.phaseKernel(packed: packed.data, inChannels: c, outChannels: o, a: a, b: bb, into: kernel.data)
+            var r0 = 0
+            while r0 < rows {
+                let r1 = min(r0 + band, rows)
                 phaseIm2col(x, rows: r0..<r1, a: a, b: bb, into: col.data)
-                sgemm(m: (r1 - r0) * w, n: o, k: kk, a: col.data, lda: kk,
-                      b: phases.data + (a * 2 + bb) * kk * o, ldb: o, beta: 0, c: tmp.data, ldc: o)
+                sgemm(m: (r1 - r0) * w, n: o, k: kk, a: col.data, lda: kk, b: kernel.data, ldb: o, beta: 0, c: tmp.data, ldc: o)
                 scatterPhase(tmp.data, rows: r0..<r1, a: a, b: bb, height: h, width: w, into: out)
-            } }
-            r0 = r1
-        }
+                r0 = r1
+            }
+        } }
         return out
     }
 

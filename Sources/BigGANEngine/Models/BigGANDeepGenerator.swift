@@ -35,7 +35,7 @@ public final class BigGANDeepGenerator: Generator, @unchecked Sendable {
             let bns = try (0..<4).map { k in try w.conditionalBN(p + ".bn_\(k)", channels: chans[k], cond: cond, nStats: n, eps: eps) }
             let convs = [
                 try w.conv(p + ".conv_0", out: m, in: a, k: 1),
-                try w.conv(p + ".conv_1", out: m, in: m, k: 3, upsampledInput: b.up),
+                try w.conv(p + ".conv_1", out: m, in: m, k: 3),
                 try w.conv(p + ".conv_2", out: m, in: m, k: 3),
                 try w.conv(p + ".conv_3", out: b.outChannels, in: m, k: 1),
             ]

@@ -45,7 +45,7 @@ public final class BigGANGenerator: Generator, @unchecked Sendable {
             let needsShortcut = b.inChannels != b.outChannels || b.up
             blocks.append(Block(
                 bn1: try w.conditionalBN(p + ".bn1", channels: b.inChannels, cond: cond, nStats: nil, eps: eps),
-                conv1: try w.conv(p + ".conv1", out: b.outChannels, in: b.inChannels, k: 3, upsampledInput: b.up),
+                conv1: try w.conv(p + ".conv1", out: b.outChannels, in: b.inChannels, k: 3),
                 bn2: try w.conditionalBN(p + ".bn2", channels: b.outChannels, cond: cond, nStats: nil, eps: eps),
                 conv2: try w.conv(p + ".conv2", out: b.outChannels, in: b.outChannels, k: 3),
                 shortcut: needsShortcut ? try w.conv(p + ".conv_sc", out: b.outChannels, in: b.inChannels, k: 1) : nil,
