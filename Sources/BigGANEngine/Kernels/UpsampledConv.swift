@@ -35,6 +35,10 @@ enum UpsampledConv {
 }
 
 extension Conv2D {
+    /// Layers whose four phase kernels together fit in this many floats (4 MiB) derive them all
+    /// at once; larger layers derive one phase kernel at a time.
+    static let allPhasesBudget = 1 << 20
+
     /// `self(upsampleNearest2x(x))` for a 3×3 layer, by the four-phase decomposition above.
     public func forwardUpsampled(_ x: Tensor) -> Tensor {
         guard kernelSize == 3 else { return self(upsampleNearest2x(x)) }
@@ -46,18 +50,26 @@ extension Conv2D {
         let band = max(1, min(rows, Conv2D.columnBudget / max(w * kk, 1)))
         let col = Tensor(uninitializedShape: [band * w * kk])
         let tmp = Tensor(uninitializedShape: [band * w * o])
-        let kernel = Tensor(uninitializedShape: [kk, o])
-        for a in 0..<2 { for bb in 0..<2 {
-            UpsampledConv.phaseKernel(packed: packed.data, inChannels: c, outChannels: o, a: a, b: bb, into: kernel.data)
-            var r0 = 0
-            while r0 < rows {
-                let r1 = min(r0 + band, rows)
-                phaseIm2col(x, rows: r0..<r1, a: a, b: bb, into: col.data)
-                sgemm(m: (r1 - r0) * w, n: o, k: kk, a: col.data, lda: kk, b: kernel.data, ldb: o, beta: 0, c: tmp.data, ldc: o)
-                scatterPhase(tmp.data, rows: r0..<r1, a: a, b: bb, height: h, width: w, into: out)
-                r0 = r1
+        func runPhase(_ a: Int, _ bb: Int, rows r: Range<Int>, kernel: UnsafePointer<Float>) {
+            phaseIm2col(x, rows: r, a: a, b: bb, into: col.data)
+            sgemm(m: r.count * w, n: o, k: kk, a: col.data, lda: kk, b: kernel, ldb: o, beta: 0, c: tmp.data, ldc: o)
+            scatterPhase(tmp.data, rows: r, a: a, b: bb, height: h, width: w, into: out)
+        }
+        let bands = stride(from: 0, to: rows, by: band).map { $0..<min($0 + band, rows) }
+        if 16 * c * o <= Self.allPhasesBudget {
+            // Small weights (large images): derive the four phase kernels once and run bands outer,
+            // so that the four phases reuse each band's input rows while they are in cache.
+            let kernels = Tensor(uninitializedShape: [4, kk, o])
+            for p in 0..<4 { UpsampledConv.phaseKernel(packed: packed.data, inChannels: c, outChannels: o, a: p / 2, b: p % 2, into: kernels.data + p * kk * o) }
+            for r in bands { for p in 0..<4 { runPhase(p / 2, p % 2, rows: r, kernel: kernels.data + p * kk * o) } }
+        } else {
+            // Large weights (small images, usually one band): one phase kernel at a time, each derived once.
+            let kernel = Tensor(uninitializedShape: [kk, o])
+            for p in 0..<4 {
+                UpsampledConv.phaseKernel(packed: packed.data, inChannels: c, outChannels: o, a: p / 2, b: p % 2, into: kernel.data)
+                for r in bands { runPhase(p / 2, p % 2, rows: r, kernel: kernel.data) }
             }
-        } }
+        }
         return out
     }
 
