@@ -29,8 +29,10 @@ public final class ComputeWorker: @unchecked Sendable {
     public let queueCapacity: Int
     /// Under load, how long the worker may wait for requests already in flight to join a batch.
     public let batchWindow: TimeInterval
-    /// Seconds without work after which the worker trims the engine's buffer pool.
-    public let idleTrimDelay: TimeInterval = 2
+    /// Seconds without work after which the worker trims `pool` (default 2).
+    public let idleTrimDelay: TimeInterval
+    /// The engine's buffer pool, trimmed after `idleTrimDelay` without work.
+    private let pool: BufferPool
     private let condition = NSCondition()
     private var queue: [Job] = []
     private var stopping = false
@@ -39,8 +41,10 @@ public final class ComputeWorker: @unchecked Sendable {
     private var thread: Thread?
     private let metrics: Metrics?
 
-    public init(maxBatch: Int = 16, queueCapacity: Int = 64, batchWindow: TimeInterval = 0.002, metrics: Metrics? = nil) {
+    public init(maxBatch: Int = 16, queueCapacity: Int = 64, batchWindow: TimeInterval = 0.002, metrics: Metrics? = nil,
+                pool: BufferPool = .shared, idleTrimDelay: TimeInterval = 2) {
         self.maxBatch = max(1, maxBatch); self.queueCapacity = max(1, queueCapacity); self.metrics = metrics
+        self.pool = pool; self.idleTrimDelay = max(0.001, idleTrimDelay)
         self.batchWindow = max(0, batchWindow)
         let t = Thread { [unowned self] in self.loop() }
         t.name = "compute-worker"
@@ -102,7 +106,7 @@ public final class ComputeWorker: @unchecked Sendable {
             // After a quiet spell, hand surplus activation buffers back to the system (a burst of
             // large batches must not keep its memory), then sleep until work arrives.
             if queue.isEmpty && !stopping && !condition.wait(until: Date().addingTimeInterval(idleTrimDelay)) && queue.isEmpty {
-                BufferPool.shared.trim()
+                pool.trim()
             }
             while (queue.isEmpty || paused) && !stopping { condition.wait() }
             if queue.isEmpty && stopping { condition.unlock(); return }

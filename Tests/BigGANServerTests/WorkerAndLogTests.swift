@@ -44,6 +44,17 @@ import Testing
         #expect(String(decoding: s.get("/metrics").body, as: UTF8.self).contains("biggan_batch_images_count 3"))
     }
 
+    @Test func idleWorkerReturnsSurplusBuffersToTheSystem() throws {
+        let pool = BufferPool(capacityBytes: 1 << 20)
+        let buffers = (0..<3).map { _ in pool.allocate(byteCount: 1 << 20) }
+        for p in buffers { pool.release(p, byteCount: 1 << 20) }
+        #expect(pool.idleByteCount == 3 << 20)   // kept while busy
+        let worker = ComputeWorker(pool: pool, idleTrimDelay: 0.05)
+        defer { worker.shutdown() }
+        for _ in 0..<400 where pool.idleByteCount > 1 << 20 { usleep(5000) }
+        #expect(pool.idleByteCount == 1 << 20)   // trimmed to the capacity after the quiet spell
+    }
+
     @Test func fullQueueAnswers503WithRetryAfter() throws {
         let s = try TestServer(queueCapacity: 2)
         s.context.worker.setPaused(true)
