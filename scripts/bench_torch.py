@@ -152,30 +152,24 @@ def build(model_name, batch, keep_sn=False):
         z = torch.from_numpy(truncated_noise_sample(batch, 128, t, seed=0)).float()
         y = torch.nn.functional.one_hot(torch.arange(batch) % 1000, 1000).float()
         return (lambda: model(z, y, t)), "HF BigGAN-deep-128 (BigGANConfig() defaults)"
-    if model_name == "biggan-128":
+    if model_name in ("biggan-128", "fashion-mnist-32"):
         import biggan_ref
-        G = biggan_ref.Generator(resolution=128, ch=96, dim_z=120, shared_dim=128, n_classes=1000,
-                                 hier=True, attention=[64], bn_eps=1e-5, sn_eps=1e-6)
+        if model_name == "biggan-128":
+            G = biggan_ref.Generator(resolution=128, ch=96, dim_z=120, shared_dim=128, n_classes=1000,
+                                     hier=True, attention=[64], bn_eps=1e-5, sn_eps=1e-6)
+            desc = "ajbrock BigGAN-128 reference (ch 96, hier, attention 64)"
+        else:
+            G = biggan_ref.Generator(resolution=32, ch=32, dim_z=64, shared_dim=64, n_classes=10, hier=True,
+                                     attention=[16], sn_eps=1e-6, out_channels=1, arch=biggan_ref.tapered_arch(32))
+            desc = "shipped fashion-mnist-32 architecture (ajbrock reference, tapered blocks)"
         biggan_ref.init_ortho(G)
         G.eval()
         if not keep_sn:
             _bake_ajbrock_sn(G)
         z = torch.randn(batch, G.dim_z)
         with torch.no_grad():
-            y = G.shared(torch.arange(batch) % 1000)
-        return (lambda: G(z, y)), "ajbrock BigGAN-128 reference (ch 96, hier, attention 64)"
-    if model_name == "fashion-mnist-32":
-        import biggan_ref
-        G = biggan_ref.Generator(resolution=32, ch=32, dim_z=64, shared_dim=64, n_classes=10, hier=True,
-                                 attention=[16], sn_eps=1e-6, out_channels=1, arch=biggan_ref.tapered_arch(32))
-        biggan_ref.init_ortho(G)
-        G.eval()
-        if not keep_sn:
-            _bake_ajbrock_sn(G)
-        z = torch.randn(batch, G.dim_z)
-        with torch.no_grad():
-            y = G.shared(torch.arange(batch) % 10)
-        return (lambda: G(z, y)), "shipped fashion-mnist-32 architecture (ajbrock reference, tapered blocks)"
+            y = G.shared(torch.arange(batch) % G.n_classes)
+        return (lambda: G(z, y)), desc
     raise ValueError(model_name)
 
 
