@@ -1,3 +1,4 @@
+import BigGANTestSupport
 import Foundation
 import Testing
 @testable import BigGANCLI
@@ -141,15 +142,7 @@ extension CLITests {
     /// A folder data set `dir/<name>/<class>/<i>.png`: the tiny model's 3 classes × `perClass`
     /// random 32×32 RGB images.
     func writeRandomFolder(_ name: String, perClass: Int, rng: inout NoiseGenerator) throws {
-        for cls in ["cat", "dog", "bird"] {
-            let d = dir.appendingPathComponent("\(name)/\(cls)")
-            try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-            for i in 0..<perClass {
-                var img = Image8(width: 32, height: 32, channels: 3)
-                for j in 0..<img.pixels.count { img.pixels[j] = UInt8(rng.nextUInt64() % 256) }
-                try Data(try PNGCodec.encode(img)).write(to: d.appendingPathComponent("\(i).png"))
-            }
-        }
+        try RandomImageFolder.write(at: dir.appendingPathComponent(name), classes: ["cat", "dog", "bird"], perClass: perClass, size: 32, rng: &rng)
     }
 
     @Test func neighboursRow() throws {

@@ -1,5 +1,6 @@
 import BigGANDatasets
 import BigGANImage
+import BigGANTestSupport
 import Foundation
 import Testing
 @testable import BigGANEngine
@@ -7,18 +8,8 @@ import Testing
 
 /// A folder data set of 3 classes × 6 random 8×8 RGB images.
 func makeFolderDataset() throws -> URL {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("biggan-eval-\(UUID().uuidString)")
-    var rng = NoiseGenerator(seed: 11)
-    for cls in ["a", "b", "c"] {
-        let dir = root.appendingPathComponent(cls)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        for i in 0..<6 {
-            var img = Image8(width: 8, height: 8, channels: 3)
-            for j in 0..<img.pixels.count { img.pixels[j] = UInt8(rng.nextUInt64() % 256) }
-            try Data(try PNGCodec.encode(img)).write(to: dir.appendingPathComponent("\(i).png"))
-        }
-    }
-    return root
+    try RandomImageFolder.write(at: FileManager.default.temporaryDirectory.appendingPathComponent("biggan-eval-\(UUID().uuidString)"),
+                                classes: ["a", "b", "c"], perClass: 6, size: 8, seed: 11)
 }
 
 func randomClassifier(seed: UInt64, resolution: Int = 8, channels: [Int] = [4, 8], classes: Int = 3) throws -> Classifier {

@@ -1,4 +1,5 @@
 import BigGANImage
+import BigGANTestSupport
 import Foundation
 import Testing
 @testable import BigGANEngine
@@ -6,16 +7,7 @@ import Testing
 
 /// A folder data set matching the tiny model: 3 classes of 32×32 RGB images.
 func tinyDataset(at root: URL) throws {
-    var rng = NoiseGenerator(seed: 21)
-    for cls in ["cat", "dog", "bird"] {
-        let dir = root.appendingPathComponent(cls)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        for i in 0..<5 {
-            var img = Image8(width: 32, height: 32, channels: 3)
-            for j in 0..<img.pixels.count { img.pixels[j] = UInt8(rng.nextUInt64() % 256) }
-            try Data(try PNGCodec.encode(img)).write(to: dir.appendingPathComponent("\(i).png"))
-        }
-    }
+    try RandomImageFolder.write(at: root, classes: ["cat", "dog", "bird"], perClass: 5, size: 32, seed: 21)
 }
 
 @Suite struct NeighboursRouteTests {

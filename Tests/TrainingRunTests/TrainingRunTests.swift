@@ -1,3 +1,4 @@
+import BigGANTestSupport
 import Foundation
 import Testing
 @testable import BigGANEngine
@@ -12,16 +13,8 @@ import Testing
     let dir: URL
     init() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("biggan-trainrun-\(UUID().uuidString)")
-        var rng = NoiseGenerator(seed: 3)
-        for cls in ["circle", "square", "line"] {
-            let d = dir.appendingPathComponent("data/\(cls)")
-            try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-            for i in 0..<4 {
-                var img = Image8(width: 32, height: 32, channels: 1)
-                for j in 0..<img.pixels.count { img.pixels[j] = UInt8(rng.nextUInt64() % 256) }
-                try Data(try PNGCodec.encode(img)).write(to: d.appendingPathComponent("\(i).png"))
-            }
-        }
+        try RandomImageFolder.write(at: dir.appendingPathComponent("data"), classes: ["circle", "square", "line"], perClass: 4, size: 32,
+                                    channels: 1, seed: 3)
         try Data("not a png".utf8).write(to: dir.appendingPathComponent("data/line/broken.png"))
     }
 
