@@ -39,11 +39,15 @@ extension Conv2D {
     /// at once; larger layers derive one phase kernel at a time.
     static let allPhasesBudget = 1 << 20
 
+    /// Below this many input pixels (B·H·W) deriving the phase kernels costs more than the
+    /// 2.25× larger GEMM of convolving the upsampled input directly (BigGAN's 4×4 layers at batch 1).
+    static let phaseMinimumPixels = 64
+
     /// `self(upsampleNearest2x(x))` for a 3×3 layer, by the four-phase decomposition above.
     public func forwardUpsampled(_ x: Tensor) -> Tensor {
-        guard kernelSize == 3 else { return self(upsampleNearest2x(x)) }
         precondition(x.shape.count == 4 && x.shape[3] == inChannels)
         let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        guard kernelSize == 3, b * h * w >= Self.phaseMinimumPixels else { return self(upsampleNearest2x(x)) }
         let o = outChannels, kk = 4 * c
         let out = Tensor(uninitializedShape: [b, 2 * h, 2 * w, o])
         let rows = b * h
