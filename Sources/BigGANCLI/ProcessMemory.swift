@@ -6,6 +6,8 @@ public struct ProcessMemory: Sendable {
     public let residentBytes: Int
     /// `VmHWM`: the most bytes ever resident (peak).
     public let peakResidentBytes: Int
+    /// Minor page faults so far (`getrusage`): first touches of fresh pages, among others.
+    public let minorPageFaults: Int
 
     /// Nil where `/proc/self/status` is missing or lacks the fields (not Linux).
     public static func current() -> ProcessMemory? {
@@ -15,6 +17,8 @@ public struct ProcessMemory: Sendable {
             return line.split(separator: " ").compactMap { Int($0) }.first.map { $0 * 1024 }
         }
         guard let rss = kib("VmRSS"), let hwm = kib("VmHWM") else { return nil }
-        return ProcessMemory(residentBytes: rss, peakResidentBytes: hwm)
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return ProcessMemory(residentBytes: rss, peakResidentBytes: hwm, minorPageFaults: usage.ru_minflt)
     }
 }

@@ -91,9 +91,7 @@ struct SampleCommand: ParsableCommand {
     private func writeSheet(sampler: Sampler, base: UInt64) throws {
         let classes = sampler.config.nClasses
         guard classes * n <= 4096 else { throw CLIError("a sheet of \(classes) classes × \(n) images is over 4096 images; lower --n") }
-        let images = try sampler.sample(classes: (0..<classes).flatMap { Array(repeating: $0, count: n) },
-                                        seeds: (0..<classes).flatMap { _ in (0..<n).map { base &+ UInt64($0) } },
-                                        truncation: truncation)
+        let images = try sampler.classSheet(perClass: n, seed: base, truncation: truncation)
         try writePNG(Image8.grid(images, columns: n), to: out!)
         print("wrote \(out!) (\(classes) rows, one per class, of \(n) image\(n == 1 ? "" : "s"))")
     }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import BigGANEngine
 import BigGANTraining
 import Foundation
@@ -22,14 +23,14 @@ struct TrainBench {
         let names = (0..<10).map { "class \($0)" }
         switch preset {
         case "shipped":
-            guard let d = TrainingPresets.discriminator(width: 16, channels: 1, classes: 10) else { throw BenchError("no D") }
+            guard let d = TrainingPresets.discriminator(width: 16, channels: 1, classes: 10) else { throw ValidationError("no D") }
             return (TrainingPresets.taperedGenerator(width: 32, dimZ: 64, classNames: names, channels: 1), d)
         case "width32":
             guard let g = TrainingPresets.cifarGenerator(ch: 32, classes: 10, channels: 3),
-                  let d = TrainingPresets.discriminator(width: 32, channels: 3, classes: 10) else { throw BenchError("no model") }
+                  let d = TrainingPresets.discriminator(width: 32, channels: 3, classes: 10) else { throw ValidationError("no model") }
             return (g, d)
         default:
-            throw BenchError("--train must be one of \(Self.presets.joined(separator: ", "))")
+            throw ValidationError("--train must be one of \(Self.presets.joined(separator: ", "))")
         }
     }
 
@@ -63,9 +64,4 @@ struct TrainBench {
                 trainer.generator.parameters.reduce(0) { $0 + $1.value.count },
                 trainer.discriminator.parameters.reduce(0) { $0 + $1.value.count })
     }
-}
-
-struct BenchError: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
 }

@@ -37,6 +37,8 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         if let batch, !(1...512).contains(batch) { throw ValidationError("--batch must be between 1 and 512") }
+        if let poolMb, poolMb < 0 { throw ValidationError("--pool-mb must be 0 or more") }
+        if let m = im2colMb, !(m > 0 && m <= 1024) { throw ValidationError("--im2col-mb must be above 0 and at most 1024") }
         if let train, !TrainBench.presets.contains(train) { throw ValidationError("--train must be one of \(TrainBench.presets.joined(separator: ", "))") }
         guard (1...1000).contains(iters) else { throw ValidationError("--iters must be between 1 and 1000") }
     }
@@ -63,7 +65,7 @@ struct Bench: ParsableCommand {
         _ = try sampler.sample(classes: classes, seeds: seeds, truncation: t)   // warm-up
         if memory { printMemory("after the warm-up pass", weightBytes: weightBytes) }
         var times: [Double] = []
-        let faultsBefore = minorPageFaults()
+        let faultsBefore = ProcessMemory.current()?.minorPageFaults ?? 0
         for _ in 0..<iters {
             let s = DispatchTime.now().uptimeNanoseconds
             _ = try sampler.sample(classes: classes, seeds: seeds, truncation: t)
@@ -72,7 +74,8 @@ struct Bench: ParsableCommand {
         let median = times.sorted()[times.count / 2]
         if memory {
             printMemory("after \(iters) timed passes", weightBytes: weightBytes)
-            print(String(format: "page faults per timed pass: %.0f", Double(minorPageFaults() - faultsBefore) / Double(iters)))
+            let faults = (ProcessMemory.current()?.minorPageFaults ?? 0) - faultsBefore
+            print(String(format: "page faults per timed pass: %.0f", Double(faults) / Double(iters)))
             BufferPool.shared.trim()
             printMemory("after trimming the pool (the server does this after 2 s idle)", weightBytes: weightBytes)
         }
@@ -111,12 +114,6 @@ struct Bench: ParsableCommand {
             print(String(format: "train %@ batch %d (%d D steps + 1 G step), %d BLAS threads: %.3f s/iteration, %.2f iterations/s (median of %d, best %.3f s); G %d, D %d parameters",
                          preset, b, bench.dSteps, BLAS.threads, r.median, 1 / r.median, iters, r.best, r.gParams, r.dParams))
         }
-    }
-
-    func minorPageFaults() -> Int {
-        var u = rusage()
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
-        return u.ru_minflt
     }
 
     func printMemory(_ moment: String, weightBytes: Int) {

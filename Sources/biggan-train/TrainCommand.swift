@@ -110,10 +110,7 @@ struct TrainCommand: ParsableCommand {
         }
         func sampleSheet() throws {
             let g = try trainer.ema.inferenceGenerator()
-            let n = g.config.nClasses
-            let images = try Sampler(generator: g, maxBatch: 64).sample(
-                classes: (0..<n).flatMap { Array(repeating: $0, count: 10) }, seeds: (0..<n).flatMap { _ in (0..<10).map { UInt64($0) } },
-                truncation: 1.0)
+            let images = try Sampler(generator: g, maxBatch: 64).classSheet(perClass: 10, seed: 0, truncation: 1.0)
             let path = (dir as NSString).appendingPathComponent(String(format: "samples/iter-%06d.png", trainer.iteration))
             try SafeTensorsWriter.writeAtomically(Data(try PNGCodec.encode(Image8.grid(images, columns: 10))), to: path)
         }

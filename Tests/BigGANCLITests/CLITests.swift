@@ -49,6 +49,19 @@ import Testing
         #expect(try png("a.png") == png("b.png"))
     }
 
+    @Test func processMemoryReadsThisProcess() throws {
+        let before = try #require(ProcessMemory.current())
+        #expect(before.residentBytes > 1 << 20 && before.residentBytes <= before.peakResidentBytes)
+        // Touching 32 MiB of fresh pages raises the peak and the fault count.
+        let n = 32 << 20
+        let p = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 4096)
+        defer { p.deallocate() }
+        for i in stride(from: 0, to: n, by: 4096) { p.storeBytes(of: UInt8(1), toByteOffset: i, as: UInt8.self) }
+        let after = try #require(ProcessMemory.current())
+        #expect(after.peakResidentBytes >= before.residentBytes + n / 2)
+        #expect(after.minorPageFaults >= before.minorPageFaults + n / 4096 / 2)
+    }
+
     @Test func sampleSheetHasOneRowPerClass() throws {
         try run(["sample", "--model", model, "--class", "all", "--n", "2", "--seed", "5", "--out", dir.appendingPathComponent("sheet.png").path])
         let sheet = try png("sheet.png")

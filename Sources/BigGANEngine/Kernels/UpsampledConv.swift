@@ -8,9 +8,11 @@
 ///
 /// - Input `[B, H, W, C]`, output `[B, 2H, 2W, Cout]`.
 /// - Phase kernel `(a, b)`: `[4*C, Cout]`, row `(dy*2+dx)*C + ci`. Derived from the packed 3×3
-///   weights on each call, one phase at a time, instead of stored: storing all four costs 16/9 of
-///   the layer's weights (16 MiB more resident for BigGAN-deep-128), deriving them costs a pass
-///   over the weights per phase (about 2% of a batch-1 BigGAN-deep-128 forward).
+///   weights on each call instead of stored: storing all four costs 16/9 of the layer's weights
+///   (16 MiB more resident for BigGAN-deep-128); deriving them costs a pass over the weights per
+///   phase (about 11 ms of a batch-1 BigGAN-deep-128 pass, see BENCHMARKS.md). Inputs of under
+///   `phaseMinimumPixels` pixels skip the decomposition: there the derivation costs more than the
+///   larger GEMM on the upsampled input.
 enum UpsampledConv {
     /// Which 3×3 taps fold into 2×2 tap `d` for phase `a` (same table for rows and columns).
     static func taps(phase a: Int, tap d: Int) -> [Int] {

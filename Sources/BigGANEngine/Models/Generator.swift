@@ -46,8 +46,8 @@ public enum GeneratorLoader {
         let weights = CheckpointWeights(file: file)
         let g = try build(config: config, weights: weights, file: name)
         try weights.finish()
-        // The unpacked copies read from the file went back to the buffer pool; they will not be
-        // reused by activations of other sizes, so return them to the system.
+        // The unpacked copies read from the file went back to the buffer pool; return them to the
+        // system rather than let activations inherit load-time sizes.
         BufferPool.shared.drain()
         return g
     }

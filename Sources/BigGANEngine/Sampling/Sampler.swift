@@ -32,6 +32,14 @@ public struct Sampler: Sendable {
         return run(latents: zs, embeddings: classes.map(generator.embedding(forClass:)), truncation: truncation)
     }
 
+    /// A class sheet: for every class in order, `perClass` images with seeds `seed ..< seed+perClass`
+    /// (the same seeds in every row). Laid out with `perClass` columns it has one row per class.
+    public func classSheet(perClass: Int, seed: UInt64, truncation: Double) throws -> Tensor {
+        let n = config.nClasses
+        return try sample(classes: (0..<n).flatMap { Array(repeating: $0, count: perClass) },
+                          seeds: (0..<n).flatMap { _ in (0..<perClass).map { seed &+ UInt64($0) } }, truncation: truncation)
+    }
+
     /// Images for explicit latents. Each `z` must have `dim_z` finite entries.
     public func sample(classes: [Int], latents: [[Float]], truncation: Double) throws -> Tensor {
         precondition(classes.count == latents.count)

@@ -7,11 +7,11 @@ import Glibc
 /// fresh pages cost a fault per 4 KiB on first touch, which measured at several percent of a
 /// BigGAN-deep forward pass.
 ///
-/// Buffers of at least `Self.minimumPooledBytes` are whole pages from `mmap` (so a freed buffer goes
+/// Buffers of at least `minimumPooledBytes` are whole pages from `mmap` (so a freed buffer goes
 /// back to the system at once instead of staying in the C heap) and are reused *best fit*: a
-/// request takes the smallest idle buffer that holds it, if that buffer is at most 1.25× its
-/// size (a long-lived weight must not keep a much larger buffer). Reuse across sizes keeps the idle set close to the most memory a pass has in use at
-/// once instead of one buffer per distinct size.
+/// request takes the smallest idle buffer that holds it, if that buffer is at most 1.25× its size
+/// (a long-lived weight must not keep a much larger buffer). Reuse across sizes keeps the idle set
+/// close to the most memory a pass has in use at once instead of one buffer per distinct size.
 /// Smaller buffers come from `malloc`, whose own bins are fast.
 ///
 /// Thread-safe. While work runs the pool keeps every released buffer, so a steady workload of any
@@ -40,7 +40,7 @@ public final class BufferPool: @unchecked Sendable {
     static let minimumPooledBytes = 64 << 10
     private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
-    /// Idle bytes `trim()` keeps (default 40 MiB).
+    /// Idle bytes `trim()` keeps.
     public var capacityBytes: Int {
         get { lock.lock(); defer { lock.unlock() }; return capacity }
         set { lock.lock(); capacity = max(0, newValue); lock.unlock() }
