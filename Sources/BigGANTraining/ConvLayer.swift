@@ -99,30 +99,23 @@ public final class ConvLayer: ParameterContainer {
             }
             return out
         }
-        let rows = x.shape[0] * gh
         for piece in pieces {
-            let kk = piece.taps.count * inChannels
-            let band = max(1, min(rows, Self.columnBudget / max(gw * kk, 1)))
-            let col = Tensor(uninitializedShape: [band * gw * kk])
-            let staging = piece.phase == nil ? nil : Tensor(uninitializedShape: [band * gw, o])
-            var r0 = 0
-            while r0 < rows {
-                let r1 = min(r0 + band, rows), m = (r1 - r0) * gw
-                TrainingProfiler.measure("conv3x3 im2col") { piece.im2col(x, outH: gh, outW: gw, rows: r0..<r1, into: col.data) }
+            forEachBand(of: piece, rows: x.shape[0] * gh, gridW: gw) { band, kk, col, staging in
+                let m = band.count * gw
+                TrainingProfiler.measure("conv3x3 im2col") { piece.im2col(x, outH: gh, outW: gw, rows: band, into: col.data) }
                 TrainingProfiler.measure("conv3x3 forward GEMM", flops: 2.0 * Double(m * o * kk)) {
                     if let staging {
                         sgemm(m: m, n: o, k: kk, a: col.data, lda: kk, b: piece.packed.data, ldb: o, c: staging.data, ldc: o)
                     } else {
                         sgemm(m: m, n: o, k: kk, a: col.data, lda: kk, b: piece.packed.data, ldb: o,
-                              beta: 1, c: out.data + r0 * gw * o, ldc: o)
+                              beta: 1, c: out.data + band.lowerBound * gw * o, ldc: o)
                     }
                 }
                 if let staging, let phase = piece.phase {
                     TrainingProfiler.measure("conv phase scatter") {
-                        Self.phaseTransfer(staging.data, out.data, gridH: gh, gridW: gw, channels: o, rows: r0..<r1, phase: phase, toPhase: true)
+                        Self.phaseTransfer(staging.data, out.data, gridH: gh, gridW: gw, channels: o, rows: band, phase: phase, toPhase: true)
                     }
                 }
-                r0 = r1
             }
         }
         return out
@@ -152,24 +145,18 @@ public final class ConvLayer: ParameterContainer {
                 }
             }
         } else if parameterGradients || inputGradient {
-            let rows = x.shape[0] * gh
             for (pi, piece) in pieces.enumerated() {
-                let kk = piece.taps.count * ci
-                let band = max(1, min(rows, Self.columnBudget / max(gw * kk, 1)))
-                let col = Tensor(uninitializedShape: [band * gw * kk])
-                let staging = piece.phase == nil ? nil : Tensor(uninitializedShape: [band * gw, o])
-                var r0 = 0
-                while r0 < rows {
-                    let r1 = min(r0 + band, rows), m = (r1 - r0) * gw
-                    var dyBand = UnsafePointer(dy.data + r0 * gw * o)
+                forEachBand(of: piece, rows: x.shape[0] * gh, gridW: gw) { band, kk, col, staging in
+                    let m = band.count * gw
+                    var dyBand = UnsafePointer(dy.data + band.lowerBound * gw * o)
                     if let staging, let phase = piece.phase {
                         TrainingProfiler.measure("conv phase gather") {
-                            Self.phaseTransfer(staging.data, dy.data, gridH: gh, gridW: gw, channels: o, rows: r0..<r1, phase: phase, toPhase: false)
+                            Self.phaseTransfer(staging.data, dy.data, gridH: gh, gridW: gw, channels: o, rows: band, phase: phase, toPhase: false)
                         }
                         dyBand = UnsafePointer(staging.data)
                     }
                     if parameterGradients {
-                        TrainingProfiler.measure("conv3x3 im2col") { piece.im2col(x, outH: gh, outW: gw, rows: r0..<r1, into: col.data) }
+                        TrainingProfiler.measure("conv3x3 im2col") { piece.im2col(x, outH: gh, outW: gw, rows: band, into: col.data) }
                         TrainingProfiler.measure("conv3x3 dW GEMM", flops: 2.0 * Double(m * o * kk)) {
                             sgemm(transA: true, m: kk, n: o, k: m, a: col.data, lda: kk, b: dyBand, ldb: o,
                                   beta: 1, c: dPacked[pi].data, ldc: o)
@@ -179,9 +166,8 @@ public final class ConvLayer: ParameterContainer {
                         TrainingProfiler.measure("conv3x3 dX GEMM", flops: 2.0 * Double(m * o * kk)) {
                             sgemm(transB: true, m: m, n: kk, k: o, a: dyBand, lda: o, b: piece.packed.data, ldb: o, c: col.data, ldc: kk)
                         }
-                        TrainingProfiler.measure("conv3x3 col2im") { piece.col2im(col.data, outH: gh, outW: gw, rows: r0..<r1, into: dx) }
+                        TrainingProfiler.measure("conv3x3 col2im") { piece.col2im(col.data, outH: gh, outW: gw, rows: band, into: dx) }
                     }
-                    r0 = r1
                 }
             }
         }
@@ -197,6 +183,19 @@ public final class ConvLayer: ParameterContainer {
             }
         }
         return dx
+    }
+
+    /// Calls `body` for successive bands of the `rows` output-grid rows (batch × grid height), each
+    /// at most `columnBudget` floats of im2col: the band's rows, the piece's column count `kk`,
+    /// an im2col buffer `[band·gridW, kk]` and, for an upsampling phase, a staging buffer
+    /// `[band·gridW, outChannels]` (nil otherwise). Both buffers are shared by all bands.
+    private func forEachBand(of piece: SubConvolution, rows: Int, gridW gw: Int,
+                             _ body: (_ band: Range<Int>, _ kk: Int, _ col: Tensor, _ staging: Tensor?) -> Void) {
+        let kk = piece.taps.count * inChannels
+        let band = max(1, min(rows, Self.columnBudget / max(gw * kk, 1)))
+        let col = Tensor(uninitializedShape: [band * gw * kk])
+        let staging = piece.phase == nil ? nil : Tensor(uninitializedShape: [band * gw, outChannels])
+        for r0 in stride(from: 0, to: rows, by: band) { body(r0..<min(r0 + band, rows), kk, col, staging) }
     }
 
     /// Moves an upsampling phase between the compact `[rows·gridW, C]` band layout and the
