@@ -78,6 +78,8 @@ import Testing
         #expect(same)
         #expect(failure(["sample", "--model", model, "--class", "all", "--out-dir", dir.path, "--count", "2"])?
             .contains("--class all writes one sheet") == true)
+        #expect(failure(["sample", "--model", model, "--class", "all", "--columns", "3", "--out", dir.appendingPathComponent("c.png").path])?
+            .contains("--columns does not apply") == true)
     }
 
     @Test func sampleWritesManyFiles() throws {
