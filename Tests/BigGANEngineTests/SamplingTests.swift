@@ -129,3 +129,77 @@ struct NoiseFixture: Decodable {
         catch let e as SamplingError { #expect(e.message.contains("did you mean: 1 (dog)")) }
     }
 }
+
+/// Colliding class names (issue 10 A3): ImageNet's own duplicates and case-only differences.
+@Suite struct ClassNameCollisionTests {
+    /// The ImageNet names the converters write (scripts/imagenet_classes.txt, torchvision's list,
+    /// where `Cardigan` the dog and `cardigan` the sweater differ by case only), with 134
+    /// and 639 renamed as in the Keras/TF-Hub list, where `crane` and `maillot` name two classes each.
+    static let imagenet: ModelConfig = {
+        let url = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/imagenet_classes.txt")
+        var names = try! String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
+        names[134] = "crane"; names[639] = "maillot"
+        var c = tinyConfig
+        c.nClasses = names.count; c.classNames = names
+        return c
+    }()
+
+    static let cased: ModelConfig = {
+        var c = tinyConfig
+        c.nClasses = 4; c.classNames = ["Crane", "crane", "Bag", "bag:2"]
+        return c
+    }()
+
+    @Test func duplicateNamesAreAmbiguousAndListTheCandidates() throws {
+        #expect(Self.imagenet.nClasses == 1000)
+        do { _ = try ClassResolver.resolve("crane", config: Self.imagenet); Issue.record("crane resolved silently") }
+        catch let e as SamplingError { #expect(e.message.contains("crane:134") && e.message.contains("crane:517"), "\(e.message)") }
+        do { _ = try ClassResolver.resolve("Maillot", config: Self.imagenet); Issue.record("maillot resolved silently") }
+        catch let e as SamplingError { #expect(e.message.contains("maillot:638") && e.message.contains("maillot:639"), "\(e.message)") }
+    }
+
+    @Test func everyClassIsReachableByItsUniqueName() throws {
+        for config in [Self.imagenet, Self.cased, tinyConfig] {
+            for i in 0..<config.nClasses {
+                let name = ClassResolver.uniqueName(i, config: config)
+                #expect(try ClassResolver.resolve(name, config: config) == i, "\(name) should resolve to \(i)")
+            }
+        }
+        #expect(ClassResolver.uniqueName(517, config: Self.imagenet) == "crane:517")
+        #expect(try ClassResolver.resolve("CRANE:134", config: Self.imagenet) == 134)
+        #expect(try ClassResolver.resolve("Cardigan", config: Self.imagenet) == 264)
+        #expect(try ClassResolver.resolve("cardigan", config: Self.imagenet) == 474)
+        #expect(throws: SamplingError.self) { try ClassResolver.resolve("CARDIGAN", config: Self.imagenet) }
+    }
+
+    @Test func exactMatchWinsOverCaseInsensitive() throws {
+        #expect(try ClassResolver.resolve("Crane", config: Self.cased) == 0)
+        #expect(try ClassResolver.resolve("crane", config: Self.cased) == 1)
+        #expect(throws: SamplingError.self) { try ClassResolver.resolve("CRANE", config: Self.cased) }
+        #expect(try ClassResolver.resolve("BAG", config: Self.cased) == 2)
+        // A name containing a colon is matched whole before the NAME:INDEX form is tried.
+        #expect(try ClassResolver.resolve("bag:2", config: Self.cased) == 3)
+        #expect(try ClassResolver.resolve("Crane:1", config: Self.cased) == 1)
+    }
+
+    @Test func wrongNameIndexPairsAreRefused() {
+        #expect(throws: SamplingError("class 134 is called 'crane', not 'goldfish'")) {
+            try ClassResolver.resolve("goldfish:134", config: Self.imagenet)
+        }
+        #expect(throws: SamplingError.self) { try ClassResolver.resolve("crane:1000", config: Self.imagenet) }
+    }
+
+    @Test func nearMissesSuggestCloseNames() throws {
+        var c = tinyConfig
+        c.nClasses = 10
+        c.classNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+        do { _ = try ClassResolver.resolve("Sneakr", config: c); Issue.record("expected error") }
+        catch let e as SamplingError { #expect(e.message.contains("did you mean: 7 (Sneaker)"), "\(e.message)") }
+        do { _ = try ClassResolver.resolve("zzzzzzzz", config: c); Issue.record("expected error") }
+        catch let e as SamplingError { #expect(!e.message.contains("did you mean"), "\(e.message)") }
+        // A huge name is cut short in the message.
+        do { _ = try ClassResolver.resolve(String(repeating: "x", count: 1 << 20), config: c); Issue.record("expected error") }
+        catch let e as SamplingError { #expect(e.message.count < 300) }
+    }
+}

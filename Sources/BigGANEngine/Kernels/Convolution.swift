@@ -56,21 +56,16 @@ public struct Conv2D: @unchecked Sendable {
         fillBias(out, pixels: b * h * w)
         if tapMajor != nil { return forwardFewOutputs(x) }
         if kernelSize == 1 {
-            sgemm(m: b * h * w, n: outChannels, k: inChannels, a: x.data, lda: inChannels,
-                  b: packed.data, ldb: outChannels, beta: 1, c: out.data, ldc: outChannels)
+            sgemmPerImage(images: b, rowsPerImage: h * w, n: outChannels, k: inChannels, a: x.data, lda: inChannels,
+                          b: packed.data, ldb: outChannels, beta: 1, c: out.data, ldc: outChannels)
             return out
         }
         let kk = kernelSize * kernelSize * inChannels
-        let rows = b * h
-        let band = max(1, min(rows, Conv2D.columnBudget / max(w * kk, 1)))
-        let col = Tensor(uninitializedShape: [band * w * kk])
-        var r0 = 0
-        while r0 < rows {
-            let r1 = min(r0 + band, rows)
-            im2col(x, rows: r0..<r1, into: col.data)
-            sgemm(m: (r1 - r0) * w, n: outChannels, k: kk, a: col.data, lda: kk,
-                  b: packed.data, ldb: outChannels, beta: 1, c: out.data + r0 * w * outChannels, ldc: outChannels)
-            r0 = r1
+        let col = Tensor(uninitializedShape: [Conv2D.bandRows(height: h, rowFloats: w * kk) * w * kk])
+        for r in Conv2D.bands(images: b, height: h, rowFloats: w * kk) {
+            im2col(x, rows: r, into: col.data)
+            sgemm(m: r.count * w, n: outChannels, k: kk, a: col.data, lda: kk,
+                  b: packed.data, ldb: outChannels, beta: 1, c: out.data + r.lowerBound * w * outChannels, ldc: outChannels)
         }
         return out
     }
@@ -83,7 +78,8 @@ public struct Conv2D: @unchecked Sendable {
         let (b, h, w) = (x.shape[0], x.shape[1], x.shape[2])
         let o = outChannels, n9 = 9 * o
         let y = Tensor(uninitializedShape: [b * h * w, n9])
-        sgemm(m: b * h * w, n: n9, k: inChannels, a: x.data, lda: inChannels, b: tapMajor!.data, ldb: n9, c: y.data, ldc: n9)
+        sgemmPerImage(images: b, rowsPerImage: h * w, n: n9, k: inChannels, a: x.data, lda: inChannels,
+                      b: tapMajor!.data, ldb: n9, c: y.data, ldc: n9)
         let out = Tensor(uninitializedShape: [b, h, w, o])
         let ys = y.data, dst = out.data, bp = bias.data
         Parallel.forRanges(b * h, minChunk: 8) { rows in
@@ -106,6 +102,22 @@ public struct Conv2D: @unchecked Sendable {
             }
         }
         return out
+    }
+
+    /// Rows per band for images of `height` rows of `rowFloats` column floats each: as many as fit
+    /// in `columnBudget`, at least one, never more than one image.
+    static func bandRows(height: Int, rowFloats: Int) -> Int {
+        max(1, min(height, columnBudget / max(rowFloats, 1)))
+    }
+
+    /// The row bands (global rows `b*H + y`) of `images` images: each image is cut the same way
+    /// and no band spans two images, so every image meets GEMMs of the same shapes whatever the
+    /// batch (see `sgemmPerImage`).
+    static func bands(images: Int, height: Int, rowFloats: Int) -> [Range<Int>] {
+        let band = bandRows(height: height, rowFloats: rowFloats)
+        return (0..<images).flatMap { i in
+            stride(from: 0, to: height, by: band).map { i * height + $0 ..< i * height + min($0 + band, height) }
+        }
     }
 
     func fillBias(_ out: Tensor, pixels: Int) {

@@ -18,6 +18,29 @@ public func sgemm(
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
+/// `C = A × op(B) (+ C when beta is 1)` for a batch of images, one sgemm call per image.
+///
+/// - `a`: `[images * rowsPerImage, k]` row-major (leading dimension `lda`): image `i` owns rows
+///   `i*rowsPerImage ..< (i+1)*rowsPerImage`.
+/// - `b`: `[k, n]` (or `[n, k]` when `transB`), shared by every image.
+/// - `c`: `[images * rowsPerImage, n]`, leading dimension `ldc`.
+///
+/// Why per image: OpenBLAS's result for a row depends on where that row falls in the call (edge
+/// kernels for the last rows, a separate small-matrix kernel below a size threshold, the split
+/// between threads). One call per image, always of the same shape, makes an image's pixels
+/// independent of what it is batched with (same request, same bytes), at a given thread count.
+@inline(__always)
+public func sgemmPerImage(
+    images: Int, rowsPerImage m: Int, n: Int, k: Int, transB: Bool = false,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    for i in 0..<images {
+        sgemm(transB: transB, m: m, n: n, k: k, a: a + i * m * lda, lda: lda, b: b, ldb: ldb,
+              beta: beta, c: c + i * m * ldc, ldc: ldc)
+    }
+}
+
 /// Thread control for OpenBLAS. The engine issues all GEMMs from one thread; the BLAS
 /// library parallelises inside each call.
 public enum BLAS {

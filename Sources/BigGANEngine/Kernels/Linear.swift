@@ -1,5 +1,6 @@
 /// Fully connected layer: `y[B, out] = x[B, in] · Wᵀ + bias`.
-/// `weight` is PyTorch's `[out, in]`, used directly through a transposed GEMM.
+/// `weight` is PyTorch's `[out, in]`, used directly through a transposed GEMM, one row of `x`
+/// per call so that a row's result does not depend on the batch.
 public struct Linear: @unchecked Sendable {
     public let weight: Tensor
     public let bias: Tensor?
@@ -16,8 +17,9 @@ public struct Linear: @unchecked Sendable {
         precondition(x.count == b * inFeatures, "linear expects [B, \(inFeatures)], got \(x.shape)")
         let out = Tensor(shape: [b, outFeatures])
         if let bias { for i in 0..<b { (out.data + i * outFeatures).update(from: bias.data, count: outFeatures) } }
-        sgemm(transB: true, m: b, n: outFeatures, k: inFeatures, a: x.data, lda: inFeatures,
-              b: weight.data, ldb: inFeatures, beta: bias == nil ? 0 : 1, c: out.data, ldc: outFeatures)
+        // One row at a time: a row's result must not depend on the batch (see `sgemmPerImage`).
+        sgemmPerImage(images: b, rowsPerImage: 1, n: outFeatures, k: inFeatures, transB: true, a: x.data, lda: inFeatures,
+                      b: weight.data, ldb: inFeatures, beta: bias == nil ? 0 : 1, c: out.data, ldc: outFeatures)
         return out
     }
 }

@@ -11,7 +11,7 @@
 ///   weights on each call instead of stored: storing all four costs 16/9 of the layer's weights
 ///   (16 MiB more resident for BigGAN-deep-128); deriving them costs a pass over the weights per
 ///   phase (about 11 ms of a batch-1 BigGAN-deep-128 pass, see BENCHMARKS.md). Inputs of under
-///   `phaseMinimumPixels` pixels skip the decomposition: there the derivation costs more than the
+///   `phaseMinimumPixels` pixels per image skip the decomposition: there the derivation costs more than the
 ///   larger GEMM on the upsampled input.
 enum UpsampledConv {
     /// Which 3×3 taps fold into 2×2 tap `d` for phase `a` (same table for rows and columns).
@@ -41,19 +41,19 @@ extension Conv2D {
     /// at once; larger layers derive one phase kernel at a time.
     static let allPhasesBudget = 1 << 20
 
-    /// Below this many input pixels (B·H·W) deriving the phase kernels costs more than the
-    /// 2.25× larger GEMM of convolving the upsampled input directly (BigGAN's 4×4 layers at batch 1).
+    /// Below this many input pixels per image (H·W) deriving the phase kernels costs more than the
+    /// 2.25× larger GEMM of convolving the upsampled input directly (BigGAN's 4×4 layers). Per
+    /// image, not per batch: the path, and so the rounding, must not depend on the batch.
     static let phaseMinimumPixels = 64
 
     /// `self(upsampleNearest2x(x))` for a 3×3 layer, by the four-phase decomposition above.
     public func forwardUpsampled(_ x: Tensor) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[3] == inChannels)
         let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        guard kernelSize == 3, b * h * w >= Self.phaseMinimumPixels else { return self(upsampleNearest2x(x)) }
+        guard kernelSize == 3, h * w >= Self.phaseMinimumPixels else { return self(upsampleNearest2x(x)) }
         let o = outChannels, kk = 4 * c
         let out = Tensor(uninitializedShape: [b, 2 * h, 2 * w, o])
-        let rows = b * h
-        let band = max(1, min(rows, Conv2D.columnBudget / max(w * kk, 1)))
+        let band = Conv2D.bandRows(height: h, rowFloats: w * kk)
         let col = Tensor(uninitializedShape: [band * w * kk])
         let tmp = Tensor(uninitializedShape: [band * w * o])
         func runPhase(_ a: Int, _ bb: Int, rows r: Range<Int>, kernel: UnsafePointer<Float>) {
@@ -61,7 +61,7 @@ extension Conv2D {
             sgemm(m: r.count * w, n: o, k: kk, a: col.data, lda: kk, b: kernel, ldb: o, beta: 0, c: tmp.data, ldc: o)
             scatterPhase(tmp.data, rows: r, a: a, b: bb, height: h, width: w, into: out)
         }
-        let bands = stride(from: 0, to: rows, by: band).map { $0..<min($0 + band, rows) }
+        let bands = Conv2D.bands(images: b, height: h, rowFloats: w * kk)
         if 16 * c * o <= Self.allPhasesBudget {
             // Small weights (large images): derive the four phase kernels once and run bands outer,
             // so that the four phases reuse each band's input rows while they are in cache.

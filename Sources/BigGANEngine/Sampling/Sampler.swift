@@ -2,6 +2,7 @@
 /// generator calls, batching at most `maxBatch` images per forward pass.
 ///
 /// Seeds: image `i` of a request with base seed `s` uses seed `s + i` (wrapping).
+/// Truncation: `nil` is untruncated sampling (see `Truncation`).
 public struct Sampler: Sendable {
     public let generator: any Generator
     public var maxBatch: Int
@@ -13,7 +14,7 @@ public struct Sampler: Sendable {
     public var config: ModelConfig { generator.config }
 
     /// The latent for `seed` under the model's truncation convention.
-    public func latent(seed: UInt64, truncation: Double) throws -> [Float] {
+    public func latent(seed: UInt64, truncation: Double?) throws -> [Float] {
         try Truncation.validate(truncation, convention: config.truncation)
         return Truncation.latent(seed: seed, dim: config.dimZ, truncation: truncation, convention: config.truncation)
     }
@@ -25,7 +26,7 @@ public struct Sampler: Sendable {
     }
 
     /// Images for `classes[i]` with seed `seeds[i]`: `[B, R, R, C]` in [−1, 1].
-    public func sample(classes: [Int], seeds: [UInt64], truncation: Double) throws -> Tensor {
+    public func sample(classes: [Int], seeds: [UInt64], truncation: Double?) throws -> Tensor {
         precondition(classes.count == seeds.count)
         for c in classes { try checkClass(c) }
         let zs = try seeds.map { try latent(seed: $0, truncation: truncation) }
@@ -34,14 +35,14 @@ public struct Sampler: Sendable {
 
     /// A class sheet: for every class in order, `perClass` images with seeds `seed ..< seed+perClass`
     /// (the same seeds in every row). Laid out with `perClass` columns it has one row per class.
-    public func classSheet(perClass: Int, seed: UInt64, truncation: Double) throws -> Tensor {
+    public func classSheet(perClass: Int, seed: UInt64, truncation: Double?) throws -> Tensor {
         let n = config.nClasses
         return try sample(classes: (0..<n).flatMap { Array(repeating: $0, count: perClass) },
                           seeds: (0..<n).flatMap { _ in (0..<perClass).map { seed &+ UInt64($0) } }, truncation: truncation)
     }
 
     /// Images for explicit latents. Each `z` must have `dim_z` finite entries.
-    public func sample(classes: [Int], latents: [[Float]], truncation: Double) throws -> Tensor {
+    public func sample(classes: [Int], latents: [[Float]], truncation: Double?) throws -> Tensor {
         precondition(classes.count == latents.count)
         try Truncation.validate(truncation, convention: config.truncation)
         for c in classes { try checkClass(c) }
@@ -53,7 +54,7 @@ public struct Sampler: Sendable {
     }
 
     /// Latent interpolation: class held, `z(seedA)` → `z(seedB)` in `steps` images.
-    public func interpolateLatent(classIndex: Int, seedA: UInt64, seedB: UInt64, steps: Int, truncation: Double,
+    public func interpolateLatent(classIndex: Int, seedA: UInt64, seedB: UInt64, steps: Int, truncation: Double?,
                                   method: Interpolation = .linear) throws -> Tensor {
         try checkClass(classIndex)
         let za = try latent(seed: seedA, truncation: truncation), zb = try latent(seed: seedB, truncation: truncation)
@@ -63,7 +64,7 @@ public struct Sampler: Sendable {
     }
 
     /// Class interpolation: `z(seed)` held, class embedding a → b (linear) in `steps` images.
-    public func interpolateClass(seed: UInt64, classA: Int, classB: Int, steps: Int, truncation: Double) throws -> Tensor {
+    public func interpolateClass(seed: UInt64, classA: Int, classB: Int, steps: Int, truncation: Double?) throws -> Tensor {
         try checkClass(classA); try checkClass(classB)
         let z = try latent(seed: seed, truncation: truncation)
         let ea = generator.embedding(forClass: classA), eb = generator.embedding(forClass: classB)
@@ -73,7 +74,7 @@ public struct Sampler: Sendable {
     }
 
     /// Runs the generator in chunks of `maxBatch`; the result is `[N, R, R, C]`.
-    public func run(latents: [[Float]], embeddings: [[Float]], truncation: Double) -> Tensor {
+    public func run(latents: [[Float]], embeddings: [[Float]], truncation: Double?) -> Tensor {
         let n = latents.count, r = config.resolution, c = config.outChannels
         let out = Tensor(uninitializedShape: [n, r, r, c])
         var start = 0
@@ -81,30 +82,10 @@ public struct Sampler: Sendable {
             let m = min(maxBatch, n - start)
             let z = Tensor(shape: [m, config.dimZ], values: Array(latents[start..<start + m].joined()))
             let e = Tensor(shape: [m, config.sharedDim], values: Array(embeddings[start..<start + m].joined()))
-            let images = generator.forward(z: z, embeddings: e, truncation: truncation)
+            let images = generator.forward(z: z, embeddings: e, truncation: Truncation.statisticsThreshold(truncation))
             (out.data + start * r * r * c).update(from: images.data, count: images.count)
             start += m
         }
         return out
     }
 }
-
-/// Resolves a class given by index ("207") or by name (case-insensitive, exact).
-public enum ClassResolver {
-    public static func resolve(_ text: String, config: ModelConfig) throws -> Int {
-        let s = text.trimmingCharacters(in: .whitespaces)
-        if let i = Int(s) {
-            guard i >= 0 && i < config.nClasses else {
-                throw SamplingError("class \(i) is out of range: this model has classes 0...\(config.nClasses - 1)")
-            }
-            return i
-        }
-        let key = s.lowercased()
-        let names = (0..<config.nClasses).map { config.className($0).lowercased() }
-        if let i = names.firstIndex(of: key) { return i }
-        let close = names.enumerated().filter { $0.element.contains(key) }.prefix(5).map { "\($0.offset) (\(config.className($0.offset)))" }
-        throw SamplingError("unknown class name '\(s)'" + (close.isEmpty ? "" : "; did you mean: \(close.joined(separator: ", "))?"))
-    }
-}
-
-import Foundation

@@ -1,11 +1,17 @@
+import Foundation
 /// Latent vectors from seeds, under the checkpoint's truncation convention.
+///
+/// A truncation of `nil` means untruncated sampling, z ~ N(0, I), for every convention: it is
+/// what an omitted truncation means everywhere (HTTP, CLI, gallery). For truncation-indexed
+/// models (BigGAN-deep) it uses the BN statistics of threshold 1.0 (`statisticsThreshold`).
 public enum Truncation {
     /// Smallest threshold accepted for the `resample` convention: below it rejection sampling
     /// needs hundreds of draws per entry.
     public static let minimumThreshold = 0.01
 
-    /// Checks `t` for `convention`; the error message is meant for users.
-    public static func validate(_ t: Double, convention: ModelConfig.TruncationConvention) throws {
+    /// Checks `t` for `convention` (`nil`, untruncated, is always valid); the message is for users.
+    public static func validate(_ t: Double?, convention: ModelConfig.TruncationConvention) throws {
+        guard let t else { return }
         guard t.isFinite else { throw SamplingError("truncation must be a finite number") }
         switch convention {
         case .resample:
@@ -15,12 +21,32 @@ public enum Truncation {
         }
     }
 
+    /// Parses a user's truncation: `none` (or an empty string) for untruncated, else a number.
+    /// Range checks depend on the model: see `validate`.
+    public static func parse(_ text: String) throws -> Double? {
+        let s = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if s == "none" || s.isEmpty { return nil }
+        guard let v = Double(s), v.isFinite else {
+            throw SamplingError("truncation must be a number or 'none', got '\(s.count > 40 ? s.prefix(40) + "…" : s)'")
+        }
+        guard v > 0 else { throw SamplingError("truncation must be positive or 'none', got \(s)") }
+        return v
+    }
+
+    /// How a truncation is shown in headers, keys and tables: the number, or `none`.
+    public static func describe(_ t: Double?) -> String { t.map { "\($0)" } ?? "none" }
+
+    /// The threshold that selects BN statistics in truncation-indexed models: `t`, or 1.0 when untruncated.
+    public static func statisticsThreshold(_ t: Double?) -> Double { t ?? 1 }
+
     /// `dim` entries drawn from `NoiseGenerator(seed:)` in order:
-    /// - `resample` (paper, section 3.1): each entry is redrawn while `|z| > t`.
+    /// - untruncated (`t == nil`): each entry is one standard normal draw;
+    /// - `resample` (paper, section 3.1): each entry is redrawn while `|z| > t`;
     /// - `truncnorm-scaled`: each entry is redrawn while `|z| > 2`, then multiplied by `t`.
-    public static func latent(seed: UInt64, dim: Int, truncation t: Double,
+    public static func latent(seed: UInt64, dim: Int, truncation t: Double?,
                               convention: ModelConfig.TruncationConvention) -> [Float] {
         var rng = NoiseGenerator(seed: seed)
+        guard let t else { return (0..<dim).map { _ in rng.nextNormal() } }
         let bound = Float(convention == .resample ? t : 2)
         let scale = Float(convention == .resample ? 1 : t)
         return (0..<dim).map { _ in

@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+@testable import BigGANEngine
+
+/// Same request, same bytes (issue 10 A1): an image's pixels must not depend on what it is
+/// batched with. Every architecture generates 16 images in one batch, then again in chunks of
+/// every size 1…16, at 1 and 2 BLAS threads; every float must equal the 16-batch result at the
+/// same thread count. (OpenBLAS splits a GEMM between threads differently for each thread
+/// count, so results for different counts may differ in the last bit; the server's ETags carry
+/// its BLAS thread count.)
+@Suite(.serialized) struct BatchInvarianceTests {
+    static let models = ["biggan-32", "biggan-32-grey", "biggan-128", "deep-128", "deep-256", "shipped"]
+
+    static func path(_ name: String) -> String {
+        name == "shipped" ? Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Models/fashion-mnist-32.safetensors").path : Fixtures.path(name + ".safetensors")
+    }
+
+    @Test(arguments: models)
+    func imagesDoNotDependOnBatch(model: String) throws {
+        let g = try GeneratorLoader.load(path: Self.path(model))
+        let n = 16
+        let t = g.config.truncation == .truncnormScaled ? 0.4 : 1.0
+        let z = (0..<n).map { Truncation.latent(seed: UInt64(100 + $0), dim: g.config.dimZ, truncation: t, convention: g.config.truncation) }
+        let e = (0..<n).map { g.embedding(forClass: ($0 * 7) % g.config.nClasses) }
+        let saved = BLAS.threads
+        defer { BLAS.setThreads(saved) }
+        for threads in [1, 2] {
+            BLAS.setThreads(threads)
+            var reference: [Float]?
+            for b in 1...n {
+                let out = Sampler(generator: g, maxBatch: b).run(latents: z, embeddings: e, truncation: t).array
+                if let ref = reference {
+                    let per = out.count / n
+                    let bad = (0..<n).filter { i in out[(i * per)..<((i + 1) * per)] != ref[(i * per)..<((i + 1) * per)] }
+                    #expect(bad.isEmpty, "\(model): batch \(b), \(threads) BLAS threads: images \(bad) differ from batch 16")
+                } else {
+                    reference = Sampler(generator: g, maxBatch: n).run(latents: z, embeddings: e, truncation: t).array
+                    #expect(out == reference!, "\(model): batch 1, \(threads) BLAS threads: differs from batch 16")
+                }
+            }
+        }
+    }
+}
