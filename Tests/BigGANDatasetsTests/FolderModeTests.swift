@@ -76,4 +76,15 @@ import Testing
         try FileManager.default.createSymbolicLink(atPath: loop, withDestinationPath: loop)
         #expect(message { _ = try ImageFolder.load(root: loop, size: 4, channels: nil) } == "\(loop): too many levels of symbolic links")
     }
+
+    @Test func idxFilesThatAreNotFilesAreNamed() throws {
+        let root = tempDir(); defer { try? FileManager.default.removeItem(at: root) }
+        let images = root.appendingPathComponent("train-images-idx3-ubyte").path
+        #expect(mkfifo(images, 0o644) == 0)
+        FileManager.default.createFile(atPath: root.appendingPathComponent("train-labels-idx1-ubyte").path, contents: Data(idx([1], [0])))
+        #expect(message { _ = try FashionMNIST.load(directory: root.path, split: .train) } == "\(images): it is not a regular file (it is a FIFO)")
+        unlink(images)
+        try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true)
+        #expect(message { _ = try IDX.read(path: images) } == "\(images): it is a directory")
+    }
 }

@@ -126,3 +126,18 @@ extension TrainingRunTests {
         #expect(lines[(renameAt + 1)...].contains { $0.contains("fsync(") && $0.hasSuffix("= 0") }, "\(lines)")
     }
 }
+
+extension TrainingRunTests {
+    @Test func theClassifierFollowsTheDataChannels() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try RandomImageFolder.write(at: dir.appendingPathComponent("colour"), classes: ["r", "g"], perClass: 5, size: 32, channels: 3,
+                                    greyEvery: 5, seed: 6)
+        let out = path("cls.safetensors")
+        let (s, o) = try run(["classifier", "--data", "folder:" + path("colour"), "--epochs", "1", "--batch", "4", "--threads", "1", "--out", out])
+        #expect(s == 0, "\(o)")
+        #expect(o.contains("2 greyscale images converted to RGB") && o.contains("8 training images, 2 held out"), "\(o)")
+        #expect(try Classifier.load(path: out).config.inChannels == 3)
+        let (s2, o2) = try run(["classifier", "--data", "folder:" + path("colour"), "--out", dir.path])
+        #expect(s2 != 0 && o2.contains("--out \(dir.path) is a directory"), "\(o2)")
+    }
+}
