@@ -21,7 +21,7 @@ struct ModelOptions: ParsableArguments {
 
     func load() throws -> Sampler {
         if let t = threads { BLAS.setThreads(t) }
-        guard FileManager.default.fileExists(atPath: model) else { throw CLIError("model file not found: \(model)") }
+        try requireInputFile(model, what: "model file")
         return Sampler(generator: try GeneratorLoader.load(path: model), maxBatch: batch)
     }
 }
@@ -32,11 +32,38 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ message: String) { description = message }
 }
 
-/// Encodes an image as PNG and writes it atomically.
-func writePNG(_ image: Image8, to path: String) throws {
+/// Encodes an image as PNG and writes it with `OutputFile.write` (atomic replacement; links,
+/// devices and FIFOs written through). `label` names the flag in errors, e.g. `--out`.
+func writePNG(_ image: Image8, to path: String, label: String? = nil) throws {
     let bytes = try PNGCodec.encode(image)
-    do { try SafeTensorsWriter.writeAtomically(Data(bytes), to: path) }
-    catch { throw CLIError("cannot write \(path): \(error)") }
+    try writeOutput(Data(bytes), to: path, label: label)
+}
+
+/// `OutputFile.write` with its error as a `CLIError` ("--out X is a directory").
+func writeOutput(_ data: Data, to path: String, label: String? = nil) throws {
+    do { try OutputFile.write(data, to: path, label: label) }
+    catch let e as FileAccessError { throw CLIError(e.description) }
+}
+
+/// Checks, before any work, that `--out` can be written (not a directory, its folder exists).
+func checkOutput(_ path: String, label: String = "--out") throws {
+    do { try OutputFile.check(path, label: label) }
+    catch let e as FileAccessError { throw CLIError(e.description) }
+}
+
+/// A folder output (`eval --out DIR`): refused when it exists and is not a folder.
+func checkOutputFolder(_ path: String, label: String = "--out") throws {
+    guard FileManager.default.fileExists(atPath: path) || (try? OutputFile.resolve(path)) == nil else { return }
+    do { try InputFile.requireDirectory(path, label: label) }
+    catch let e as FileAccessError { throw CLIError(e.description) }
+}
+
+/// Throws a `CLIError` unless `path` is a regular file: "<what> not found: X", "X is a
+/// directory", "X is not a regular file (it is a FIFO)", "X: too many levels of symbolic links".
+func requireInputFile(_ path: String, what: String) throws {
+    do { try InputFile.requireRegularFile(path) }
+    catch let e as FileAccessError where e.kind == .notFound { throw CLIError("\(what) not found: \(path)") }
+    catch let e as FileAccessError { throw CLIError(e.description) }
 }
 
 /// Parses a seed (non-negative integer below 2^64).

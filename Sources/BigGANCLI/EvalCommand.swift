@@ -37,13 +37,14 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let out { try checkOutputFolder(out) }
         let sampler = try modelOptions.load()
         let cfg = sampler.config
         let dir = (modelOptions.model as NSString).deletingLastPathComponent
         guard let cpath = classifier ?? cfg.classifier.map({ (dir as NSString).appendingPathComponent($0) }) else {
             throw CLIError("\(modelOptions.model) names no classifier; pass --classifier FILE (train one with `biggan-train classifier`)")
         }
-        guard FileManager.default.fileExists(atPath: cpath) else { throw CLIError("classifier not found: \(cpath)") }
+        try requireInputFile(cpath, what: "classifier")
         let cls = try Classifier.load(path: cpath)
         guard cls.config.nClasses == cfg.nClasses else { throw CLIError("the classifier has \(cls.config.nClasses) classes, the model \(cfg.nClasses)") }
         guard let ds = data ?? cfg.dataset ?? cls.config.dataset else { throw CLIError("no data set: pass --data") }
@@ -77,13 +78,13 @@ struct EvalCommand: ParsableCommand {
         }
         let data = try JSONSerialization.data(withJSONObject: ["model": modelOptions.model, "per_class": perClass, "seed": seed, "rows": json],
                                               options: [.prettyPrinted, .sortedKeys])
-        try SafeTensorsWriter.writeAtomically(data, to: (dir as NSString).appendingPathComponent("results.json"))
+        try writeOutput(data, to: (dir as NSString).appendingPathComponent("results.json"))
         guard sweep else { print("wrote \(dir)/results.json"); return }
         var csv = "truncation,inception_score,inception_std,frechet_distance,accuracy\n"
         for r in rows.dropFirst() {
             csv += String(format: "%.4f,%.6f,%.6f,%.6f,%.6f\n", r.truncation!, r.inceptionScore, r.inceptionStd, r.frechetDistance, r.accuracy)
         }
-        try SafeTensorsWriter.writeAtomically(Data(csv.utf8), to: (dir as NSString).appendingPathComponent("sweep.csv"))
+        try writeOutput(Data(csv.utf8), to: (dir as NSString).appendingPathComponent("sweep.csv"))
         let s = Array(rows.dropFirst())
         let real = rows[0]
         let svg = SVGPlot.render([
@@ -96,7 +97,7 @@ struct EvalCommand: ParsableCommand {
                   series: [.init(name: "samples", points: s.map { ($0.truncation!, $0.accuracy) }),
                            .init(name: "real test set", points: s.map { ($0.truncation!, real.accuracy) })]),
         ])
-        try SafeTensorsWriter.writeAtomically(Data(svg.utf8), to: (dir as NSString).appendingPathComponent("sweep.svg"))
+        try writeOutput(Data(svg.utf8), to: (dir as NSString).appendingPathComponent("sweep.svg"))
         print("wrote \(dir)/results.json, sweep.csv, sweep.svg")
     }
 }

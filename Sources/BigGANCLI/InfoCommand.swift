@@ -9,7 +9,7 @@ struct InfoCommand: ParsableCommand {
     @Flag(help: "Print the config as JSON.") var json = false
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: file) else { throw CLIError("model file not found: \(file)") }
+        try requireInputFile(file, what: "model file")
         let g = try GeneratorLoader.load(path: file)
         let c = g.config
         if json { print(c.jsonString()); return }

@@ -17,9 +17,11 @@ struct InitCommand: ParsableCommand {
         guard var config = Presets.config(preset, ch: ch, nClasses: classes) else {
             throw ValidationError("unknown preset '\(preset)'; choose one of \(Presets.names.joined(separator: ", "))")
         }
+        try checkOutput(out)
         config.provenance = "random weights (biggan init --preset \(preset) --seed \(seed)); not a trained model"
         let (_, tensors) = try GeneratorLoader.random(config: config, seed: seed)
-        try GeneratorLoader.save(config: config, tensors: tensors, to: out)
+        do { try GeneratorLoader.save(config: config, tensors: tensors, to: out) }
+        catch let e as FileAccessError { throw CLIError(e.description) }
         print("wrote \(out)")
     }
 }

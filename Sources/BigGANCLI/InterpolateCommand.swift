@@ -42,6 +42,7 @@ struct InterpolateCommand: ParsableCommand {
     }
 
     func run() throws {
+        try checkOutput(out)
         let sampler = try modelOptions.load()
         let cfg = sampler.config
         let images: Tensor
@@ -57,7 +58,7 @@ struct InterpolateCommand: ParsableCommand {
                 classA: try ClassResolver.resolve(classA!, config: cfg), classB: try ClassResolver.resolve(classB!, config: cfg),
                 steps: steps, truncation: truncation)
         }
-        try writePNG(Image8.grid(images, columns: steps), to: out)
+        try writePNG(Image8.grid(images, columns: steps), to: out, label: "--out")
         print("wrote \(out) (\(steps) steps)")
     }
 }

@@ -30,6 +30,7 @@ struct NeighboursCommand: ParsableCommand {
     }
 
     func run() throws {
+        try checkOutput(out)
         let sampler = try modelOptions.load()
         let cfg = sampler.config
         let cls = try ClassResolver.resolve(classText, config: cfg)
@@ -51,7 +52,7 @@ struct NeighboursCommand: ParsableCommand {
         let row = Tensor(uninitializedShape: [1 + r.matches.count] + Array(sample.shape.dropFirst()))
         row.data.update(from: sample.data, count: sample.count)
         (row.data + sample.count).update(from: r.images.data, count: r.images.count)
-        try writePNG(Image8.grid(row, columns: row.shape[0]), to: out)
+        try writePNG(Image8.grid(row, columns: row.shape[0]), to: out, label: "--out")
         print("wrote \(out): sample of class \(cls) '\(cfg.className(cls))', then")
         for (i, m) in r.matches.enumerated() {
             let name = cfg.className(m.label)

@@ -67,6 +67,7 @@ struct SampleCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let out { try checkOutput(out) }
         let sampler = try modelOptions.load()
         let base = try parseSeed(seed, flag: "--seed")
         if allClasses { try writeSheet(sampler: sampler, base: base); return }
@@ -83,7 +84,7 @@ struct SampleCommand: ParsableCommand {
             let seeds = (0..<n).map { base &+ UInt64($0) }
             images = try sampler.sample(classes: Array(repeating: cls, count: n), seeds: seeds, truncation: truncation)
         }
-        try writePNG(Image8.grid(images, columns: columns), to: out!)
+        try writePNG(Image8.grid(images, columns: columns), to: out!, label: "--out")
         print("wrote \(out!) (\(images.shape[0]) image\(images.shape[0] == 1 ? "" : "s") of class \(cls) '\(sampler.config.className(cls))')")
     }
 
@@ -92,7 +93,7 @@ struct SampleCommand: ParsableCommand {
         let classes = sampler.config.nClasses
         guard classes * n <= 4096 else { throw CLIError("a sheet of \(classes) classes × \(n) images is over 4096 images; lower --n") }
         let images = try sampler.classSheet(perClass: n, seed: base, truncation: truncation)
-        try writePNG(Image8.grid(images, columns: n), to: out!)
+        try writePNG(Image8.grid(images, columns: n), to: out!, label: "--out")
         print("wrote \(out!) (\(classes) rows, one per class, of \(n) image\(n == 1 ? "" : "s"))")
     }
 

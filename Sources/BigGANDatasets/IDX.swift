@@ -1,3 +1,4 @@
+import BigGANEngine
 import Foundation
 
 /// The IDX format of (Fashion-)MNIST: a big-endian magic `0x0000TTDD` (TT = element type,
@@ -10,6 +11,7 @@ public enum IDX {
     }
 
     public static func read(path: String) throws -> Array {
+        do { try InputFile.requireRegularFile(path) } catch let e as FileAccessError { throw DatasetError(path, e.problem) }
         guard let data = FileManager.default.contents(atPath: path) else { throw DatasetError(path, "cannot read file") }
         var raw = [UInt8](data)
         if Gzip.isGzip(raw) { raw = try Gzip.decompress(raw, path: path) }

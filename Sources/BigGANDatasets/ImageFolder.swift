@@ -4,40 +4,64 @@ import Foundation
 
 /// A folder of PNGs with one sub-folder per class (`root/<class name>/*.png`), classes in sorted
 /// order. Images of another size are resized (area average) when `resize` is set, else skipped.
-/// Unreadable or undecodable PNGs are skipped and reported in `skipped`; other files are ignored.
+/// Unreadable or undecodable PNGs (and `.png` names that are not regular files) are skipped and
+/// reported in `skipped`; other files are ignored. A class folder without a usable image is an
+/// error naming it, as is a folder with no images at all.
+///
+/// Channels: `channels` 1 or 3, or nil to follow the data (3 when any PNG is colour, else 1).
+/// Images of the other mode are converted by libpng; `converted` counts them.
 public enum ImageFolder {
-    public static func load(root: String, size: Int, channels: Int, resize: Bool = true) throws -> ImageDataset {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
-            throw DatasetError(root, "not a folder")
+    public static func load(root: String, size: Int, channels: Int?, resize: Bool = true) throws -> ImageDataset {
+        do { try InputFile.requireDirectory(root) }
+        catch let e as FileAccessError {
+            throw DatasetError(root, e.kind == .notFound ? "not a folder (no such file or directory)" : e.problem)
         }
-        guard channels == 1 || channels == 3 else { throw DatasetError(root, "channels must be 1 or 3") }
+        if let channels, channels != 1 && channels != 3 { throw DatasetError(root, "channels must be 1 or 3") }
         let classes = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { name in
             var d: ObjCBool = false
             return !name.hasPrefix(".") && FileManager.default.fileExists(atPath: (root as NSString).appendingPathComponent(name), isDirectory: &d) && d.boolValue
         }.sorted()
         guard !classes.isEmpty else { throw DatasetError(root, "has no class sub-folders (expected root/<class>/*.png)") }
-        var pixels = [UInt8](), labels = [Int](), skipped: [(String, String)] = []
+
+        // Pass 1: read every file and its colour mode, so the channel count can follow the data.
+        var files: [(path: String, label: Int, bytes: [UInt8], colour: Bool)] = [], skipped: [(String, String)] = []
         for (label, cls) in classes.enumerated() {
             let dir = (root as NSString).appendingPathComponent(cls)
-            let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.lowercased().hasSuffix(".png") }.sorted()
-            for f in files {
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.lowercased().hasSuffix(".png") }.sorted()
+            for f in names {
                 let path = (dir as NSString).appendingPathComponent(f)
+                do { try InputFile.requireRegularFile(path) }
+                catch let e as FileAccessError { skipped.append((path, e.problem)); continue }
                 guard let data = FileManager.default.contents(atPath: path) else { skipped.append((path, "cannot read file")); continue }
-                let img: Image8
-                do { img = try PNGCodec.decode([UInt8](data), channels: channels) }
-                catch { skipped.append((path, "\(error)")); continue }
-                if img.width == size && img.height == size { pixels += img.pixels }
-                else if resize { pixels += areaResize(img, to: size).pixels }
-                else { skipped.append((path, "is \(img.width)×\(img.height), expected \(size)×\(size)")); continue }
-                labels.append(label)
+                let bytes = [UInt8](data)
+                files.append((path, label, bytes, PNGCodec.isColour(bytes) ?? false))
             }
+        }
+        let target = channels ?? (files.contains { $0.colour } ? 3 : 1)
+
+        // Pass 2: decode at the target channel count.
+        var pixels = [UInt8](), labels = [Int](), converted = 0
+        for f in files {
+            let img: Image8
+            do { img = try PNGCodec.decode(f.bytes, channels: target) }
+            catch { skipped.append((f.path, "\(error)")); continue }
+            if img.width == size && img.height == size { pixels += img.pixels }
+            else if resize { pixels += areaResize(img, to: size).pixels }
+            else { skipped.append((f.path, "is \(img.width)×\(img.height), expected \(size)×\(size)")); continue }
+            labels.append(f.label)
+            if f.colour != (target == 3) { converted += 1 }
         }
         guard !labels.isEmpty else {
             throw DatasetError(root, "no usable PNG images" + (skipped.isEmpty ? "" : " (\(skipped.count) skipped, first: \(skipped[0].0): \(skipped[0].1))"))
         }
-        return ImageDataset(width: size, height: size, channels: channels, pixels: pixels, labels: labels, classNames: classes,
-                            skipped: skipped, source: "folder:\(root)")
+        let used = Set(labels)
+        let empty = classes.indices.filter { !used.contains($0) }.map { classes[$0] }
+        guard empty.isEmpty else {
+            throw DatasetError(root, "class folder\(empty.count == 1 ? "" : "s") with no usable PNG image: \(empty.joined(separator: ", ")) "
+                               + "(every class needs images; remove \(empty.count == 1 ? "it" : "them") or add PNGs)")
+        }
+        return ImageDataset(width: size, height: size, channels: target, pixels: pixels, labels: labels, classNames: classes,
+                            skipped: skipped, source: "folder:\(root)", converted: converted)
     }
 
     /// Resizes by averaging the source area under each output pixel (box filter; exact for

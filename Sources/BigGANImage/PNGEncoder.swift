@@ -37,6 +37,14 @@ public enum PNGCodec {
         return Array(out.prefix(size))
     }
 
+    /// Whether a PNG stores colour (colour types 2, 3 and 6: RGB, palette, RGBA) or grey (0, 4),
+    /// read from its IHDR chunk without decoding; nil when `bytes` does not start like a PNG.
+    public static func isColour(_ bytes: [UInt8]) -> Bool? {
+        let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        guard bytes.count >= 26, Array(bytes[0..<8]) == signature, Array(bytes[12..<16]) == Array("IHDR".utf8) else { return nil }
+        return bytes[25] & 2 != 0
+    }
+
     /// Decodes a PNG to 8-bit grey (`channels: 1`) or RGB (`channels: 3`).
     public static func decode(_ bytes: [UInt8], channels: Int = 3) throws -> Image8 {
         var img = png_image()

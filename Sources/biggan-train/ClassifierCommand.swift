@@ -13,6 +13,7 @@ struct ClassifierCommand: ParsableCommand {
 
     @Option(help: "Output classifier checkpoint.") var out: String
     @Option(help: "Training data: fashion-mnist[:DIR] or folder:ROOT (default: fashion-mnist).") var data = "fashion-mnist"
+    @Option(help: "Image channels: 1 or 3 (default: from the data, 3 when any image is colour).") var channels: Int?
     @Option(help: "Epochs (default: 10).") var epochs = 10
     @Option(help: "Batch size (default: 64).") var batch = 64
     @Option(help: "Adam learning rate (default: 1e-3).") var lr = 1e-3
@@ -21,12 +22,16 @@ struct ClassifierCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...1000).contains(epochs), (1...4096).contains(batch), lr > 0 else { throw ValidationError("--epochs 1...1000, --batch 1...4096, --lr > 0") }
+        if let c = channels, c != 1 && c != 3 { throw ValidationError("--channels must be 1 or 3") }
     }
 
     func run() throws {
         if let t = threads { BLAS.setThreads(t) }
+        do { try OutputFile.check(out, label: "--out") } catch let e as FileAccessError { throw TrainError(e.description) }
         let ref = try DatasetReference(data)
-        let train = try ref.load(split: .train), test = try ref.load(split: .test)
+        let (train, test) = try ref.loadSplits(size: 32, channels: channels)
+        if let note = train.conversionNote { FileHandle.standardError.write(Data((note + "\n").utf8)) }
+        FileHandle.standardError.write(Data("\(train.count) training images, \(test.count) held out for the test accuracy\n".utf8))
         let trainer = try ClassifierTrainer(config: ClassifierConfig(resolution: train.width, inChannels: train.channels,
                                                                       classNames: train.classNames, dataset: ref.description),
                                             learningRate: lr, seed: seed)

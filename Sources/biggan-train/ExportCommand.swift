@@ -1,4 +1,5 @@
 import ArgumentParser
+import BigGANEngine
 import BigGANTraining
 import Foundation
 
@@ -15,6 +16,7 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Export G instead of its EMA.") var raw = false
 
     func run() throws {
+        do { try OutputFile.check(out, label: "--out") } catch let e as FileAccessError { throw TrainError(e.description) }
         let trainer = try Trainer(resumingFrom: (runDir as NSString).appendingPathComponent("state.safetensors"))
         let g = raw ? trainer.generator : trainer.ema
         try g.saveCheckpoint(to: out, provenance: "biggan-train export of \(runDir) at iteration \(trainer.iteration)\(raw ? " (raw G)" : " (EMA)")",

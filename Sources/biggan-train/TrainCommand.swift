@@ -17,80 +17,152 @@ struct TrainCommand: ParsableCommand {
         discussion: "  biggan-train --out Models/fashion-mnist-32.safetensors            (resume with --resume)")
 
     @Option(help: "Output checkpoint (EMA generator, serving format).") var out: String
-    @Option(help: "Training data: fashion-mnist[:DIR] or folder:ROOT (default: fashion-mnist).") var data = "fashion-mnist"
+    @Option(help: ArgumentHelp("Training data: fashion-mnist[:DIR] or folder:ROOT (default: fashion-mnist; on --resume: the saved run's).",
+                               discussion: """
+                                 folder:ROOT holds one sub-folder of PNGs per class. Within each class every fifth image (in file-name \
+                                 order) is held out for evaluation, 20 % of the folder; the rest is trained on. Fashion-MNIST trains on \
+                                 its 60000 training images and holds out its own 10000-image test set.
+                                 """)) var data: String?
+    @Option(help: "Image channels: 1 (grey) or 3 (RGB) (default: from the data, 3 when any image is colour; other images are converted).")
+    var channels: Int?
     @Option(help: "Folder for state, log, samples and curves (default: runs/<out file name>).") var runDir: String?
-    @Flag(help: "Continue the run in --run-dir exactly where its last checkpoint left off.") var resume = false
-    @Option(help: "Generator steps (default: 4000).") var iterations = 4000
-    @Option(help: "Batch size (default: 32).") var batch = 32
-    @Option(help: "D steps per G step (default: 2).") var dSteps = 2
-    @Option(help: "G learning rate (default: 1e-4).") var gLr = 1e-4
-    @Option(help: "D learning rate (default: 4e-4).") var dLr = 4e-4
-    @Option(help: "Adam β2 (default: 0.999; β1 is 0).") var beta2 = 0.999
-    @Option(help: "EMA decay of G (default: 0.999).") var emaDecay = 0.999
-    @Option(help: "Iteration from which the EMA averages; before it copies G (default: 500).") var emaStart = 500
-    @Option(help: "Orthogonal regularisation β for G (default: 1e-4).") var gOrtho = 1e-4
-    @Option(help: "G channel unit: blocks 8w→4w→2w→w (default: 32, i.e. 256→128→64→32).") var gWidth = 32
-    @Option(help: "D channel unit: ajbrock's 32×32 D with 4·w channels (default: 16, i.e. 64).") var dWidth = 16
-    @Option(help: "Latent size, a multiple of 4 (default: 64).") var dimZ = 64
-    @Option(help: "Seed for initialisation, noise and data order (default: 0).") var seed: UInt64 = 0
-    @Option(help: "Checkpoint every N iterations (default: 100).") var checkpointEvery = 100
-    @Option(help: "Sample sheet every N iterations (default: 250).") var sampleEvery = 250
-    @Option(help: "CSV log row every N iterations (default: 10).") var logEvery = 10
+    @Flag(help: "Continue the run in --run-dir exactly where its last checkpoint left off, with its saved settings.") var resume = false
+    @Option(help: "Generator steps (default: 4000; on --resume: the saved run's).") var iterations: Int?
+    @Option(help: "Batch size (default: 32).") var batch: Int?
+    @Option(help: "D steps per G step (default: 2).") var dSteps: Int?
+    @Option(help: "G learning rate (default: 1e-4).") var gLr: Double?
+    @Option(help: "D learning rate (default: 4e-4).") var dLr: Double?
+    @Option(help: "Adam β2 (default: 0.999; β1 is 0).") var beta2: Double?
+    @Option(help: "EMA decay of G (default: 0.999).") var emaDecay: Double?
+    @Option(help: "Iteration from which the EMA averages; before it copies G (default: 500).") var emaStart: Int?
+    @Option(help: "Orthogonal regularisation β for G (default: 1e-4).") var gOrtho: Double?
+    @Option(help: "G channel unit: blocks 8w→4w→2w→w (default: 32, i.e. 256→128→64→32).") var gWidth: Int?
+    @Option(help: "D channel unit: ajbrock's 32×32 D with 4·w channels (default: 16, i.e. 64).") var dWidth: Int?
+    @Option(help: "Latent size, a multiple of 4 (default: 64).") var dimZ: Int?
+    @Option(help: "Seed for initialisation, noise and data order (default: 0).") var seed: UInt64?
+    @Option(help: "Checkpoint every N iterations (default: 100).") var checkpointEvery: Int?
+    @Option(help: "Sample sheet every N iterations (default: 250).") var sampleEvery: Int?
+    @Option(help: "CSV log row every N iterations (default: 10).") var logEvery: Int?
     @Option(help: "OpenBLAS threads (default: number of cores).") var threads: Int?
 
     func validate() throws {
-        guard iterations >= 1, batch >= 2, batch <= 1024, dSteps >= 1, dSteps <= 10 else {
-            throw ValidationError("--iterations ≥ 1, --batch in 2...1024, --d-steps in 1...10")
+        if let v = iterations, v < 1 { throw ValidationError("--iterations must be ≥ 1") }
+        if let v = batch, !(2...1024).contains(v) { throw ValidationError("--batch must be in 2...1024") }
+        if let v = dSteps, !(1...10).contains(v) { throw ValidationError("--d-steps must be in 1...10") }
+        for (flag, v) in [("--g-lr", gLr), ("--d-lr", dLr)] { if let v, !(v > 0 && v.isFinite) { throw ValidationError("\(flag) must be positive") } }
+        for (flag, v) in [("--beta2", beta2), ("--ema-decay", emaDecay)] {
+            if let v, !(v >= 0 && v < 1) || (flag == "--beta2" && v == 0) { throw ValidationError("\(flag) must be in \(flag == "--beta2" ? "(0, 1)" : "[0, 1)")") }
         }
-        guard gLr > 0, dLr > 0, beta2 > 0, beta2 < 1, emaDecay >= 0, emaDecay < 1, gOrtho >= 0 else {
-            throw ValidationError("learning rates must be positive; --beta2 and --ema-decay in [0, 1)")
+        if let v = gOrtho, !(v >= 0 && v.isFinite) { throw ValidationError("--g-ortho must be ≥ 0") }
+        if let v = emaStart, v < 0 { throw ValidationError("--ema-start must be ≥ 0") }
+        if let v = channels, v != 1 && v != 3 { throw ValidationError("--channels must be 1 or 3") }
+        if let v = gWidth, v < 1 { throw ValidationError("--g-width must be ≥ 1") }
+        if let v = dWidth, v < 2 { throw ValidationError("--d-width must be ≥ 2") }
+        if let v = dimZ, v < 4 || v % 4 != 0 { throw ValidationError("--dim-z must be a multiple of 4, at least 4") }
+        for (flag, v) in [("--checkpoint-every", checkpointEvery), ("--sample-every", sampleEvery), ("--log-every", logEvery)] {
+            if let v, v < 1 { throw ValidationError("\(flag) must be ≥ 1") }
         }
-        guard gWidth >= 1, dWidth >= 2, dimZ >= 4, dimZ % 4 == 0 else { throw ValidationError("--g-width ≥ 1, --d-width ≥ 2, --dim-z a multiple of 4") }
-        guard checkpointEvery >= 1, sampleEvery >= 1, logEvery >= 1 else { throw ValidationError("intervals must be ≥ 1") }
+    }
+
+    /// The flags the user gave, as settings (the data set in absolute form).
+    func givenSettings() throws -> [SettingFlag] {
+        let normalisedData = try data.map(RunSettings.normalise)
+        let flags: [SettingFlag?] = [
+            SettingFlag("--data", normalisedData, \.data), SettingFlag("--channels", channels, \.channels),
+            SettingFlag("--iterations", iterations, \.iterations, changeableOnResume: true),
+            SettingFlag("--batch", batch, \.batch), SettingFlag("--d-steps", dSteps, \.dSteps),
+            SettingFlag("--g-lr", gLr, \.gLr), SettingFlag("--d-lr", dLr, \.dLr), SettingFlag("--beta2", beta2, \.beta2),
+            SettingFlag("--ema-decay", emaDecay, \.emaDecay), SettingFlag("--ema-start", emaStart, \.emaStart),
+            SettingFlag("--g-ortho", gOrtho, \.gOrtho), SettingFlag("--g-width", gWidth, \.gWidth), SettingFlag("--d-width", dWidth, \.dWidth),
+            SettingFlag("--dim-z", dimZ, \.dimZ), SettingFlag("--seed", seed, \.seed),
+            SettingFlag("--checkpoint-every", checkpointEvery, \.checkpointEvery, changeableOnResume: true),
+            SettingFlag("--sample-every", sampleEvery, \.sampleEvery, changeableOnResume: true),
+            SettingFlag("--log-every", logEvery, \.logEvery, changeableOnResume: true),
+        ]
+        return flags.compactMap { $0 }
     }
 
     /// The generator architecture: the shipped `fashion-mnist-32` layout scaled by `--g-width`.
-    func generatorConfig(_ d: ImageDataset, dataset: String) -> ModelConfig {
-        var c = TrainingPresets.taperedGenerator(width: gWidth, dimZ: dimZ, classNames: d.classNames, channels: d.channels)
+    static func generatorConfig(_ s: RunSettings, _ d: ImageDataset) -> ModelConfig {
+        var c = TrainingPresets.taperedGenerator(width: s.gWidth, dimZ: s.dimZ, classNames: d.classNames, channels: d.channels)
         c.resolution = d.width
-        c.dataset = dataset
-        c.classifier = dataset.hasPrefix("fashion-mnist") ? "fashion-mnist-classifier.safetensors" : nil
+        c.dataset = s.data
+        c.classifier = s.data.hasPrefix("fashion-mnist") ? "fashion-mnist-classifier.safetensors" : nil
         return c
     }
 
+    static func say(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+
     func run() throws {
         if let t = threads { BLAS.setThreads(t) }
-        let dir = runDir ?? "runs/" + ((out as NSString).lastPathComponent as NSString).deletingPathExtension
-        let statePath = (dir as NSString).appendingPathComponent("state.safetensors")
-        try FileManager.default.createDirectory(atPath: (dir as NSString).appendingPathComponent("samples"), withIntermediateDirectories: true)
+        do { try OutputFile.check(out, label: "--out") } catch let e as FileAccessError { throw TrainError(e.description) }
+        let run = try RunDirectory(runDir ?? "runs/" + ((out as NSString).lastPathComponent as NSString).deletingPathExtension)
+        let dir = run.path, statePath = run.statePath
+        for p in run.removeStaleTemporaries() { Self.say("removed \(p), left by an interrupted write") }
 
-        let reference = try DatasetReference(data)
-        FileHandle.standardError.write(Data("loading \(reference.description)…\n".utf8))
-        let dataset = try reference.load(split: .train, size: 32, channels: 1)
-        for s in dataset.skipped.prefix(20) { FileHandle.standardError.write(Data("skipped \(s.path): \(s.reason)\n".utf8)) }
-        guard dataset.width == 32 else { throw TrainError("the data set holds \(dataset.width)×\(dataset.height) images; this trainer makes 32×32") }
-
-        let trainer: Trainer
-        var loader: DataOrder
+        // Settings: the flags for a new run; the saved ones (flags may only extend them) on --resume.
+        var settings: RunSettings
+        var resumed: Trainer?
         if resume {
             guard FileManager.default.fileExists(atPath: statePath) else { throw TrainError("--resume: no state at \(statePath)") }
-            trainer = try Trainer(resumingFrom: statePath)
-            loader = try DataOrder(metadata: trainer.extraMetadata, count: dataset.count)
-            guard trainer.generator.config.nClasses == dataset.classNames.count else { throw TrainError("the saved run has a different number of classes") }
-            FileHandle.standardError.write(Data("resumed at iteration \(trainer.iteration) from \(statePath)\n".utf8))
+            let t = try Trainer(resumingFrom: statePath)
+            var saved = try RunSettings(saved: t)
+            if saved.data.isEmpty {
+                guard let d = data else { throw TrainError("the saved state does not record its data set; pass --data") }
+                saved.data = try RunSettings.normalise(d)
+            }
+            let (s, changed) = try SettingFlag.resolve(try givenSettings(), saved: saved)
+            settings = s; resumed = t
+            Self.say("resuming at iteration \(t.iteration) of \(s.iterations) with the saved run's settings; data \(s.data)"
+                     + (data == nil ? " (saved with the run)" : ""))
+            if !changed.isEmpty { Self.say("changed on resume: " + changed.joined(separator: ", ")) }
         } else {
             if FileManager.default.fileExists(atPath: statePath) {
                 throw TrainError("\(statePath) exists: pass --resume to continue it, or choose another --run-dir")
             }
-            let g = generatorConfig(dataset, dataset: reference.description)
-            guard let d = TrainingPresets.discriminator(width: dWidth, channels: dataset.channels, classes: dataset.classNames.count)
+            settings = try SettingFlag.resolve(try givenSettings(), saved: nil).0
+        }
+
+        let reference = try DatasetReference(settings.data)
+        Self.say("loading \(reference.description)…")
+        let (dataset, heldOut) = try reference.loadSplits(size: 32, channels: settings.channels)
+        for s in dataset.skipped.prefix(20) { Self.say("skipped \(s.path): \(s.reason)") }
+        if dataset.skipped.count > 20 { Self.say("… and \(dataset.skipped.count - 20) more skipped") }
+        if let note = dataset.conversionNote { Self.say(note) }
+        let total = dataset.count + heldOut.count
+        Self.say(String(format: "%d training images, %d held out for evaluation (%.0f%%); %d classes, %@", dataset.count, heldOut.count,
+                        100 * Double(heldOut.count) / Double(max(total, 1)), dataset.classNames.count, dataset.channels == 3 ? "RGB" : "greyscale"))
+        guard dataset.width == 32 else { throw TrainError("the data set holds \(dataset.width)×\(dataset.height) images; this trainer makes 32×32") }
+        settings.channels = dataset.channels
+
+        let trainer: Trainer
+        var loader: DataOrder
+        if let t = resumed {
+            trainer = t
+            let g = t.generator.config
+            guard g.nClasses == dataset.classNames.count, g.classNames == nil || g.classNames! == dataset.classNames else {
+                throw TrainError("the saved run has \(g.nClasses) classes (\((g.classNames ?? []).joined(separator: ", "))); the data has \(dataset.classNames.count) (\(dataset.classNames.joined(separator: ", ")))")
+            }
+            guard g.outChannels == dataset.channels else { throw TrainError("the saved run makes \(g.outChannels)-channel images; the data has \(dataset.channels)") }
+            loader = try DataOrder(metadata: t.extraMetadata, count: dataset.count)
+            Self.say("resumed at iteration \(t.iteration) from \(statePath)")
+        } else {
+            let g = Self.generatorConfig(settings, dataset)
+            guard let d = TrainingPresets.discriminator(width: settings.dWidth, channels: dataset.channels, classes: dataset.classNames.count)
             else { throw TrainError("no D for 32×32") }
             var tc = TrainingConfig()
-            tc.gLearningRate = gLr; tc.dLearningRate = dLr; tc.beta2 = beta2; tc.batchSize = batch; tc.dStepsPerGStep = dSteps
-            tc.emaDecay = emaDecay; tc.emaStart = emaStart; tc.gOrthogonal = gOrtho
-            trainer = try Trainer(generator: g, discriminator: d, config: tc, seed: seed)
-            loader = DataOrder(seed: seed, count: dataset.count)
+            tc.gLearningRate = settings.gLr; tc.dLearningRate = settings.dLr; tc.beta2 = settings.beta2; tc.batchSize = settings.batch
+            tc.dStepsPerGStep = settings.dSteps; tc.emaDecay = settings.emaDecay; tc.emaStart = settings.emaStart; tc.gOrthogonal = settings.gOrtho
+            trainer = try Trainer(generator: g, discriminator: d, config: tc, seed: settings.seed)
+            loader = DataOrder(seed: settings.seed, count: dataset.count)
         }
+        try train(trainer, &loader, dataset: dataset, settings: settings, run: run, reference: reference)
+        withExtendedLifetime(run) {}
+    }
+
+    func train(_ trainer: Trainer, _ loader: inout DataOrder, dataset: ImageDataset, settings s: RunSettings, run: RunDirectory,
+               reference: DatasetReference) throws {
+        let dir = run.path, statePath = run.statePath
         var log = try TrainingLog(path: (dir as NSString).appendingPathComponent("log.csv"), resumeAt: resume ? trainer.iteration : nil)
 
         // Ctrl-C / SIGTERM: finish the iteration, checkpoint, stop.
@@ -105,7 +177,7 @@ struct TrainCommand: ParsableCommand {
         defer { _ = sources }
 
         func checkpoint() throws {
-            try trainer.save(to: statePath, extra: loader.metadata)
+            try trainer.save(to: statePath, extra: loader.metadata.merging([RunSettings.metadataKey: s.json]) { a, _ in a })
             try log.plot(to: (dir as NSString).appendingPathComponent("curves.svg"))
         }
         func sampleSheet() throws {
@@ -115,12 +187,13 @@ struct TrainCommand: ParsableCommand {
             try SafeTensorsWriter.writeAtomically(Data(try PNGCodec.encode(Image8.grid(images, columns: 10))), to: path)
         }
 
+        let iterations = s.iterations, gLr = trainer.gOptimizer.learningRate, dLr = trainer.dOptimizer.learningRate
         var progress = Progress(total: iterations, from: trainer.iteration)
         var last = (real: Float(0), fake: Float(0), g: Float(0))
         var windowStart = (Date(), trainer.iteration)
         while trainer.iteration < iterations && !stop {
-            for _ in 0..<dSteps {
-                let idx = loader.next(batch)
+            for _ in 0..<s.dSteps {
+                let idx = loader.next(s.batch)
                 let (images, labels) = dataset.batch(idx)
                 let l = trainer.dStep(realImages: images, realLabels: labels)
                 last.real = l.lossReal; last.fake = l.lossFake
@@ -131,15 +204,15 @@ struct TrainCommand: ParsableCommand {
                 try? checkpoint()
                 throw TrainError("losses became non-finite at iteration \(it) (D real \(last.real), D fake \(last.fake), G \(last.g)); lower the learning rates")
             }
-            if it % logEvery == 0 || it == iterations {
+            if it % s.logEvery == 0 || it == iterations {
                 let rate = Double(it - windowStart.1) / max(Date().timeIntervalSince(windowStart.0), 1e-9)
                 windowStart = (Date(), it)
                 try log.append([("iteration", Double(it)), ("loss_d_real", Double(last.real)), ("loss_d_fake", Double(last.fake)),
                                 ("loss_g", Double(last.g)), ("lr_g", gLr), ("lr_d", dLr), ("iterations_per_s", rate)]
                                + trainer.singularValues.map { ("sigma." + $0.0, Double($0.1)) })
             }
-            if it % sampleEvery == 0 { try sampleSheet() }
-            if it % checkpointEvery == 0 { try checkpoint() }
+            if it % s.sampleEvery == 0 { try sampleSheet() }
+            if it % s.checkpointEvery == 0 { try checkpoint() }
             progress.draw(it, String(format: "D %.3f/%.3f  G %.3f", last.real, last.fake, last.g))
         }
         progress.draw(trainer.iteration, String(format: "D %.3f/%.3f  G %.3f", last.real, last.fake, last.g), force: true)
@@ -150,55 +223,8 @@ struct TrainCommand: ParsableCommand {
             return
         }
         try sampleSheet()
-        try trainer.ema.saveCheckpoint(to: out, provenance: "biggan-train on \(reference.description): \(trainer.iteration) iterations, batch \(batch), seed \(seed)",
+        try trainer.ema.saveCheckpoint(to: out, provenance: "biggan-train on \(reference.description): \(trainer.iteration) iterations, batch \(s.batch), seed \(s.seed)",
                                        classNames: dataset.classNames)
         print("wrote \(out) (EMA generator after \(trainer.iteration) iterations); run folder \(dir)")
-    }
-}
-
-/// The order in which training images are visited: a fresh seeded permutation per epoch
-/// (Fisher–Yates from `NoiseGenerator(seed: seed &+ epoch)`), and the position in it. Saved with
-/// the training state so a resumed run sees exactly the batches it would have seen.
-struct DataOrder {
-    let seed: UInt64
-    let count: Int
-    private(set) var epoch = 0
-    private(set) var position = 0
-    private var order: [Int] = []
-
-    init(seed: UInt64, count: Int) {
-        self.seed = seed; self.count = count
-        order = Self.permutation(seed: seed, epoch: 0, count: count)
-    }
-
-    init(metadata m: [String: String], count: Int) throws {
-        guard let s = m["data_seed"].flatMap({ UInt64($0) }), let e = m["data_epoch"].flatMap(Int.init),
-              let p = m["data_position"].flatMap(Int.init), m["data_count"].flatMap(Int.init) == count else {
-            throw TrainError("the saved run's data position is missing, or its data set had a different size")
-        }
-        seed = s; self.count = count; epoch = e; position = p
-        order = Self.permutation(seed: s, epoch: e, count: count)
-    }
-
-    var metadata: [String: String] {
-        ["data_seed": String(seed), "data_epoch": String(epoch), "data_position": String(position), "data_count": String(count)]
-    }
-
-    static func permutation(seed: UInt64, epoch: Int, count: Int) -> [Int] {
-        var rng = NoiseGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9)
-        var p = Array(0..<count)
-        for i in stride(from: count - 1, to: 0, by: -1) { p.swapAt(i, Int(rng.nextUInt64() % UInt64(i + 1))) }
-        return p
-    }
-
-    mutating func next(_ n: Int) -> [Int] {
-        var out: [Int] = []
-        while out.count < n {
-            if position == count { epoch += 1; position = 0; order = Self.permutation(seed: seed, epoch: epoch, count: count) }
-            let take = min(n - out.count, count - position)
-            out += order[position..<(position + take)]
-            position += take
-        }
-        return out
     }
 }

@@ -1,3 +1,4 @@
+import BigGANEngine
 import BigGANImage
 import Foundation
 
@@ -19,7 +20,7 @@ struct TrainingLog {
             columns = header.split(separator: ",").map(String.init)
             lines = [header] + lines.dropFirst().filter { (Int($0.split(separator: ",").first ?? "") ?? .max) <= iteration }
         }
-        try (lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).write(toFile: path, atomically: true, encoding: .utf8)
+        try OutputFile.write(Data((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8), to: path)
     }
 
     mutating func append(_ values: [(String, Double)]) throws {
@@ -55,7 +56,7 @@ struct TrainingLog {
             .init(title: "Top singular value σ0 per layer (G and D)", xLabel: "iteration", yLabel: "σ0",
                   series: sigmas.map { SVGPlot.Series(name: String($0.name.dropFirst(6)), points: $0.points) }, logY: true),
         ], width: 1000, panelHeight: 360)
-        try svg.write(toFile: svgPath, atomically: true, encoding: .utf8)
+        try OutputFile.write(Data(svg.utf8), to: svgPath)
     }
 }
 

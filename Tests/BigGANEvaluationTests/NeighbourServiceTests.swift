@@ -30,7 +30,7 @@ func randomClassifier(seed: UInt64, resolution: Int = 8, channels: [Int] = [4, 8
         let ref = try DatasetReference("folder:" + root.path)
         let train = try ref.load(split: .train, size: 8, channels: 3)
         #expect(train.count == 15 && ref.description == "folder:" + root.path)   // 18 images, every fifth held out
-        let service = NeighbourService(dataset: ref, classifier: nil, cacheDirectory: root.appendingPathComponent("cache").path)
+        let service = NeighbourService(dataset: ref, classifier: nil, cacheDirectory: root.appendingPathComponent(".cache").path)
         let probe = train.batch([7]).images
         let r = try service.neighbours(of: probe, k: 3, space: .pixel, restrictTo: nil)
         #expect(r.matches.first?.index == 7 && r.matches.first!.distance < 1e-5)
@@ -44,7 +44,7 @@ func randomClassifier(seed: UInt64, resolution: Int = 8, channels: [Int] = [4, 8
     @Test func featureIndexIsCachedAndKeyedByClassifier() throws {
         let root = try makeFolderDataset(); defer { try? FileManager.default.removeItem(at: root) }
         let ref = try DatasetReference("folder:" + root.path)
-        let cache = root.appendingPathComponent("cache").path
+        let cache = root.appendingPathComponent(".cache").path   // hidden: a visible folder in the data root would be an (empty) class
         let c1 = try randomClassifier(seed: 1), c2 = try randomClassifier(seed: 2)
         let s1 = NeighbourService(dataset: ref, classifier: c1, cacheDirectory: cache)
         let probe = try ref.load(split: .train, size: 8, channels: 3).batch([4]).images
@@ -82,5 +82,25 @@ func randomClassifier(seed: UInt64, resolution: Int = 8, channels: [Int] = [4, 8
         try c.save(to: path)
         let back = try Classifier.load(path: path)
         #expect(back.fingerprint == c.fingerprint && maxAbsDiff(back.run(images).logits, l) == 0)
+    }
+}
+
+@Suite struct HeldOutSplitTests {
+    /// Every fifth image of each class is held out, so a class of fewer than five images is
+    /// trained on whole and a class never lands in the test split alone.
+    @Test func everyFifthImageOfEachClassIsHeldOut() throws {
+        let root = try RandomImageFolder.write(at: FileManager.default.temporaryDirectory.appendingPathComponent("biggan-split-\(UUID().uuidString)"),
+                                               classes: ["a", "b", "c"], perClass: 1, size: 8, seed: 2)
+        defer { try? FileManager.default.removeItem(at: root) }
+        try RandomImageFolder.write(at: root, classes: ["a"], perClass: 11, size: 8, seed: 3)
+        try RandomImageFolder.write(at: root, classes: ["b"], perClass: 4, size: 8, seed: 4)
+        let (train, test) = try DatasetReference("folder:" + root.path).loadSplits(size: 8, channels: nil)
+        #expect(train.classCounts == [9, 4, 1] && test.classCounts == [2, 0, 0])
+        #expect(train.channels == 3)
+        // Held out: the 5th and 10th files of class a in name order (0, 1, 10, 2, 3, …), a/3.png and a/8.png.
+        let all = try ImageFolder.load(root: root.path, size: 8, channels: nil)
+        #expect(Array(test.pixels[0..<192]) == Array(all.pixels[(4 * 192)..<(5 * 192)]))
+        #expect(Array(test.pixels[192..<384]) == Array(all.pixels[(9 * 192)..<(10 * 192)]))
+        #expect(try DatasetReference("folder:" + root.path).load(split: .test, size: 8, channels: nil).count == 2)
     }
 }

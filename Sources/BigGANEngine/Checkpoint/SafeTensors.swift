@@ -27,6 +27,9 @@ public struct SafeTensorsFile {
 
     public init(path: String) throws {
         let name = (path as NSString).lastPathComponent
+        // A directory, FIFO or link loop gets its own message (and a FIFO is never read, which would block).
+        do { try InputFile.requireRegularFile(path) }
+        catch let e as FileAccessError { throw CheckpointError(file: name, "cannot read file: \(e.problem) (\(path))") }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) }
         catch { throw CheckpointError(file: name, "cannot read file: \((error as NSError).localizedDescription)") }
@@ -147,21 +150,9 @@ public enum SafeTensorsWriter {
         try writeAtomically(out, to: path)
     }
 
-    /// Writes `data` to `path.tmp-<pid>` then renames it over `path`, so readers never see a partial file.
+    /// Writes `data` through `OutputFile.write` (atomic replacement of regular files; links,
+    /// devices and FIFOs handled there). Kept so that existing callers read naturally.
     public static func writeAtomically(_ data: Data, to path: String) throws {
-        let tmp = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        let name = (path as NSString).lastPathComponent
-        let dir = (path as NSString).deletingLastPathComponent
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir.isEmpty ? "." : dir, isDirectory: &isDir), isDir.boolValue else {
-            throw CheckpointError(file: name, "cannot write: the folder '\(dir)' does not exist")
-        }
-        do { try data.write(to: URL(fileURLWithPath: tmp)) }
-        catch { throw CheckpointError(file: name, "cannot write: \((error as NSError).localizedDescription)") }
-        if rename(tmp, path) != 0 {
-            let err = errno
-            unlink(tmp)
-            throw CheckpointError(file: (path as NSString).lastPathComponent, "cannot rename temporary file: \(String(cString: strerror(err)))")
-        }
+        try OutputFile.write(data, to: path)
     }
 }

@@ -1,0 +1,44 @@
+import BigGANEngine
+import Foundation
+
+/// A run folder held by one trainer: an exclusive `flock` on `<dir>/lock` (released by the
+/// kernel when the process ends, however it ends), so that two trainers never write one state.
+/// Holding it, the trainer removes the `*.tmp-<pid>` files a killed writer left behind.
+final class RunDirectory {
+    let path: String
+    private let lockDescriptor: Int32
+
+    var statePath: String { (path as NSString).appendingPathComponent("state.safetensors") }
+    var samplesPath: String { (path as NSString).appendingPathComponent("samples") }
+
+    init(_ path: String) throws {
+        self.path = path
+        do { try FileManager.default.createDirectory(atPath: (path as NSString).appendingPathComponent("samples"), withIntermediateDirectories: true) }
+        catch { throw TrainError("cannot create the run folder \(path): \((error as NSError).localizedDescription)") }
+        let lockPath = (path as NSString).appendingPathComponent("lock")
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw TrainError("cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let err = errno
+            var buf = [UInt8](repeating: 0, count: 32)
+            let n = pread(fd, &buf, buf.count, 0)
+            close(fd)
+            guard err == EWOULDBLOCK else { throw TrainError("cannot lock \(lockPath): \(String(cString: strerror(err)))") }
+            let owner = String(decoding: buf.prefix(max(0, n)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw TrainError("another biggan-train\(owner.isEmpty ? "" : " (pid \(owner))") is using the run folder \(path); "
+                             + "wait for it to finish or stop it, or choose another --run-dir")
+        }
+        let pid = Data("\(ProcessInfo.processInfo.processIdentifier)\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        lockDescriptor = fd
+    }
+
+    deinit { close(lockDescriptor) }
+
+    /// Removes temporary files of interrupted writes in the run folder and its samples folder;
+    /// returns their paths.
+    func removeStaleTemporaries() -> [String] {
+        [path, samplesPath].flatMap { dir in OutputFile.removeStaleTemporaries(in: dir).map { (dir as NSString).appendingPathComponent($0) } }
+    }
+}

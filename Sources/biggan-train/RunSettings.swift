@@ -1,0 +1,121 @@
+import BigGANEvaluation
+import BigGANTraining
+import Foundation
+
+/// Everything a training run was started with, saved as JSON in the state's metadata
+/// (`extra.run`), so that `--resume` continues with the same values whatever flags it is given.
+struct RunSettings: Codable, Equatable {
+    /// The data set in absolute form (`folder:/abs/root`, `fashion-mnist`, `fashion-mnist:/abs/dir`).
+    var data = "fashion-mnist"
+    /// Image channels (1 or 3); a fresh run without `--channels` takes them from the data.
+    var channels: Int?
+    var iterations = 4000
+    var batch = 32
+    var dSteps = 2
+    var gLr = 1e-4
+    var dLr = 4e-4
+    var beta2 = 0.999
+    var emaDecay = 0.999
+    var emaStart = 500
+    var gOrtho = 1e-4
+    var gWidth = 32
+    var dWidth = 16
+    var dimZ = 64
+    var seed: UInt64 = 0
+    var checkpointEvery = 100
+    var sampleEvery = 250
+    var logEvery = 10
+
+    static let metadataKey = "run"
+
+    var json: String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? enc.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    /// The settings saved with a training state: `extra.run` when present; for a state written
+    /// before it existed, what its configurations and data position record (the iteration target
+    /// and intervals then take their defaults, and the data set is the generator config's).
+    init(saved trainer: Trainer) throws {
+        if let text = trainer.extraMetadata[Self.metadataKey] {
+            do { self = try JSONDecoder().decode(RunSettings.self, from: Data(text.utf8)); return }
+            catch { throw TrainError("the saved run settings (metadata extra.run) are unreadable: \(error)") }
+        }
+        let g = trainer.generator.config, t = trainer.config
+        data = try g.dataset.map(Self.normalise) ?? ""
+        channels = g.outChannels
+        batch = t.batchSize; dSteps = t.dStepsPerGStep; gLr = t.gLearningRate; dLr = t.dLearningRate; beta2 = t.beta2
+        emaDecay = t.emaDecay; emaStart = t.emaStart; gOrtho = t.gOrthogonal
+        gWidth = g.ch; dWidth = trainer.discriminator.config.ch; dimZ = g.dimZ
+        seed = trainer.extraMetadata["data_seed"].flatMap { UInt64($0) } ?? 0
+    }
+
+    init() {}
+
+    /// `text` as a data-set reference with its folder made absolute, so that a run resumed from
+    /// another working directory compares and finds the same data.
+    static func normalise(_ text: String) throws -> String {
+        let ref = try DatasetReference(text)
+        func absolute(_ p: String) -> String {
+            let full = p.hasPrefix("/") ? p : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(p)
+            return (full as NSString).standardizingPath
+        }
+        switch ref.kind {
+        case .folder(let root): return "folder:" + absolute(root)
+        case .fashionMNIST: return text == "fashion-mnist" ? text : "fashion-mnist:" + absolute(String(text.dropFirst("fashion-mnist:".count)))
+        }
+    }
+}
+
+/// One command-line flag that sets a `RunSettings` value, if the user gave it.
+struct SettingFlag {
+    let flag: String
+    /// Whether a resumed run may change it (the iteration target and the intervals) or must keep
+    /// the saved value (everything that shapes the model, the optimiser or the data).
+    let changeableOnResume: Bool
+    /// The given value when it differs from `settings`' (as text), else nil.
+    let differs: (RunSettings) -> (given: String, saved: String)?
+    let apply: (inout RunSettings) -> Void
+
+    init?<T: Equatable>(_ flag: String, _ value: T?, _ key: WritableKeyPath<RunSettings, T>, changeableOnResume: Bool = false) {
+        guard let value else { return nil }
+        self.flag = flag
+        self.changeableOnResume = changeableOnResume
+        differs = { s in s[keyPath: key] == value ? nil : ("\(value)", "\(s[keyPath: key])") }
+        apply = { $0[keyPath: key] = value }
+    }
+
+    init?<T: Equatable>(_ flag: String, _ value: T?, _ key: WritableKeyPath<RunSettings, T?>) {
+        guard let value else { return nil }
+        self.flag = flag
+        changeableOnResume = false
+        differs = { s in s[keyPath: key] == value ? nil : ("\(value)", s[keyPath: key].map { "\($0)" } ?? "unknown") }
+        apply = { $0[keyPath: key] = value }
+    }
+
+    /// The settings of a run: the defaults with the given flags for a new run; for `--resume`,
+    /// the saved settings, with the iteration target and intervals changed by flags that give
+    /// them, and every other given flag that differs from the saved value refused (all of them
+    /// named in one error). Returns the settings and the flags that changed a saved value.
+    static func resolve(_ flags: [SettingFlag], saved: RunSettings?) throws -> (RunSettings, changed: [String]) {
+        guard var s = saved else {
+            var fresh = RunSettings()
+            for f in flags { f.apply(&fresh) }
+            return (fresh, [])
+        }
+        var conflicts: [String] = [], changed: [String] = []
+        for f in flags {
+            guard let d = f.differs(s) else { continue }
+            if f.changeableOnResume { changed.append("\(f.flag) \(d.given) (was \(d.saved))") }
+            else { conflicts.append("  \(f.flag) \(d.given): the saved run uses \(d.saved)") }
+        }
+        guard conflicts.isEmpty else {
+            throw TrainError("--resume continues the saved run with its own settings, and these flags differ from them:\n"
+                             + conflicts.joined(separator: "\n")
+                             + "\nleave them out to use the saved values, or start a new run in another --run-dir")
+        }
+        for f in flags where f.changeableOnResume { f.apply(&s) }
+        return (s, changed)
+    }
+}
