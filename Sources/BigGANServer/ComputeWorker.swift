@@ -40,12 +40,16 @@ public final class ComputeWorker: @unchecked Sendable {
     private var paused = false
     private var thread: Thread?
     private let metrics: Metrics?
+    /// The 503 for a full queue, encoded once: under a storm of rejected requests answering one
+    /// must cost next to nothing.
+    private let queueFull: APIError
 
     public init(maxBatch: Int = 16, queueCapacity: Int = 64, batchWindow: TimeInterval = 0.002, metrics: Metrics? = nil,
                 pool: BufferPool = .shared, idleTrimDelay: TimeInterval = 2) {
         self.maxBatch = max(1, maxBatch); self.queueCapacity = max(1, queueCapacity); self.metrics = metrics
         self.pool = pool; self.idleTrimDelay = max(0.001, idleTrimDelay)
         self.batchWindow = max(0, batchWindow)
+        queueFull = APIError(503, "queue_full", "the sampling queue is full (\(max(1, queueCapacity)) requests); retry shortly", retryAfter: 1).preEncoded()
         let t = Thread { [unowned self] in self.loop() }
         t.name = "compute-worker"
         t.stackSize = 8 << 20
@@ -76,7 +80,7 @@ public final class ComputeWorker: @unchecked Sendable {
         if stopping { condition.unlock(); throw APIError(503, "shutting_down", "the server is shutting down", retryAfter: 5) }
         if queue.count >= queueCapacity {
             condition.unlock()
-            throw APIError(503, "queue_full", "the sampling queue is full (\(queueCapacity) requests); retry shortly", retryAfter: 1)
+            throw queueFull
         }
         queue.append(job)
         metrics?.setQueueDepth(queue.count)
