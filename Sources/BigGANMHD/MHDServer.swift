@@ -90,6 +90,7 @@ public final class MHDServer: @unchecked Sendable {
         var addr = in_addr()
         guard inet_pton(AF_INET, h, &addr) == 1 else { throw MHDError("cannot bind '\(host)': not an IPv4 address") }
         let me = Unmanaged.passUnretained(self).toOpaque()
+        EarlyErrors.installed
         var c = biggan_mhd_config(ipv4: addr.s_addr, port: port, connection_limit: UInt32(config.connectionLimit),
                                   per_ip_limit: UInt32(config.perIPConnectionLimit), timeout_seconds: UInt32(config.inactivityTimeout),
                                   memory_limit: config.memoryLimitBytes)
@@ -132,6 +133,7 @@ public final class MHDServer: @unchecked Sendable {
     }
 
     func finished(_ state: RequestState) {
+        biggan_mhd_in_request().pointee = 0
         if !state.answered {
             // MHD answered this request itself (a request too large for its memory pool, a
             // malformed header): log and count it like any other answer.
@@ -211,6 +213,20 @@ public struct MHDError: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
+/// Statuses of error responses libmicrohttpd sent before a request line was complete, reported
+/// by its error log on the connection's thread and taken when the connection closes.
+enum EarlyErrors {
+    nonisolated(unsafe) private static var statuses: [UInt32] = []
+    private static let lock = NSLock()
+    static let installed: Void = {
+        biggan_mhd_early_error_hook().pointee = { status in EarlyErrors.lock.lock(); EarlyErrors.statuses.append(status); EarlyErrors.lock.unlock() }
+    }()
+    static func take() -> UInt32? {
+        lock.lock(); defer { lock.unlock() }
+        return statuses.isEmpty ? nil : statuses.removeFirst()
+    }
+}
+
 /// A connection opened (listening thread) or closed (its own thread).
 private let connectionHandler: biggan_connection_callback = { cls, connection, socketContext, code in
     let server = Unmanaged<MHDServer>.fromOpaque(cls!).takeUnretainedValue()
@@ -225,9 +241,11 @@ private let connectionHandler: biggan_connection_callback = { cls, connection, s
         let entry = Unmanaged<ConnectionWatch.Entry>.fromOpaque(raw)
         server.watch.closed(entry.takeUnretainedValue())
         // An error response MHD sent before any request line was complete (a request line larger
-        // than the memory pool) has no request state: log it here.
-        let status = biggan_mhd_take_error_status()
-        if status != 0 { server.record("-", client: entry.takeUnretainedValue().client, status: Int(status)) }
+        // than the memory pool) had no request state: log it now, with this connection's client.
+        // (Such refusals are queued process-wide; two at the same instant may swap clients.)
+        if !entry.takeUnretainedValue().requestLineSeen, let status = EarlyErrors.take() {
+            server.record("-", client: entry.takeUnretainedValue().client, status: Int(status))
+        }
         entry.release()
         socketContext.pointee = nil
     }
@@ -237,6 +255,7 @@ private let connectionHandler: biggan_connection_callback = { cls, connection, s
 /// URI, before MHD decodes it into C strings.
 private let uriLogHandler: biggan_uri_callback = { cls, uri, connection in
     let server = Unmanaged<MHDServer>.fromOpaque(cls!).takeUnretainedValue()
+    biggan_mhd_in_request().pointee = 1
     if server.config.connectionThreadNice != 0 { _ = biggan_lower_thread_priority(server.config.connectionThreadNice) }
     let entry = connection.flatMap { biggan_mhd_socket_context($0) }.map { Unmanaged<ConnectionWatch.Entry>.fromOpaque($0).takeUnretainedValue() }
     if let entry { server.watch.requestLineArrived(entry) }

@@ -42,6 +42,21 @@ static inline unsigned int biggan_mhd_take_error_status(void) {
     return s;
 }
 
+/* Whether this (connection) thread has a request whose line has arrived: the adapter sets it
+   when the request line arrives and clears it when the request completes. */
+static inline int *biggan_mhd_in_request(void) {
+    static _Thread_local int in_request;
+    return &in_request;
+}
+
+/* Called with the status of an error response libmicrohttpd sent before any request line was
+   complete (a request line larger than the memory pool): no request state exists to note it in. */
+typedef void (*biggan_status_callback)(unsigned int status);
+static inline biggan_status_callback *biggan_mhd_early_error_hook(void) {
+    static biggan_status_callback hook;
+    return &hook;
+}
+
 /* libmicrohttpd's error log: notes the status of the error responses it sends itself (so the
    adapter can log and count them) and prints the other messages to stderr. */
 static void biggan_mhd_logger(void *cls, const char *fmt, va_list ap) {
@@ -50,8 +65,10 @@ static void biggan_mhd_logger(void *cls, const char *fmt, va_list ap) {
     if (strncmp(fmt, prefix, sizeof prefix - 1) == 0) {
         va_list copy;
         va_copy(copy, ap);
-        *biggan_mhd_error_status() = va_arg(copy, unsigned int);
+        unsigned int status = va_arg(copy, unsigned int);
         va_end(copy);
+        if (*biggan_mhd_in_request()) *biggan_mhd_error_status() = status;
+        else if (*biggan_mhd_early_error_hook()) (*biggan_mhd_early_error_hook())(status);
         return; /* reported in the request log instead */
     }
     vfprintf(stderr, fmt, ap);
