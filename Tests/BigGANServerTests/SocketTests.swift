@@ -176,3 +176,74 @@ extension String {
         #expect(try RawClient.exchange(server.port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").statusCode == 200)
     }
 }
+
+/// The real executable finds its gallery and models without help from the current directory.
+@Suite(.serialized) struct LocationTests {
+    /// Starts `biggan-server` in `cwd` with `arguments`; returns the process, its base URL and stderr.
+    func launch(cwd: URL, _ arguments: [String]) throws -> (Process, String, Pipe) {
+        let p = Process(), out = Pipe(), err = Pipe()
+        p.executableURL = URL(fileURLWithPath: ServerProcessTests.binary)
+        p.currentDirectoryURL = cwd
+        p.arguments = ["--port", "0", "--db", cwd.appendingPathComponent("r.sqlite").path, "--blas-threads", "1"] + arguments
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let d = out.fileHandleForReading.availableData
+            if d.isEmpty { break }
+            line.append(d)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        let port = text.range(of: #":(\d+)/"#, options: .regularExpression).map { String(text[$0].dropFirst().dropLast()) } ?? "0"
+        return (p, "http://127.0.0.1:\(port)", err)
+    }
+
+    /// The repository's `public/index.html` (the tests run from `<repo>/.build/release`).
+    var repoIndex: String? {
+        var dir = URL(fileURLWithPath: ServerProcessTests.binary).deletingLastPathComponent()
+        for _ in 0..<5 {
+            if let d = FileManager.default.contents(atPath: dir.appendingPathComponent("public/index.html").path) { return String(decoding: d, as: UTF8.self) }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
+    }
+
+    @Test func galleryIsFoundNextToTheExecutableFromAnyDirectory() throws {
+        let s = try TestServer()
+        let cwd = s.dir.appendingPathComponent("elsewhere")
+        try FileManager.default.createDirectory(at: cwd, withIntermediateDirectories: true)
+        let (p, base, _) = try launch(cwd: cwd, ["--model", s.modelPath])
+        defer { p.terminate(); p.waitUntilExit() }
+        let index = try #require(repoIndex)
+        let (status, headers, body) = try fetch(base + "/")
+        #expect(status == 200 && headers["content-type"]?.hasPrefix("text/html") == true)
+        #expect(String(decoding: body, as: UTF8.self) == index)
+    }
+
+    @Test func missingGalleryIsExplainedNotABare404() throws {
+        let s = try TestServer()
+        let missing = s.dir.appendingPathComponent("no-such-gallery").path
+        let (p, base, err) = try launch(cwd: s.dir, ["--model", s.modelPath, "--public-dir", missing])
+        let (status, headers, body) = try fetch(base + "/")
+        p.terminate(); p.waitUntilExit()
+        let page = String(decoding: body, as: UTF8.self)
+        #expect(status == 404 && headers["content-type"]?.hasPrefix("text/html") == true)
+        #expect(page.contains("Gallery files not found") && page.contains(missing), "\(page)")
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("gallery files not found") && log.contains(missing), "\(log)")
+    }
+
+    @Test func locatorPrefersFlagThenCurrentDirectoryThenTheExecutablesAncestors() throws {
+        let s = try TestServer()
+        let root = s.dir.appendingPathComponent("install")
+        let bin = root.appendingPathComponent(".build/release")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("public"), withIntermediateDirectories: true)
+        let exe = bin.appendingPathComponent("biggan-server").path
+        let found = ResourceLocator.locate("public", flag: nil, cwd: "/", executable: exe)
+        #expect(found.path == root.appendingPathComponent("public").path, "\(found)")
+        #expect(ResourceLocator.locate("public", flag: nil, cwd: s.dir.path, executable: exe).path == s.dir.appendingPathComponent("public").path)
+        let flagged = ResourceLocator.locate("public", flag: "/nonexistent", cwd: s.dir.path, executable: exe)
+        #expect(flagged.path == nil && flagged.searched == ["/nonexistent"])
+    }
+}
