@@ -245,9 +245,10 @@ public final class RequestLog: @unchecked Sendable {
         while stats.pending > 0, writeOneTransaction() {}
     }
 
-    /// The most recent rows, newest first.
+    /// The most recent rows, newest first, including every row queued before this call.
     public func recent(limit: Int) throws -> [RequestRecord] {
         writeLock.lock()
+        while stats.pending > 0, writeOneTransaction() {}
         let db = openIfNeeded()
         writeLock.unlock()
         guard let db else { throw APIError(503, "request_log_unavailable", "the request log is unavailable: \(health.error ?? "unknown error")") }
