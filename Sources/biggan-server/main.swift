@@ -34,6 +34,10 @@ struct ServerCommand: ParsableCommand {
     @Option(help: "Most simultaneous connections from one client address (default: 32; 0: no limit).") var perIpConnections = 32
     @Option(help: "Seconds a client has to send a request's headers, counted from the connection (or the previous response), however slowly it trickles (default: 10).")
     var headerTimeout = 10
+    @Option(help: "Nice value of connection threads, so that a flood of requests (even only 503s) cannot starve the compute worker and the request-log writer (default: 0, the same priority; on a busy host a higher value starves the worker of admitted work).")
+    var connectionNice = 0
+    @Option(help: "Milliseconds a request refused for a full queue waits before its 503, bounding how fast clients that ignore Retry-After can be refused (default: 50; 0: answer at once).")
+    var rejectDelayMs = 50.0
     @Option(help: "PNG cache size in MiB for deterministic requests (default: 32; 0 disables).") var cacheMb = 32
     @Option(help: "Activation buffers the engine keeps after 2 s without requests, in MiB (default: 40); while busy it keeps what the batches need.")
     var bufferPoolMb = BufferPool.shared.capacityBytes >> 20
@@ -45,6 +49,8 @@ struct ServerCommand: ParsableCommand {
         guard batchWindowMs >= 0, batchWindowMs <= 1000 else { throw ValidationError("--batch-window-ms must be between 0 and 1000") }
         guard (1...10_000).contains(connections) else { throw ValidationError("--connections must be between 1 and 10000") }
         guard (0...10_000).contains(perIpConnections) else { throw ValidationError("--per-ip-connections must be between 0 and 10000") }
+        guard rejectDelayMs >= 0, rejectDelayMs <= 10_000 else { throw ValidationError("--reject-delay-ms must be between 0 and 10000") }
+        guard (0...19).contains(connectionNice) else { throw ValidationError("--connection-nice must be between 0 and 19") }
         guard (1...3600).contains(headerTimeout) else { throw ValidationError("--header-timeout must be between 1 and 3600 seconds") }
         guard (0...4096).contains(cacheMb) else { throw ValidationError("--cache-mb must be between 0 and 4096") }
         guard (0...65536).contains(bufferPoolMb) else { throw ValidationError("--buffer-pool-mb must be between 0 and 65536") }
@@ -78,7 +84,8 @@ struct ServerCommand: ParsableCommand {
         }
 
         let metrics = Metrics()
-        let worker = ComputeWorker(maxBatch: maxBatch, queueCapacity: queueSize, batchWindow: batchWindowMs / 1000, metrics: metrics)
+        let worker = ComputeWorker(maxBatch: maxBatch, queueCapacity: queueSize, batchWindow: batchWindowMs / 1000, metrics: metrics,
+                                   rejectionDelay: rejectDelayMs / 1000)
         let log = RequestLog(path: db)
         if let e = log.health.error { logger.error("request log unavailable (serving anyway): \(e)") }
         var limits = Limits()
@@ -95,6 +102,7 @@ struct ServerCommand: ParsableCommand {
         config.connectionLimit = connections
         config.perIPConnectionLimit = perIpConnections
         config.headerTimeout = TimeInterval(headerTimeout)
+        config.connectionThreadNice = Int32(connectionNice)
         let server = MHDServer(config, handler: { router.handle($0) }, refused: { router.record($0, status: $1, error: $2) })
         try server.start(host: host, port: UInt16(port))
         logger.info("listening on http://\(host):\(server.port)/ (request log \(db))")
