@@ -62,6 +62,9 @@ final class ConnectionWatch: @unchecked Sendable {
     /// The current request's line has arrived.
     func requestLineArrived(_ e: Entry) { lock.lock(); e.requestLineSeen = true; lock.unlock() }
 
+    /// Whether the current request's line has arrived on this connection.
+    func requestLineSeen(_ e: Entry) -> Bool { lock.lock(); defer { lock.unlock() }; return e.requestLineSeen }
+
     /// The headers are complete: no deadline while the request is handled and answered.
     func headersReceived(_ e: Entry) { lock.lock(); e.deadline = 0; lock.unlock() }
 

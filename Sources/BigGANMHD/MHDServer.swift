@@ -219,7 +219,11 @@ enum EarlyErrors {
     nonisolated(unsafe) private static var statuses: [UInt32] = []
     private static let lock = NSLock()
     static let installed: Void = {
-        biggan_mhd_early_error_hook().pointee = { status in EarlyErrors.lock.lock(); EarlyErrors.statuses.append(status); EarlyErrors.lock.unlock() }
+        biggan_mhd_early_error_hook().pointee = { status in
+            EarlyErrors.lock.lock()
+            if EarlyErrors.statuses.count < 1024 { EarlyErrors.statuses.append(status) }
+            EarlyErrors.lock.unlock()
+        }
     }()
     static func take() -> UInt32? {
         lock.lock(); defer { lock.unlock() }
@@ -243,7 +247,7 @@ private let connectionHandler: biggan_connection_callback = { cls, connection, s
         // An error response MHD sent before any request line was complete (a request line larger
         // than the memory pool) had no request state: log it now, with this connection's client.
         // (Such refusals are queued process-wide; two at the same instant may swap clients.)
-        if !entry.takeUnretainedValue().requestLineSeen, let status = EarlyErrors.take() {
+        if !server.watch.requestLineSeen(entry.takeUnretainedValue()), let status = EarlyErrors.take() {
             server.record("-", client: entry.takeUnretainedValue().client, status: Int(status))
         }
         entry.release()
