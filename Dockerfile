@@ -15,9 +15,10 @@ RUN swift build -c release \
  && for p in biggan biggan-bench biggan-server biggan-train; do cp "$(swift build -c release --show-bin-path)/$p" /out/bin/; done
 
 FROM debian:bookworm-slim
+# dataset-fashion-mnist: the training images that neighbour lookups (/v1/neighbours) search.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libopenblas0-pthread libpng16-16 libmicrohttpd12 libsqlite3-0 zlib1g \
-    libcurl4 libxml2 tzdata ca-certificates \
+    libcurl4 libxml2 tzdata ca-certificates dataset-fashion-mnist \
  && rm -rf /var/lib/apt/lists/*
 # The Swift runtime libraries the binaries link against.
 COPY --from=build /usr/lib/swift/linux/*.so /usr/lib/swift/linux/

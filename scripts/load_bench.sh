@@ -4,19 +4,34 @@
 #
 #   swift build -c release
 #   scripts/load_bench.sh [MODEL_FILE] [SECONDS]      (default: Models/fashion-mnist-32.safetensors, 15 s)
+#   MODE=storm scripts/load_bench.sh [MODEL_FILE] [SECONDS]
 #
 # Each request asks for one image with a random seed (no seed parameter: no ETag, no cache hit),
 # so every request runs the generator. The PNG cache is also disabled (--cache-mb 0).
+#
+# MODE=storm: a 503 storm. The server runs with a short queue (--queue-size $QUEUE, default 16);
+# 8 connections measure sample throughput and latency, first alone, then while another wrk with
+# $STORM_CONNS connections (default 128) hammers the same route and mostly gets 503s (wrk ignores
+# Retry-After). Reports both phases and their ratios (storm / no storm): successful samples per
+# second, p99 latency, and images the compute worker generated per second.
+# BIN=<folder> runs another build's binaries (e.g. the one before a change).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODEL=${1:-Models/fashion-mnist-32.safetensors}
 SECS=${2:-15}
-BIN=.build/release
+BIN=${BIN:-.build/release}
+MODE=${MODE:-scaling}
 TMP=$(mktemp -d)
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$TMP"' EXIT
+STORM=""
+trap 'kill $SERVER $STORM 2>/dev/null || true; rm -rf "$TMP"' EXIT
+# All load comes from 127.0.0.1: lift the per-client connection limit where the binary has one.
+if "$BIN/biggan-server" --help 2>&1 | grep -q -- --per-ip-connections; then SERVER_ARGS="--per-ip-connections 0 ${SERVER_ARGS:-}"; fi
+if [ "$MODE" = storm ]; then SERVER_ARGS="--queue-size ${QUEUE:-16} ${SERVER_ARGS:-}"; fi
 
-RAW=$($BIN/biggan-bench --model "$MODEL" --batch 16 --iters 200 --json ${BENCH_ARGS:-})
-RAW_IPS=$(python3 -c "import json,sys; print(round(1000/json.loads(sys.argv[1])['ms_per_image'], 1))" "$RAW")
+if [ "$MODE" != storm ]; then
+  RAW=$($BIN/biggan-bench --model "$MODEL" --batch 16 --iters 200 --json ${BENCH_ARGS:-})
+  RAW_IPS=$(python3 -c "import json,sys; print(round(1000/json.loads(sys.argv[1])['ms_per_image'], 1))" "$RAW")
+fi
 
 $BIN/biggan-server --model "$MODEL" --port 0 --db "$TMP/requests.sqlite" --cache-mb 0 --max-batch 16 ${SERVER_ARGS:-} > "$TMP/out" 2> "$TMP/err" &
 SERVER=$!
@@ -24,6 +39,47 @@ for _ in $(seq 100); do grep -q listening "$TMP/out" 2>/dev/null && break; sleep
 PORT=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/out" | head -1)
 URL="http://127.0.0.1:$PORT/v1/sample?class=7"
 curl -sf -o /dev/null "$URL"
+
+if [ "$MODE" = storm ]; then
+  metric() { curl -s "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" 'index($0, m) == 1 {s += $NF} END {print s + 0}'; }
+  phase() {   # $1: label; measures 8 connections for SECS seconds
+    local I0 I1 OUT
+    I0=$(metric biggan_images_generated_total)
+    OUT=$(wrk -t 1 -c 8 -d "${SECS}s" --latency "$URL")
+    I1=$(metric biggan_images_generated_total)
+    python3 - "$1" "$SECS" "$I0" "$I1" "$OUT" <<'PY'
+import re, sys
+label, secs, i0, i1, out = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+total = int(re.search(r"(\d+) requests in", out).group(1))
+non2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", out) or [0, 0])[1])
+def ms(s):
+    for suf, f in (("us", 1e-3), ("ms", 1.0), ("s", 1e3)):
+        if s.endswith(suf): return float(s[:-len(suf)]) * f
+    return float(s)
+p50 = ms(re.search(r"\s50%\s+(\S+)", out).group(1)); p99 = ms(re.search(r"\s99%\s+(\S+)", out).group(1))
+ok = (total - non2xx) / secs
+print(f"{label} {ok:.1f} {p50:.1f} {p99:.1f} {(i1 - i0) / secs:.1f} {non2xx / secs:.1f}")
+PY
+  }
+  read -r _ OK0 P500 P990 IMG0 REJ0 < <(phase calm)
+  R0=$(metric 'biggan_requests_total{route="/v1/sample",status="503"}')
+  wrk -t 1 -c "${STORM_CONNS:-128}" -d "$((SECS + 4))s" "$URL" > "$TMP/storm" 2>&1 &
+  STORM=$!
+  sleep 2
+  read -r _ OK1 P501 P991 IMG1 REJ1 < <(phase storm)
+  wait "$STORM" || true; STORM=""
+  R1=$(metric 'biggan_requests_total{route="/v1/sample",status="503"}')
+  echo "Model: $MODEL; queue ${QUEUE:-16}; 8 measuring connections; storm: ${STORM_CONNS:-128} connections; $SECS s per phase"
+  echo
+  echo "| phase | measuring client: successful samples/s | p50 ms | p99 ms | worker images/s (= all clients' successful samples/s) | 503s/s (all clients) |"
+  echo "|---|---|---|---|---|---|"
+  echo "| no storm | $OK0 | $P500 | $P990 | $IMG0 | $REJ0 |"
+  python3 -c "import sys; print(f'| storm | {sys.argv[1]} | {sys.argv[2]} | {sys.argv[3]} | {sys.argv[4]} | {(float(sys.argv[6]) - float(sys.argv[5])) / (float(sys.argv[7]) + 4):.0f} |')" \
+    "$OK1" "$P501" "$P991" "$IMG1" "$R0" "$R1" "$SECS"
+  python3 -c "import sys; a = list(map(float, sys.argv[1:])); print(f'| ratio storm / no storm | {a[1]/a[0]:.2f}x | | {a[3]/a[2]:.2f}x | {a[5]/a[4]:.2f}x | |')" \
+    "$OK0" "$OK1" "$P990" "$P991" "$IMG0" "$IMG1"
+  exit 0
+fi
 
 echo "Model: $MODEL; engine raw throughput at batch 16: $RAW_IPS images/s"
 echo

@@ -40,12 +40,22 @@ public final class ComputeWorker: @unchecked Sendable {
     private var paused = false
     private var thread: Thread?
     private let metrics: Metrics?
+    /// The 503 for a full queue, encoded once: under a storm of rejected requests answering one
+    /// must cost next to nothing.
+    private let queueFull: APIError
+
+    /// How long a request refused for a full queue waits before its 503 (default 0). Clients that
+    /// ignore Retry-After and retry at once would otherwise turn every freed CPU cycle into more
+    /// 503s; waiting costs no CPU and bounds each connection's rate of refusals.
+    public let rejectionDelay: TimeInterval
 
     public init(maxBatch: Int = 16, queueCapacity: Int = 64, batchWindow: TimeInterval = 0.002, metrics: Metrics? = nil,
-                pool: BufferPool = .shared, idleTrimDelay: TimeInterval = 2) {
+                pool: BufferPool = .shared, idleTrimDelay: TimeInterval = 2, rejectionDelay: TimeInterval = 0) {
         self.maxBatch = max(1, maxBatch); self.queueCapacity = max(1, queueCapacity); self.metrics = metrics
         self.pool = pool; self.idleTrimDelay = max(0.001, idleTrimDelay)
         self.batchWindow = max(0, batchWindow)
+        self.rejectionDelay = max(0, rejectionDelay)
+        queueFull = APIError(503, "queue_full", "the sampling queue is full (\(max(1, queueCapacity)) requests); retry shortly", retryAfter: 1).preEncoded()
         let t = Thread { [unowned self] in self.loop() }
         t.name = "compute-worker"
         t.stackSize = 8 << 20
@@ -54,6 +64,12 @@ public final class ComputeWorker: @unchecked Sendable {
     }
 
     public var queueDepth: Int { condition.lock(); defer { condition.unlock() }; return queue.count }
+
+    /// Queue slots taken (jobs queued, or admitted and about to be): admission reserves a slot
+    /// without `condition`, so a request refused because the queue is full never takes the lock
+    /// the worker needs. Under a storm of such requests (thousands a second, on low-priority
+    /// connection threads) the worker would otherwise wait behind them for its own lock.
+    private let slots = AtomicCount()
 
     /// Generates images for `latents`/`embeddings`; blocks until done. A full queue is a 503.
     public func generate(model: LoadedModel, latents: [[Float]], embeddings: [[Float]], truncation: Double) throws -> Tensor {
@@ -72,17 +88,23 @@ public final class ComputeWorker: @unchecked Sendable {
     }
 
     private func enqueueAndWait(_ job: Job) throws {
-        condition.lock()
-        if stopping { condition.unlock(); throw APIError(503, "shutting_down", "the server is shutting down", retryAfter: 5) }
-        if queue.count >= queueCapacity {
-            condition.unlock()
-            throw APIError(503, "queue_full", "the sampling queue is full (\(queueCapacity) requests); retry shortly", retryAfter: 1)
+        guard slots.reserve(below: queueCapacity) else {
+            if rejectionDelay > 0 { Thread.sleep(forTimeInterval: rejectionDelay) }
+            throw queueFull
         }
+        condition.lock()
+        if stopping { condition.unlock(); slots.release(1); throw APIError(503, "shutting_down", "the server is shutting down", retryAfter: 5) }
         queue.append(job)
         metrics?.setQueueDepth(queue.count)
         condition.signal()
         condition.unlock()
         job.done.wait()
+    }
+
+    /// Runs `body` while holding the worker's lock (test hook: refusals must not need it).
+    func withLockHeld<T>(_ body: () throws -> T) rethrows -> T {
+        condition.lock(); defer { condition.unlock() }
+        return try body()
     }
 
     /// Holds (`true`) or releases (`false`) the queue; used by tests to make batching and
@@ -129,6 +151,7 @@ public final class ComputeWorker: @unchecked Sendable {
             }
             metrics?.setQueueDepth(queue.count)
             condition.unlock()
+            slots.release(batch.count)
             run(batch)
         }
     }

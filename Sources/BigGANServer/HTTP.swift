@@ -13,6 +13,9 @@ public struct HTTPRequest: Sendable {
     public var client: String
     /// Set by the adapter when the body exceeded the server's limit (the rest was discarded).
     public var bodyTooLarge: Bool
+    /// Set by the adapter when the request was refused before routing (URI or headers too
+    /// large, a NUL byte): `Router` answers this error without running any route.
+    public var refusal: APIError?
 
     public init(method: String = "GET", path: String, query: [(String, String)] = [], headers: [String: String] = [:],
                 body: [UInt8] = [], client: String = "127.0.0.1", bodyTooLarge: Bool = false) {
@@ -34,6 +37,13 @@ public struct HTTPRequest: Sendable {
         self.init(method: method, path: String(parts[0]), query: q, headers: headers, body: body)
     }
 
+    /// Whether `If-None-Match` matches `etag` (RFC 9110 §13.1.2: a list of tags or `*`, weak
+    /// comparison, so `W/"x"` matches `"x"`). Only GET and HEAD are conditional here.
+    public func ifNoneMatch(_ etag: String) -> Bool {
+        guard method == "GET" || method == "HEAD", let header = headers["if-none-match"] else { return false }
+        return EntityTag.list(header, contains: etag)
+    }
+
     /// The last value of query parameter `name`.
     public func param(_ name: String) -> String? { query.last { $0.0 == name }?.1 }
 
@@ -46,6 +56,64 @@ public struct HTTPRequest: Sendable {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~,:")
         return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+    }
+}
+
+/// Entity-tag lists as sent in `If-None-Match` (RFC 9110 §8.8.3).
+public enum EntityTag {
+    /// Whether the comma-separated `list` is `*` or holds a tag weakly equal to `etag`.
+    public static func list(_ list: String, contains etag: String) -> Bool {
+        let wanted = opaque(etag)
+        if list.trimmingCharacters(in: .whitespaces) == "*" { return true }
+        return tags(list).contains { opaque($0) == wanted }
+    }
+
+    /// The tags of a list, each with its `W/` prefix; a comma inside quotes does not split.
+    static func tags(_ list: String) -> [Substring] {
+        var out: [Substring] = [], start = list.startIndex, quoted = false
+        for i in list.indices {
+            if list[i] == "\"" { quoted.toggle() }
+            else if list[i] == ",", !quoted { out.append(list[start..<i]); start = list.index(after: i) }
+        }
+        out.append(list[start...])
+        return out.map { $0.trimmingCharacters(in: .whitespaces)[...] }.filter { !$0.isEmpty }
+    }
+
+    /// The tag without its weakness indicator (`W/"x"` → `"x"`).
+    static func opaque<S: StringProtocol>(_ tag: S) -> Substring {
+        let t = Substring(tag)
+        return t.hasPrefix("W/") ? t.dropFirst(2) : t
+    }
+}
+
+/// Bounds on values that responses and log rows echo back, so that a huge parameter cannot
+/// come back as a huge response or log row.
+public enum Echo {
+    /// Characters of an echoed value kept in error messages.
+    public static let maxValueCharacters = 100
+    /// Characters of a whole error message.
+    public static let maxMessageCharacters = 600
+
+    /// `value` in single quotes, cut to `maxValueCharacters` with a note of its full length.
+    public static func quoted(_ value: String) -> String { "'\(cut(value, maxValueCharacters))'" }
+
+    /// `value` cut to `limit` characters with a note of its full size in UTF-8 bytes.
+    public static func cut(_ value: String, _ limit: Int) -> String {
+        guard value.utf8.count > limit, value.count > limit else { return value }
+        return String(value.prefix(limit)) + "…(\(value.utf8.count) bytes)"
+    }
+
+    /// `value` cut to at most `bytes` UTF-8 bytes (never inside a character), for log columns.
+    public static func capBytes(_ value: String, _ bytes: Int) -> String {
+        guard value.utf8.count > bytes else { return value }
+        let note = "…(\(value.utf8.count) bytes)"
+        var out = "", used = 0
+        for ch in value {
+            let n = ch.utf8.count
+            if used + n + note.utf8.count > bytes { break }
+            out.append(ch); used += n
+        }
+        return out + note
     }
 }
 
@@ -80,14 +148,27 @@ public struct HTTPResponse: Sendable {
 }
 
 /// An error a route reports to the client as `{"error": {"code", "message"}}` with `status`.
+/// The message is cut to `Echo.maxMessageCharacters`, whatever it echoes.
 public struct APIError: Error, Equatable, CustomStringConvertible {
     public let status: Int
     public let code: String
     public let message: String
     public var retryAfter: Int?
+    /// Extra response headers (such as `WWW-Authenticate`).
+    public var headers: [String: String] = [:]
+    /// The JSON body, encoded once for errors answered often (a 503 under a storm must be cheap).
+    private var encodedBody: [UInt8]?
 
-    public init(_ status: Int, _ code: String, _ message: String, retryAfter: Int? = nil) {
-        self.status = status; self.code = code; self.message = message; self.retryAfter = retryAfter
+    public init(_ status: Int, _ code: String, _ message: String, retryAfter: Int? = nil, headers: [String: String] = [:]) {
+        self.status = status; self.code = code; self.message = Echo.cut(message, Echo.maxMessageCharacters)
+        self.retryAfter = retryAfter; self.headers = headers
+    }
+
+    /// This error with its body encoded now, so that answering it costs no encoding.
+    public func preEncoded() -> APIError {
+        var e = self
+        e.encodedBody = Self.encode(code, message)
+        return e
     }
 
     public var description: String { "\(status) \(code): \(message)" }
@@ -100,9 +181,14 @@ public struct APIError: Error, Equatable, CustomStringConvertible {
         let error: Body
     }
 
+    static func encode(_ code: String, _ message: String) -> [UInt8] {
+        HTTPResponse.json(Envelope(error: .init(code: code, message: message))).body
+    }
+
     public var response: HTTPResponse {
-        var r = HTTPResponse.json(Envelope(error: .init(code: code, message: message)), status: status)
+        var r = HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: encodedBody ?? Self.encode(code, message))
         if let s = retryAfter { r.headers.append(("Retry-After", String(s))) }
+        for (k, v) in headers.sorted(by: { $0.key < $1.key }) { r.headers.append((k, v)) }
         r.logError = "\(code): \(message)"
         return r
     }

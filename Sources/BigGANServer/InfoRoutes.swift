@@ -4,7 +4,7 @@ import Foundation
 /// Health, metrics, the OpenAPI document, model listings and the request log.
 enum InfoRoutes {
     struct Health: Encodable {
-        struct Log: Encodable { let ok: Bool; let path: String?; let error: String? }
+        struct Log: Encodable { let ok: Bool; let path: String?; let error: String?; let pending: Int?; let dropped: Int? }
         struct Failure: Encodable { let path: String; let reason: String }
         let status: String
         let models: [String]
@@ -20,12 +20,13 @@ enum InfoRoutes {
         let status = !ready ? "unavailable" : logHealth.ok ? "ok" : "degraded"
         return .json(Health(status: status, models: c.registry.models.map(\.name),
                             failedModels: c.registry.failures.map { .init(path: $0.path, reason: $0.reason) },
-                            requestLog: .init(ok: logHealth.ok, path: c.log?.path, error: logHealth.error),
+                            requestLog: .init(ok: logHealth.ok, path: c.log?.path, error: logHealth.error,
+                                              pending: c.log?.stats.pending, dropped: c.log?.stats.dropped),
                             queueDepth: c.worker.queueDepth), status: ready ? 200 : 503)
     }
 
     static func metrics(_ c: ServerContext) -> HTTPResponse {
-        .text(c.metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        .text(c.metrics.render() + (c.log?.metricsText ?? ""), contentType: "text/plain; version=0.0.4; charset=utf-8")
     }
 
     static func openAPI() -> HTTPResponse {
@@ -75,9 +76,9 @@ enum InfoRoutes {
         guard let token = c.adminToken else {
             throw APIError(404, "admin_disabled", "the request log endpoint is disabled; start the server with --admin-token")
         }
-        let given = r.headers["x-admin-token"] ?? r.headers["authorization"].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : $0 }
-        guard let given, constantTimeEqual(given, token) else {
-            throw APIError(401, "unauthorized", "send the admin token as 'Authorization: Bearer <token>' or 'X-Admin-Token'")
+        guard let given = r.headers["x-admin-token"] ?? r.headers["authorization"].flatMap(bearerToken), constantTimeEqual(given, token) else {
+            throw APIError(401, "unauthorized", "send the admin token as 'Authorization: Bearer <token>' or 'X-Admin-Token'",
+                           headers: ["WWW-Authenticate": "Bearer realm=\"biggan-admin\""])
         }
         let limit = try Parameters(request: r).int("limit", default: 100, range: 1...c.limits.maxLogRows)
         guard let log = c.log else { throw APIError(503, "request_log_unavailable", "the request log is disabled") }
@@ -85,6 +86,15 @@ enum InfoRoutes {
         do { return .json(Rows(requests: try log.recent(limit: limit))) }
         catch let e as APIError { throw e }
         catch { throw APIError(503, "request_log_unavailable", "cannot read the request log: \(error)") }
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header; the scheme is case-insensitive
+    /// (RFC 9110 §11.1) and any amount of white space may follow it. Other schemes: nil.
+    static func bearerToken(_ header: String) -> String? {
+        let h = header.trimmingCharacters(in: .whitespaces)
+        guard h.count > 6, h.prefix(6).lowercased() == "bearer", h.dropFirst(6).first?.isWhitespace == true else { return nil }
+        let token = h.dropFirst(6).trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {

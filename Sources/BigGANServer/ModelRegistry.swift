@@ -56,7 +56,7 @@ public struct ModelRegistry: Sendable {
             return m
         }
         guard let m = models.first(where: { $0.name == name }) else {
-            throw APIError(404, "unknown_model", "unknown model '\(name)'; available: \(models.map(\.name).joined(separator: ", "))")
+            throw APIError(404, "unknown_model", "unknown model \(Echo.quoted(name)); available: \(models.map(\.name).joined(separator: ", "))")
         }
         return m
     }

@@ -21,18 +21,39 @@ public struct Router: Sendable {
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         response.headers.append(("X-Process-Time-Ms", String(format: "%.1f", seconds * 1000)))
-        context.metrics.requestFinished(route: route, status: response.status, seconds: seconds)
-        context.log?.append(RequestRecord(
-            id: nil, time: RequestLog.timeFormatter.string(from: Date()), method: request.method, path: request.path,
-            query: request.queryString, status: response.status, durationMs: seconds * 1000, bytes: response.body.count,
-            model: response.logModel, client: request.client, error: response.logError))
+        finish(request, route: route, status: response.status, seconds: seconds, bytes: response.body.count,
+               model: response.logModel, error: response.logError)
         return response
+    }
+
+    /// Counts and logs a request that the HTTP layer answered itself (libmicrohttpd's own 413,
+    /// 414 or 431 responses, a header timeout), so that every answer appears in the metrics
+    /// and the request log.
+    public func record(_ request: HTTPRequest, status: Int, error: String) {
+        context.metrics.requestStarted()
+        finish(request, route: "refused", status: status, seconds: 0, bytes: 0, model: nil, error: error)
+    }
+
+    private func finish(_ request: HTTPRequest, route: String, status: Int, seconds: Double, bytes: Int, model: String?, error: String?) {
+        context.metrics.requestFinished(route: route, status: status, seconds: seconds)
+        // The time is formatted by the log's writer thread, not here (see `RequestLog.append`).
+        context.log?.append(RequestRecord(
+            id: nil, time: "", method: request.method, path: request.path,
+            query: request.queryString, status: status, durationMs: seconds * 1000, bytes: bytes,
+            model: model, client: request.client, error: error))
     }
 
     /// The route name (for metrics) and the function that answers.
     func dispatch(_ r: HTTPRequest) -> (String, () throws -> HTTPResponse) {
         let c = context
         let isRead = r.method == "GET" || r.method == "HEAD"
+        // Refused by the HTTP layer before routing (URI or headers too large, a NUL byte).
+        if let refusal = r.refusal { return ("refused", { throw refusal }) }
+        // C strings end at NUL: a NUL that reached a path or a value would be silently cut
+        // elsewhere, so it is never served.
+        if r.path.utf8.contains(0) || r.query.contains(where: { $0.0.utf8.contains(0) || $0.1.utf8.contains(0) }) {
+            return ("refused", { throw APIError.badRequest("the request contains a NUL byte (%00)") })
+        }
         func only(_ allowed: String, _ route: String, _ f: @escaping () throws -> HTTPResponse) -> (String, () throws -> HTTPResponse) {
             let ok = allowed == "GET" ? isRead : r.method == allowed
             return (route, ok ? f : { throw APIError(405, "method_not_allowed", "\(r.method) is not allowed on \(r.path); use \(allowed)") })
@@ -50,9 +71,13 @@ public struct Router: Sendable {
         default:
             if r.path.hasPrefix("/v1/models/") {
                 let name = String(r.path.dropFirst("/v1/models/".count))
+                // A model name is one non-empty path segment; `/v1/models/` is not the default model.
+                if name.isEmpty || name.contains("/") {
+                    return ("not_found", { throw APIError(404, "unknown_model", "no model named \(Echo.quoted(name)); see /v1/models") })
+                }
                 return only("GET", "/v1/models/{name}") { try InfoRoutes.model(name, c) }
             }
-            if r.path.hasPrefix("/v1/") { return ("not_found", { throw APIError.notFound("no route \(r.path)") }) }
+            if r.path.hasPrefix("/v1/") { return ("not_found", { throw APIError.notFound("no route \(Echo.quoted(r.path))") }) }
             return only("GET", "static") { try StaticFiles.serve(r, c) }
         }
     }

@@ -23,7 +23,7 @@ enum SampleRoutes {
     static func pngResponse(_ r: HTTPRequest, _ c: ServerContext, _ m: LoadedModel, etag: String?,
                             headers: [(String, String)], render: () throws -> [UInt8]) throws -> HTTPResponse {
         var resp: HTTPResponse
-        if let etag, r.headers["if-none-match"] == etag {
+        if let etag, r.ifNoneMatch(etag) {
             resp = HTTPResponse(status: 304)
         } else if let etag, let cached = c.cache.get(etag) {
             resp = .png(cached)

@@ -20,14 +20,16 @@ public final class ServerContext: Sendable {
     public let metrics: Metrics
     public let cache: ImageCache
     public let publicDirectory: String?
+    /// Where the gallery was looked for when `publicDirectory` is nil (shown by `GET /`).
+    public let publicSearched: [String]
     public let adminToken: String?
     public let limits: Limits
     public let logger: Logger
 
     public init(registry: ModelRegistry, worker: ComputeWorker, log: RequestLog?, metrics: Metrics,
                 cache: ImageCache = ImageCache(capacityBytes: 32 << 20), publicDirectory: String?, adminToken: String?,
-                limits: Limits = Limits(), logger: Logger = Logger(label: "biggan.server")) {
+                limits: Limits = Limits(), logger: Logger = Logger(label: "biggan.server"), publicSearched: [String] = []) {
         self.registry = registry; self.worker = worker; self.log = log; self.metrics = metrics; self.cache = cache
-        self.publicDirectory = publicDirectory; self.adminToken = adminToken; self.limits = limits; self.logger = logger
+        self.publicDirectory = publicDirectory; self.publicSearched = publicSearched; self.adminToken = adminToken; self.limits = limits; self.logger = logger
     }
 }

@@ -18,17 +18,26 @@ struct ServerCommand: ParsableCommand {
 
     @Option(name: .long, help: "Checkpoint to serve; repeat for several (default: every *.safetensors in --models-dir).")
     var model: [String] = []
-    @Option(help: "Folder scanned when no --model is given (default: Models).") var modelsDir = "Models"
+    @Option(help: "Folder scanned when no --model is given (default: Models in the current directory, else next to the executable or above it).")
+    var modelsDir: String?
     @Option(help: "Address to bind (default: 127.0.0.1; 0.0.0.0 for all interfaces).") var host = "127.0.0.1"
     @Option(help: "Port (default: 8080; 0 picks a free one).") var port: Int = 8080
     @Option(help: "SQLite request log (default: requests.sqlite).") var db = "requests.sqlite"
     @Option(help: "Token that unlocks GET /v1/requests (default: none, endpoint disabled).") var adminToken: String?
-    @Option(help: "Folder of the gallery and static files (default: public).") var publicDir = "public"
+    @Option(help: "Folder of the gallery and static files (default: public in the current directory, else next to the executable or above it).")
+    var publicDir: String?
     @Option(help: "Most images per forward pass (default: 16).") var maxBatch = 16
     @Option(help: "Requests allowed to wait for the worker before 503 (default: 64).") var queueSize = 64
     @Option(help: "Under load, milliseconds the worker waits for in-flight requests to join a batch (default: 2).") var batchWindowMs = 2.0
     @Option(help: "OpenBLAS threads for the compute worker (default: number of cores).") var blasThreads: Int?
     @Option(help: "Most simultaneous connections (default: 256).") var connections = 256
+    @Option(help: "Most simultaneous connections from one client address (default: 32; 0: no limit).") var perIpConnections = 32
+    @Option(help: "Seconds a client has to send a request's headers, counted from the connection (or the previous response), however slowly it trickles (default: 10).")
+    var headerTimeout = 10
+    @Option(help: "Nice value of connection threads, so that a flood of requests (even only 503s) cannot starve the compute worker and the request-log writer (default: 0, the same priority; on a busy host a higher value starves the worker of admitted work).")
+    var connectionNice = 0
+    @Option(help: "Milliseconds a request refused for a full queue waits before its 503, bounding how fast clients that ignore Retry-After can be refused (default: 50; 0: answer at once).")
+    var rejectDelayMs = 50.0
     @Option(help: "PNG cache size in MiB for deterministic requests (default: 32; 0 disables).") var cacheMb = 32
     @Option(help: "Activation buffers the engine keeps after 2 s without requests, in MiB (default: 40); while busy it keeps what the batches need.")
     var bufferPoolMb = BufferPool.shared.capacityBytes >> 20
@@ -39,6 +48,10 @@ struct ServerCommand: ParsableCommand {
         guard (1...100_000).contains(queueSize) else { throw ValidationError("--queue-size must be between 1 and 100000") }
         guard batchWindowMs >= 0, batchWindowMs <= 1000 else { throw ValidationError("--batch-window-ms must be between 0 and 1000") }
         guard (1...10_000).contains(connections) else { throw ValidationError("--connections must be between 1 and 10000") }
+        guard (0...10_000).contains(perIpConnections) else { throw ValidationError("--per-ip-connections must be between 0 and 10000") }
+        guard rejectDelayMs >= 0, rejectDelayMs <= 10_000 else { throw ValidationError("--reject-delay-ms must be between 0 and 10000") }
+        guard (0...19).contains(connectionNice) else { throw ValidationError("--connection-nice must be between 0 and 19") }
+        guard (1...3600).contains(headerTimeout) else { throw ValidationError("--header-timeout must be between 1 and 3600 seconds") }
         guard (0...4096).contains(cacheMb) else { throw ValidationError("--cache-mb must be between 0 and 4096") }
         guard (0...65536).contains(bufferPoolMb) else { throw ValidationError("--buffer-pool-mb must be between 0 and 65536") }
         if let t = blasThreads, !(1...256).contains(t) { throw ValidationError("--blas-threads must be between 1 and 256") }
@@ -52,7 +65,13 @@ struct ServerCommand: ParsableCommand {
         BufferPool.shared.capacityBytes = bufferPoolMb << 20
         logger.info("\(BLAS.configDescription); BLAS threads \(BLAS.threads), one compute worker, max batch \(maxBatch)")
 
-        let paths = model.isEmpty ? ModelRegistry.checkpoints(in: modelsDir) : model
+        let models = ResourceLocator.locate("Models", flag: modelsDir)
+        if model.isEmpty {
+            if let found = models.path { logger.info("models folder: \(found)") }
+            else { logger.warning("no models folder found; looked in \(models.searched.joined(separator: ", "))") }
+        }
+        let modelsFolder = models.path ?? modelsDir ?? "Models"
+        let paths = model.isEmpty ? ModelRegistry.checkpoints(in: modelsFolder) : model
         let registry = ModelRegistry.load(paths: paths)
         for f in registry.failures { logger.error("skipped \(f.path): \(f.reason)") }
         for m in registry.models {
@@ -61,22 +80,31 @@ struct ServerCommand: ParsableCommand {
             m.neighbours?.log = { logger.info("\(m.name): \($0)") }
         }
         guard !registry.models.isEmpty else {
-            throw ValidationError(paths.isEmpty ? "no checkpoints found in \(modelsDir)" : "none of the \(paths.count) checkpoints could be loaded")
+            throw ValidationError(paths.isEmpty ? "no checkpoints found in \(modelsFolder)" : "none of the \(paths.count) checkpoints could be loaded")
         }
 
         let metrics = Metrics()
-        let worker = ComputeWorker(maxBatch: maxBatch, queueCapacity: queueSize, batchWindow: batchWindowMs / 1000, metrics: metrics)
+        let worker = ComputeWorker(maxBatch: maxBatch, queueCapacity: queueSize, batchWindow: batchWindowMs / 1000, metrics: metrics,
+                                   rejectionDelay: rejectDelayMs / 1000)
         let log = RequestLog(path: db)
         if let e = log.health.error { logger.error("request log unavailable (serving anyway): \(e)") }
         var limits = Limits()
         limits.maxImages = min(limits.maxImages, 64)
+        let gallery = ResourceLocator.locate("public", flag: publicDir)
+        if let found = gallery.path { logger.info("gallery: \(found)") }
+        else { logger.warning("gallery files not found (looked in \(gallery.searched.joined(separator: ", "))); GET / explains, the API is unaffected") }
         let context = ServerContext(registry: registry, worker: worker, log: log, metrics: metrics,
                                     cache: ImageCache(capacityBytes: cacheMb << 20),
-                                    publicDirectory: FileManager.default.fileExists(atPath: publicDir) ? publicDir : nil,
-                                    adminToken: adminToken, limits: limits, logger: logger)
+                                    publicDirectory: gallery.path, adminToken: adminToken, limits: limits, logger: logger,
+                                    publicSearched: gallery.searched)
         let router = Router(context: context)
-        let server = MHDServer(maxBodyBytes: limits.maxBodyBytes) { router.handle($0) }
-        try server.start(host: host, port: UInt16(port), connectionLimit: connections)
+        var config = MHDServer.Configuration(maxBodyBytes: limits.maxBodyBytes)
+        config.connectionLimit = connections
+        config.perIPConnectionLimit = perIpConnections
+        config.headerTimeout = TimeInterval(headerTimeout)
+        config.connectionThreadNice = Int32(connectionNice)
+        let server = MHDServer(config, handler: { router.handle($0) }, refused: { router.record($0, status: $1, error: $2) })
+        try server.start(host: host, port: UInt16(port))
         logger.info("listening on http://\(host):\(server.port)/ (request log \(db))")
         // Scripts and tests read this line to find the port.
         FileHandle.standardOutput.write(Data("listening on http://\(host):\(server.port)/\n".utf8))

@@ -13,7 +13,7 @@ final class TestServer {
 
     /// `dataset`: a `ModelConfig.dataset` reference written into the tiny model's config.
     init(adminToken: String? = "test-token-123", queueCapacity: Int = 64, maxBatch: Int = 16, dbPath: String? = nil,
-         dataset: String? = nil, classifier: String? = nil) throws {
+         dataset: String? = nil, classifier: String? = nil, logCapacity: Int = RequestLog.defaultCapacity) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("biggan-server-\(UUID().uuidString)")
         let models = dir.appendingPathComponent("models"), pub = dir.appendingPathComponent("public")
         try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
@@ -27,7 +27,7 @@ final class TestServer {
         let registry = ModelRegistry.load(paths: [modelPath])
         let metrics = Metrics()
         let worker = ComputeWorker(maxBatch: maxBatch, queueCapacity: queueCapacity, metrics: metrics)
-        let log = RequestLog(path: dbPath ?? dir.appendingPathComponent("requests.sqlite").path)
+        let log = RequestLog(path: dbPath ?? dir.appendingPathComponent("requests.sqlite").path, capacity: logCapacity)
         context = ServerContext(registry: registry, worker: worker, log: log, metrics: metrics, publicDirectory: pub.path, adminToken: adminToken)
         router = Router(context: context)
     }
