@@ -178,7 +178,12 @@ async function getJSON(url) { return (await request(url)).json(); }
 
 /** Fetches a PNG, shows it in `img` and resolves when it has decoded. */
 async function loadPNG(url, img, bucket, signal) {
-  const blob = await (await request(url, signal)).blob();
+  await showPNG(await fetchPNG(url, signal), img, bucket);
+}
+
+async function fetchPNG(url, signal) { return (await request(url, signal)).blob(); }
+
+async function showPNG(blob, img, bucket) {
   const objectURL = URL.createObjectURL(blob);
   state.urls[bucket].push(objectURL);
   img.src = objectURL;
@@ -934,12 +939,18 @@ async function loadSheet({ reseed = false } = {}) {
   });
   box.replaceChildren(...rows.map((r) => r.row));
 
+  // One request at a time; the next row is requested as soon as one arrives, while it decodes.
+  const fetchRow = async (r) => { await othersIdle(run.signal); return fetchPNG(r.url, run.signal); };
+  let next = fetchRow(rows[0]);
   let loaded = 0;
-  for (const r of rows) {
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
     el.sheetStatus.textContent = `Generating ${loaded} / ${rows.length} rows…`;
     try {
-      await othersIdle(run.signal);
-      await loadPNG(r.url, r.img, 'sheet', run.signal);
+      const blob = await next;
+      next = i + 1 < rows.length ? fetchRow(rows[i + 1]) : null;
+      next?.catch(() => {});   // its failure is handled when it is awaited (or not at all once stopped)
+      await showPNG(blob, r.img, 'sheet');
     } catch (e) {
       if (run.signal.aborted || state.sheet !== sh) return;
       r.row.classList.remove('loading');
@@ -956,6 +967,7 @@ async function loadSheet({ reseed = false } = {}) {
       box.removeAttribute('aria-busy');
       el.sheetStatus.textContent = '';
       sh.finished = true;
+      run.abort();   // the next row's request, if any
       return;
     }
     if (state.sheet !== sh) return;
