@@ -4,15 +4,27 @@
 1. Starts biggan-server on port 0 (reads the port from its stdout) with the models in
    --models-dir (a folder or one .safetensors file); without --models-dir it first writes a
    random-weight model with the `biggan` binary next to the server binary.
-2. Loads the gallery in headless Chromium with a URL hash that generates a 2x2 grid, and
+2. Loads the gallery in headless Chromium with a URL hash that generates a 2x2 grid with a
+   truncation, and
    - dumps the DOM: the grid must report every tile loaded (data-loaded, data-state) with one
-     <img> per expected seed, and the nearest-neighbours panel (opened from the hash) must
-     have finished with either an image or an error message;
+     <img> per expected seed, the truncation must be ticked and sent to the API, the class sheet
+     must stay closed, and the nearest-neighbours panel (opened from the hash) must have
+     finished with either an image or an error message;
    - takes a screenshot and decodes it with a small PNG decoder (zlib + struct only).
 3. Checks the screenshot: every tile must appear pixel for pixel, as the server renders it
    for that seed upscaled by the page's display factor; the grid region must hold many
    distinct colours and many pixels that are neither page background nor white.
-4. Checks /healthz, stops the server with SIGTERM and expects a clean exit.
+4. A first visit (no hash, nothing pressed): the class sheet opens by itself with one row per
+   class (10 random ones for large models), labelled with index and name, each row requested
+   without a truncation (the default is untruncated; the controls must say so) and shown
+   pixel for pixel as GET /v1/sample renders it; no grid is rendered.
+5. Checks /healthz, stops the server with SIGTERM and expects a clean exit.
+6. Colliding class names: writes a random 1000-class model with the `biggan` binary next to
+   the server, gives it ImageNet names with duplicates (crane 134 and 517, maillot 638 and
+   639, goldfish 1 and Goldfish 2), serves it from a second server and checks that the class
+   picker tells duplicates apart, that hashes resolve like the server (index, exact name,
+   NAME:INDEX, then case-insensitive), that the page writes a hash that reads back the same,
+   and that ambiguous or wrong names give a message naming the candidates instead of a guess.
 
 Standard library only; no network access beyond 127.0.0.1. Exits 1 with a message on any
 failure. Needs Chromium and at least one font (Chromium aborts without any):
@@ -926,7 +938,8 @@ def main():
                                          "(default: a random biggan-32 model made with the `biggan` next to --server)")
     ap.add_argument("--public-dir", default=os.path.join(REPO, "public"), help="gallery folder (default: %(default)s)")
     ap.add_argument("--chromium", help="Chromium binary (default: chromium, chromium-browser or google-chrome on PATH)")
-    ap.add_argument("--screenshot", help="where to keep the screenshot (default: a temporary folder, deleted)")
+    ap.add_argument("--screenshot", help="where to keep the grid screenshot; the first-load one goes next to it as "
+                                         "NAME-first-load.png (default: a temporary folder, deleted)")
     ap.add_argument("--budget-ms", type=int, default=15000, help="Chromium --virtual-time-budget (default: %(default)s)")
     ap.add_argument("--browser-timeout", type=int, default=120, help="seconds per Chromium run (default: %(default)s)")
     ap.add_argument("--start-timeout", type=int, default=60, help="seconds to wait for the server (default: %(default)s)")
