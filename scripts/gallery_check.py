@@ -21,7 +21,8 @@
 5. Checks /healthz, stops the server with SIGTERM and expects a clean exit.
 6. Colliding class names: writes a random 1000-class model with the `biggan` binary next to
    the server, gives it ImageNet names with duplicates (crane 134 and 517, maillot 638 and
-   639, goldfish 1 and Goldfish 2), serves it from a second server and checks that the class
+   639, goldfish 1 and Goldfish 2) and the truncnorm-scaled convention, serves it from a
+   second server and checks that it too samples untruncated by default, that the class
    picker tells duplicates apart, that hashes resolve like the server (index, exact name,
    NAME:INDEX, then case-insensitive), that the page writes a hash that reads back the same,
    and that ambiguous or wrong names give a message naming the candidates instead of a guess.
@@ -593,9 +594,9 @@ def duplicate_names():
     return names
 
 
-def set_class_names(path, names):
-    """Rewrites a checkpoint's __metadata__ config with other class names (safetensors: 8-byte
-    little-endian header length, JSON header, tensor data)."""
+def set_class_names(path, names, truncation=None):
+    """Rewrites a checkpoint's __metadata__ config with other class names, and optionally another
+    truncation convention (safetensors: 8-byte little-endian header length, JSON header, tensor data)."""
     with open(path, "rb") as f:
         data = f.read()
     (n,) = struct.unpack("<Q", data[:8])
@@ -604,6 +605,8 @@ def set_class_names(path, names):
     if config.get("n_classes") != len(names):
         raise CheckFailed(f"{path}: {config.get('n_classes')} classes, not {len(names)}")
     config["class_names"] = names
+    if truncation:
+        config["truncation"] = truncation
     header["__metadata__"]["config"] = json.dumps(config)
     head = json.dumps(header).encode()
     head += b" " * (-len(head) % 8)
@@ -624,15 +627,17 @@ def check_duplicate_names(args, browser, work):
     if r.returncode != 0:
         raise CheckFailed(f"`{' '.join(cmd)}` failed ({r.returncode}): {r.stderr.strip() or r.stdout.strip()}")
     names = duplicate_names()
-    set_class_names(path, names)
+    # The other truncation convention, so that both are seen untruncated by default.
+    set_class_names(path, names, truncation="truncnorm-scaled")
     proc, base, server_log = start_server(args, work, ["--models-dir", folder], tag="dupnames")
-    ok(f"duplicate names: server with a random 1000-class model (crane = 134 and 517, maillot = 638 and 639, "
-       f"goldfish 1 / Goldfish 2) at {base}/")
+    ok(f"duplicate names: server with a random 1000-class truncnorm-scaled model (crane = 134 and 517, "
+       f"maillot = 638 and 639, goldfish 1 / Goldfish 2) at {base}/")
     try:
         status, _, body = http_get(base, "/v1/models/dupnames-32")
         model = json.loads(body) if status == 200 else None
-        if model is None or model.get("class_names") != names:
-            raise CheckFailed(f"GET /v1/models/dupnames-32 answered {status} without the patched class names")
+        if model is None or model.get("class_names") != names or model.get("truncation") != "truncnorm-scaled":
+            raise CheckFailed(f"GET /v1/models/dupnames-32 answered {status} without the patched class names "
+                              "and truncation convention")
 
         # First visit: a sample of 10 classes, labelled with index and name.
         def sheet_ready(root):
