@@ -8,20 +8,25 @@ const $ = (id) => document.getElementById(id);
 const GRID_SIZES = [1, 4, 9, 16, 25, 36];
 const DEFAULT_GRID = 4;
 const U64_MASK = (1n << 64n) - 1n;
+// Truncation is off by default: the API then samples z ~ N(0, I) (the parameter is left out).
 const TRUNC = {
   resample: {
     label: '(threshold)', min: 0.01, max: null, sliderMin: 0.1, sliderMax: 2, def: 1,
-    help: 'Latent entries are redrawn until |z| ≤ threshold. Lower gives more typical, less varied images; useful range 0.1–2.',
+    help: 'Latent entries are redrawn until |z| ≤ threshold. Lower values trade variety for fidelity; useful range 0.1–2.',
   },
   'truncnorm-scaled': {
     label: '(scale)', min: 0.01, max: 1, sliderMin: 0.01, sliderMax: 1, def: 0.5,
-    help: 'Truncated-normal latents scaled by this value in (0, 1]. Lower gives more typical, less varied images.',
+    help: 'Truncated-normal latents scaled by this value in (0, 1]. Lower values trade variety for fidelity.',
   },
 };
+const UNTRUNCATED_HELP = 'Untruncated: z ~ N(0, I). Tick “truncate” to limit the latents; lower values trade variety for fidelity.';
+// Class sheet: every class when there are at most SHEET_ALL, else SHEET_SAMPLE random ones.
+const SHEET_ALL = 20;
+const SHEET_SAMPLE = 10;
 
 const el = {
   modelInfo: $('model-info'), banner: $('banner'),
-  form: $('sample-form'), model: $('model'), truncKind: $('truncation-kind'),
+  form: $('sample-form'), model: $('model'), truncKind: $('truncation-kind'), truncate: $('truncate'),
   truncRange: $('truncation-range'), trunc: $('truncation'), truncHelp: $('truncation-help'),
   seed: $('seed'), seedRandom: $('seed-random'), classRandom: $('class-random'), gridSize: $('grid-size'),
   generate: $('generate'), copyLink: $('copy-link'), copyStatus: $('copy-status'),
@@ -34,6 +39,8 @@ const el = {
   nnDialog: $('nn-dialog'), nnForm: $('nn-form'), nnClose: $('nn-close'), nnSubject: $('nn-subject'),
   nnK: $('nn-k'), nnSpace: $('nn-space'), nnScope: $('nn-scope'), nnGo: $('nn-go'),
   nnStatus: $('nn-status'), nnDownload: $('nn-download'), nnStrip: $('nn-strip'),
+  sheetPanel: $('sheet-panel'), sheet: $('sheet'), sheetStatus: $('sheet-status'), sheetHelp: $('sheet-help'),
+  sheetShuffle: $('sheet-shuffle'),
 };
 
 const state = {
@@ -44,8 +51,9 @@ const state = {
   latent: null,          // the latent strip shown (null: none)
   classLerp: null,       // the class strip shown (null: none)
   nn: null,              // the sample whose neighbours are shown
+  sheet: null,           // the class sheet shown: {model, seed, k, classes, run}
   gridRun: null,         // AbortController of the grid being loaded
-  urls: { grid: [], latent: [], classLerp: [], nn: [] },
+  urls: { grid: [], latent: [], classLerp: [], nn: [], sheet: [] },
 };
 
 // ---------------------------------------------------------------- small helpers
@@ -67,8 +75,16 @@ function query(params) {
   return q.toString();
 }
 
-/** A truncation value as a short decimal string ("0.7", not "0.7000000000000001"). */
-function fmtT(t) { return String(Number(t.toFixed(4))); }
+/** A truncation value as a short decimal string ("0.7", not "0.7000000000000001"); null is untruncated. */
+function fmtT(t) { return t === null ? 'none' : String(Number(t.toFixed(4))); }
+
+/** The API parameter: left out (undefined) when untruncated. */
+function truncParam(t) { return t === null ? undefined : fmtT(t); }
+
+/** For file names: "_t0.7", or nothing when untruncated. */
+function truncSuffix(t) { return t === null ? '' : `_t${fmtT(t)}`; }
+
+function truncWords(t) { return t === null ? 'untruncated' : `truncation ${fmtT(t)}`; }
 
 function parseSeed(text, field, what = 'Seed') {
   const s = String(text).trim();
@@ -162,7 +178,12 @@ async function getJSON(url) { return (await request(url)).json(); }
 
 /** Fetches a PNG, shows it in `img` and resolves when it has decoded. */
 async function loadPNG(url, img, bucket, signal) {
-  const blob = await (await request(url, signal)).blob();
+  await showPNG(await fetchPNG(url, signal), img, bucket);
+}
+
+async function fetchPNG(url, signal) { return (await request(url, signal)).blob(); }
+
+async function showPNG(blob, img, bucket) {
   const objectURL = URL.createObjectURL(blob);
   state.urls[bucket].push(objectURL);
   img.src = objectURL;
@@ -210,6 +231,8 @@ class ClassPicker {
 
   matches(i, q) {
     if (!q) return true;
+    const pair = /^(.*):(\d+)$/.exec(q);   // "crane:517" finds that class only
+    if (pair && Number(pair[2]) === i) return this.names[i].toLowerCase().startsWith(pair[1].trim());
     return this.names[i].toLowerCase().includes(q) || String(i).startsWith(q);
   }
 
@@ -222,7 +245,7 @@ class ClassPicker {
       if (!this.matches(i, q)) return;
       const opt = document.createElement('option');
       opt.value = String(i);
-      opt.textContent = name === `class ${i}` ? name : `${i} · ${name}`;
+      opt.textContent = optionText(name, i);
       frag.append(opt);
       if (first === null) first = opt.value;
       if (opt.value === current) keep = true;
@@ -252,13 +275,73 @@ const picker = new ClassPicker($('class-filter'), $('class'));
 const pickerA = new ClassPicker($('classlerp-a-filter'), $('classlerp-a'));
 const pickerB = new ClassPicker($('classlerp-b-filter'), $('classlerp-b'));
 
-/** Resolves a class from the hash: an index or a name (case-insensitive). */
-function classFromText(text) {
-  if (text === null || text === undefined || text === '') return null;
+/** "134 · crane": the index keeps classes with the same name apart. */
+function optionText(name, i) { return name === `class ${i}` ? name : `${i} · ${name}`; }
+
+/**
+ * Resolves a class given as text (the URL hash), with the server's rules:
+ * a bare index; else an exact name; else `NAME:INDEX` (the form for duplicate names);
+ * else a case-insensitive name. A name matching several classes is not resolved: the answer
+ * carries the candidates. Returns null for no text, {index} or {error} (a message for users).
+ */
+function resolveClass(text) {
+  if (text === null || text === undefined) return null;
+  const s = String(text).trim();
+  if (s === '') return null;
   const names = state.model.class_names;
-  if (/^\d+$/.test(text)) { const i = Number(text); return i < names.length ? i : null; }
-  const i = names.findIndex((n) => n.toLowerCase() === text.toLowerCase());
-  return i >= 0 ? i : null;
+  const n = names.length;
+  const list = (is) => is.map((i) => optionText(names[i], i)).join(', ');
+  const ambiguous = (is) => ({
+    error: `Class “${s}” is ambiguous in ${state.model.name}: it names ${list(is)}. `
+      + `Use ${is.map((i) => `${names[i]}:${i}`).join(' or ')}, or the index.`,
+    candidates: is,
+  });
+  if (/^\d+$/.test(s)) {
+    const i = Number(s);
+    return i < n ? { index: i } : { error: `Class ${s} does not exist in ${state.model.name} (classes 0–${n - 1}).` };
+  }
+  const exact = [];
+  names.forEach((name, i) => { if (name === s) exact.push(i); });
+  if (exact.length === 1) return { index: exact[0] };
+  if (exact.length > 1) return ambiguous(exact);
+  const pair = /^(.*):(\d+)$/.exec(s);
+  if (pair) {
+    const name = pair[1].trim(), i = Number(pair[2]);
+    if (i >= n) return { error: `Class ${i} (from “${s}”) does not exist in ${state.model.name} (classes 0–${n - 1}).` };
+    if (names[i] === name || names[i].toLowerCase() === name.toLowerCase()) return { index: i };
+    return { error: `Class ${i} of ${state.model.name} is “${names[i]}”, not “${name}”.` };
+  }
+  const lower = s.toLowerCase();
+  const folded = [];
+  names.forEach((name, i) => { if (name.toLowerCase() === lower) folded.push(i); });
+  if (folded.length === 1) return { index: folded[0] };
+  if (folded.length > 1) return ambiguous(folded);
+  const close = [];
+  names.forEach((name, i) => { if (close.length < 5 && name.toLowerCase().includes(lower)) close.push(i); });
+  return {
+    error: `Class “${s}” does not exist in ${state.model.name}.`
+      + (close.length ? ` Did you mean ${list(close)}?` : ''),
+  };
+}
+
+/** Class index from the hash, or null (no text, or a problem: its message goes to `warnings`). */
+function classFromText(text, warnings = []) {
+  const r = resolveClass(text);
+  if (r === null) return null;
+  if (r.error) { warnings.push(r.error); return null; }
+  return r.index;
+}
+
+/** How the hash writes class i so that resolveClass reads it back: its name when that is
+ *  unique, `name:index` for a duplicate name, else the index. */
+function classToken(i) {
+  const names = state.model?.class_names;
+  const name = names?.[i];
+  if (!name || name === `class ${i}` || name !== name.trim() || /^\d+$/.test(name)) return String(i);
+  const same = names.reduce((c, x) => c + (x === name ? 1 : 0), 0);
+  const token = same === 1 ? name : `${name}:${i}`;
+  const back = resolveClass(token);
+  return back && back.index === i ? token : String(i);
 }
 
 // ---------------------------------------------------------------- truncation
@@ -267,12 +350,29 @@ function truncConfig() { return TRUNC[state.model?.truncation] ?? TRUNC.resample
 
 function configureTruncation() {
   const c = truncConfig();
-  el.truncKind.textContent = c.label;
-  el.truncHelp.textContent = c.help;
   el.truncRange.min = c.sliderMin;
   el.truncRange.max = c.sliderMax;
   el.trunc.min = c.min;
   if (c.max === null) el.trunc.removeAttribute('max'); else el.trunc.max = c.max;
+  showTruncationMode();
+}
+
+/** Enables the value controls only while "truncate" is ticked, and says what is in use. */
+function showTruncationMode() {
+  const on = el.truncate.checked;
+  el.truncRange.disabled = !on;
+  el.trunc.disabled = !on;
+  el.truncKind.textContent = on ? truncConfig().label : 'none (untruncated)';
+  el.truncHelp.textContent = on ? truncConfig().help : UNTRUNCATED_HELP;
+  if (!on) el.trunc.removeAttribute('aria-invalid');
+}
+
+/** null: untruncated; else a value for the model. */
+function setTruncationMode(t) {
+  el.truncate.checked = t !== null;
+  if (t !== null) setTruncation(t);
+  else if (!validTruncation(Number(el.trunc.value))) setTruncation(truncConfig().def);
+  showTruncationMode();
 }
 
 /** The readout shows at least two decimals ("1.00"), more when the value needs them. */
@@ -287,7 +387,9 @@ function setTruncation(t) {
   el.truncRange.setAttribute('aria-valuetext', fmtT(t));
 }
 
+/** The truncation in use: null when untruncated. */
 function readTruncation() {
+  if (!el.truncate.checked) return null;
   const c = truncConfig();
   const t = Number(el.trunc.value);
   if (el.trunc.value.trim() === '' || !validTruncation(t)) {
@@ -298,6 +400,7 @@ function readTruncation() {
 }
 
 function validTruncation(t) {
+  if (t === null) return true;
   const c = truncConfig();
   return Number.isFinite(t) && t >= c.min && (c.max === null || t <= c.max);
 }
@@ -340,11 +443,15 @@ async function selectModel(name) {
   picker.value = cls;
   pickerA.value = cls;
   pickerB.value = (cls + 1) % names.length;
-  configureTruncation();
   setTruncation(validTruncation(wasT) ? wasT : truncConfig().def);
+  configureTruncation();
   document.documentElement.style.setProperty('--tile', `${tileSize(m.resolution)}px`);
   document.documentElement.classList.toggle('upscaled', displayScale(m.resolution) > 1);
   for (const b of [el.generate, el.latentGo, el.clsGo]) b.disabled = false;
+  if (state.sheet && !sheetCurrent()) {   // the sheet shows another model
+    stopSheet();
+    if (el.sheetPanel.open) loadSheet();
+  }
 }
 
 // ---------------------------------------------------------------- hash (shareable state)
@@ -354,9 +461,9 @@ function writeHash() {
   const g = state.grid;
   if (!g) return;
   p.set('model', g.model);
-  p.set('class', String(g.cls));
+  p.set('class', classToken(g.cls));
   p.set('seed', String(g.seed));
-  p.set('truncation', fmtT(g.t));
+  p.set('truncation', fmtT(g.t));   // "none": untruncated
   p.set('n', String(g.n));
   if (state.latent) {
     const l = state.latent;
@@ -365,7 +472,7 @@ function writeHash() {
   }
   if (state.classLerp) {
     const c = state.classLerp;
-    p.set('cls_a', String(c.a)); p.set('cls_b', String(c.b));
+    p.set('cls_a', classToken(c.a)); p.set('cls_b', classToken(c.b));
     p.set('cls_seed', String(c.seed)); p.set('cls_steps', String(c.steps));
   }
   if (state.nn) {
@@ -374,6 +481,7 @@ function writeHash() {
   }
   const hash = '#' + p.toString();
   if (location.hash !== hash) history.replaceState(null, '', hash);
+  el.copyLink.dataset.hash = hash;   // the link as written (read by scripts/gallery_check.py)
 }
 
 function validSeedText(text) {
@@ -390,14 +498,28 @@ async function applyHash() {
   summary ??= state.models.find((m) => m.default) ?? state.models[0];
   await selectModel(summary.name);
 
-  const cls = classFromText(h.get('class'));
-  if (h.has('class') && cls === null) warnings.push(`Class “${h.get('class')}” does not exist in ${summary.name}.`);
+  // A class that does not resolve to exactly one class is reported, never guessed: nothing that
+  // needs it is rendered, and for an ambiguous name the picker lists the candidates.
+  const nWarnings = warnings.length;
+  const cls = classFromText(h.get('class'), warnings);
+  const classOK = warnings.length === nWarnings;
   if (cls !== null) { picker.value = cls; pickerA.value = cls; pickerB.value = (cls + 1) % state.model.classes; }
+  if (!classOK && resolveClass(h.get('class'))?.candidates) {
+    picker.filter.value = h.get('class').trim();
+    picker.render();
+  }
 
-  if (h.has('truncation')) {
-    const t = Number(h.get('truncation'));
-    if (validTruncation(t)) setTruncation(t);
-    else warnings.push(`Truncation ${h.get('truncation')} is not valid for ${summary.name}.`);
+  // No truncation, or "none": untruncated (z ~ N(0, I)).
+  const tText = (h.get('truncation') ?? 'none').trim();
+  if (tText === '' || tText.toLowerCase() === 'none') {
+    setTruncationMode(null);
+  } else {
+    const t = Number(tText);
+    if (validTruncation(t)) setTruncationMode(t);
+    else {
+      setTruncationMode(null);
+      warnings.push(`Truncation ${tText} is not valid for ${summary.name}; sampling untruncated.`);
+    }
   }
   el.seed.value = validSeedText(h.get('seed')) ? h.get('seed') : String(randomSeed());
   const n = Number(h.get('n'));
@@ -408,17 +530,26 @@ async function applyHash() {
   el.latentB.value = validSeedText(h.get('lat_b')) ? h.get('lat_b') : String(seedPlus(seed, 1));
   el.latentSteps.value = h.get('lat_steps') || '8';
   el.latentMethod.value = h.get('lat_method') === 'spherical' ? 'spherical' : 'linear';
-  const ca = classFromText(h.get('cls_a')), cb = classFromText(h.get('cls_b'));
+  const nLerpWarnings = warnings.length;
+  const ca = classFromText(h.get('cls_a'), warnings), cb = classFromText(h.get('cls_b'), warnings);
+  const lerpOK = warnings.length === nLerpWarnings;
   if (ca !== null) pickerA.value = ca;
   if (cb !== null) pickerB.value = cb;
   el.clsSeed.value = validSeedText(h.get('cls_seed')) ? h.get('cls_seed') : String(seed);
   el.clsSteps.value = h.get('cls_steps') || '8';
 
   showBanner(warnings.join(' '));
-  const jobs = [generateGrid({ keepBanner: true })];
-  if (h.has('lat_a')) jobs.push(generateLatent());
-  if (h.has('cls_a')) jobs.push(generateClassLerp());
-  if (validSeedText(h.get('nn_seed'))) {
+  const jobs = [];
+  if ([...h.keys()].length === 0) {
+    // A first visit: show what the model does, one row per class, instead of one class's grid.
+    if (!el.sheetPanel.open) el.sheetPanel.open = true;   // the toggle event loads the sheet
+    else if (!sheetCurrent()) loadSheet();
+  } else if (classOK) {
+    jobs.push(generateGrid({ keepBanner: true }));
+    if (h.has('lat_a')) jobs.push(generateLatent());
+  }
+  if (h.has('cls_a') && lerpOK) jobs.push(generateClassLerp());
+  if (classOK && validSeedText(h.get('nn_seed'))) {
     el.nnK.value = h.get('nn_k') || '8';
     el.nnSpace.value = h.get('nn_space') === 'feature' ? 'feature' : 'pixel';
     el.nnScope.value = h.get('nn_scope') === 'all' ? 'all' : 'class';
@@ -440,7 +571,7 @@ function readSampleControls() {
 }
 
 function sampleURL(g, seed, n) {
-  return 'v1/sample?' + query({ model: g.model, class: g.cls, seed: String(seed), truncation: fmtT(g.t), n });
+  return 'v1/sample?' + query({ model: g.model, class: g.cls, seed: String(seed), truncation: truncParam(g.t), n });
 }
 
 function makeTile(g, i) {
@@ -468,7 +599,7 @@ function makeTile(g, i) {
   const dl = document.createElement('a');
   dl.className = 'tile-dl';
   dl.href = url;
-  dl.download = `${fileStem(g.model)}_class${g.cls}_seed${seed}_t${fmtT(g.t)}.png`;
+  dl.download = `${fileStem(g.model)}_class${g.cls}_seed${seed}${truncSuffix(g.t)}.png`;
   dl.textContent = '⤓';
   dl.title = 'Download PNG';
   dl.setAttribute('aria-label', `Download seed ${seed} as PNG`);
@@ -503,7 +634,7 @@ async function generateGrid({ keepBanner = false } = {}) {
   grid.dataset.state = 'loading';
   grid.setAttribute('aria-busy', 'true');
   el.gridDownload.href = sampleURL(g, g.seed, g.n);
-  el.gridDownload.download = `${fileStem(g.model)}_class${g.cls}_seed${g.seed}_n${g.n}_t${fmtT(g.t)}.png`;
+  el.gridDownload.download = `${fileStem(g.model)}_class${g.cls}_seed${g.seed}_n${g.n}${truncSuffix(g.t)}.png`;
   el.gridDownload.hidden = false;
   el.gridDownload.textContent = g.n > 1 ? `Download grid (${g.n})` : 'Download';
   setBusy(el.generate, true);
@@ -514,7 +645,7 @@ async function generateGrid({ keepBanner = false } = {}) {
   const errors = [];
   const progress = () => {
     el.gridStatus.textContent = loaded + errors.length < g.n
-      ? `Generating ${loaded} / ${g.n}…` : `${classLabel(g.cls)} · truncation ${fmtT(g.t)}`;
+      ? `Generating ${loaded} / ${g.n}…` : `${classLabel(g.cls)} · ${truncWords(g.t)}`;
   };
   progress();
 
@@ -626,11 +757,11 @@ async function generateLatent() {
   state.latent = l;
   writeHash();
   const q = { model: l.model, kind: 'latent', class: l.cls, seed_a: String(l.a), seed_b: String(l.b),
-    steps: l.steps, truncation: fmtT(l.t) };
+    steps: l.steps, truncation: truncParam(l.t) };
   if (l.method === 'spherical') q.method = 'spherical';
   await loadStrip('latent', {
     url: 'v1/interpolate?' + query(q),
-    filename: `${fileStem(l.model)}_latent_class${l.cls}_${l.a}-${l.b}_${l.method}_${l.steps}steps_t${fmtT(l.t)}.png`,
+    filename: `${fileStem(l.model)}_latent_class${l.cls}_${l.a}-${l.b}_${l.method}_${l.steps}steps${truncSuffix(l.t)}.png`,
     alt: `${l.method} interpolation from seed ${l.a} to seed ${l.b}, ${classLabel(l.cls)}, ${l.steps} steps`,
     loading: `Rendering ${l.steps} frames…`,
     done: `${classLabel(l.cls)} · seed ${l.a} → ${l.b} · ${l.method}`,
@@ -652,8 +783,8 @@ async function generateClassLerp() {
   writeHash();
   await loadStrip('classLerp', {
     url: 'v1/interpolate?' + query({ model: c.model, kind: 'class', class_a: c.a, class_b: c.b, seed: String(c.seed),
-      steps: c.steps, truncation: fmtT(c.t) }),
-    filename: `${fileStem(c.model)}_classes${c.a}-${c.b}_seed${c.seed}_${c.steps}steps_t${fmtT(c.t)}.png`,
+      steps: c.steps, truncation: truncParam(c.t) }),
+    filename: `${fileStem(c.model)}_classes${c.a}-${c.b}_seed${c.seed}_${c.steps}steps${truncSuffix(c.t)}.png`,
     alt: `Interpolation from ${classLabel(c.a)} to ${classLabel(c.b)}, seed ${c.seed}, ${c.steps} steps`,
     loading: `Rendering ${c.steps} frames…`,
     done: `${classLabel(c.a)} → ${classLabel(c.b)} · seed ${c.seed}`,
@@ -667,7 +798,7 @@ function openNeighbours(seed) {
   const g = state.grid;
   if (!g) return;
   state.nn = { model: g.model, cls: g.cls, t: g.t, seed, k: 8, space: 'pixel', scope: 'class' };
-  el.nnSubject.textContent = `${g.model} · ${classLabel(g.cls)} · seed ${seed} · truncation ${fmtT(g.t)}`;
+  el.nnSubject.textContent = `${g.model} · ${classLabel(g.cls)} · seed ${seed} · ${truncWords(g.t)}`;
   if (!el.nnDialog.open) el.nnDialog.showModal();
   searchNeighbours();
 }
@@ -685,7 +816,7 @@ async function searchNeighbours() {
   Object.assign(n, { k, space: el.nnSpace.value, scope: el.nnScope.value });
   writeHash();
   await loadStrip('nn', {
-    url: 'v1/neighbours?' + query({ model: n.model, class: n.cls, seed: String(n.seed), truncation: fmtT(n.t),
+    url: 'v1/neighbours?' + query({ model: n.model, class: n.cls, seed: String(n.seed), truncation: truncParam(n.t),
       k: n.k, space: n.space, scope: n.scope }),
     filename: `${fileStem(n.model)}_neighbours_class${n.cls}_seed${n.seed}_k${n.k}_${n.space}_${n.scope}.png`,
     alt: `Seed ${n.seed} followed by its ${n.k} nearest neighbours in ${n.space} space`,
@@ -701,6 +832,165 @@ function closeNeighbours() {
   strips.nn.run?.abort();
   state.nn = null;
   writeHash();
+}
+
+// ---------------------------------------------------------------- class sheet
+
+/** The server puts this many white pixels between the images of a grid PNG. */
+const PNG_GUTTER = 2;
+
+/** Sheet images are smaller than grid tiles: small models are upscaled to about 64 px. */
+function sheetScale(resolution) { return resolution < 64 ? Math.max(1, Math.round(64 / resolution)) : 1; }
+
+function sheetPerClass(resolution) { return resolution <= 64 ? 8 : resolution <= 128 ? 5 : 4; }
+
+function sheetCurrent() { return !!state.sheet && state.sheet.model === state.model?.name; }
+
+/** Every class of a small model; a random sample of a large one, in index order. */
+function sheetClasses(n) {
+  if (n <= SHEET_ALL) return Array.from({ length: n }, (_, i) => i);
+  const picked = new Set();
+  while (picked.size < SHEET_SAMPLE) picked.add(Math.floor(Math.random() * n));
+  return [...picked].sort((a, b) => a - b);
+}
+
+/** Resolves once no grid or strip is loading: the sheet never holds up what the user asked for. */
+async function othersIdle(signal) {
+  while (state.gridRun || Object.values(strips).some((s) => s.run)) await sleep(150, signal);
+}
+
+function stopSheet() {
+  state.sheet?.run.abort();
+  state.sheet = null;
+  revoke('sheet');
+  el.sheet.replaceChildren();
+  el.sheet.dataset.state = 'idle';
+  el.sheet.removeAttribute('aria-busy');
+  el.sheetStatus.textContent = '';
+}
+
+/**
+ * Shows one row per class (see sheetClasses), each one `GET /v1/sample` PNG of k images with
+ * seeds seed … seed+k−1 side by side. Rows load one at a time, after anything else loading.
+ */
+async function loadSheet({ reseed = false } = {}) {
+  const m = state.model;
+  if (!m) return;
+  stopSheet();
+  let t;
+  try { t = readTruncation(); } catch { t = null; }
+  const run = new AbortController();
+  const k = sheetPerClass(m.resolution);
+  const sh = { model: m.name, seed: reseed ? randomSeed() : 0n, k, t, classes: sheetClasses(m.classes), run, finished: false };
+  state.sheet = sh;
+  const res = m.resolution, scale = sheetScale(res);
+  const width = k * res + (k - 1) * PNG_GUTTER;
+  const box = el.sheet;
+  box.dataset.state = 'loading';
+  box.dataset.loaded = '0';
+  box.dataset.total = String(sh.classes.length);
+  box.dataset.scale = String(scale);
+  box.dataset.model = m.name;
+  box.setAttribute('aria-busy', 'true');
+  box.classList.toggle('pixelated', scale > 1);
+  const last = seedPlus(sh.seed, k - 1);
+  const sampled = sh.classes.length < m.classes;
+  el.sheetHelp.textContent = (sampled ? `${sh.classes.length} of ${m.classes} classes, chosen at random` : 'One row per class')
+    + `; seeds ${sh.seed}–${last} in every row, ${truncWords(t)}. Select a sample to open its class and seed in the grid.`;
+  el.sheetShuffle.textContent = sampled ? 'Other classes' : 'New seeds';
+  el.sheetShuffle.title = sampled ? 'Other random classes and seeds' : 'The same classes with other seeds';
+
+  const rows = sh.classes.map((cls) => {
+    const url = 'v1/sample?' + query({ model: m.name, class: cls, seed: String(sh.seed), truncation: truncParam(t), n: k, columns: k });
+    const name = m.class_names[cls];
+    const row = document.createElement('button');
+    row.type = 'button';
+    row.className = 'sheet-row loading';
+    Object.assign(row.dataset, { class: String(cls), seed: String(sh.seed), n: String(k), url });
+    row.title = `${classLabel(cls)}: open this class in the grid, starting at the selected sample's seed`;
+    const label = document.createElement('span');
+    label.className = 'sheet-label';
+    const index = document.createElement('span');
+    index.className = 'sheet-index';
+    index.textContent = String(cls);
+    const text = document.createElement('span');
+    text.className = 'sheet-name';
+    text.textContent = name;
+    label.append(index, text);
+    const frame = document.createElement('span');
+    frame.className = 'sheet-img';
+    const img = document.createElement('img');
+    img.width = width;
+    img.height = res;
+    img.style.width = `${width * scale}px`;
+    img.alt = `${classLabel(cls)}, seeds ${sh.seed}–${last}`;
+    frame.append(img);
+    row.append(label, frame);
+    row.addEventListener('click', (e) => {
+      let j = 0;
+      const r = img.getBoundingClientRect();
+      if (e.detail > 0 && r.width > 0) {   // a pointer click: the image under it (a key press: the first)
+        const x = (e.clientX - r.left) * (width / r.width);
+        j = Math.min(k - 1, Math.max(0, Math.floor(x / (res + PNG_GUTTER))));
+      }
+      pickFromSheet(cls, seedPlus(sh.seed, j));
+    });
+    return { row, img, url };
+  });
+  box.replaceChildren(...rows.map((r) => r.row));
+
+  // One request at a time; the next row is requested as soon as one arrives, while it decodes.
+  const fetchRow = async (r) => { await othersIdle(run.signal); return fetchPNG(r.url, run.signal); };
+  let next = fetchRow(rows[0]);
+  let loaded = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    el.sheetStatus.textContent = `Generating ${loaded} / ${rows.length} rows…`;
+    try {
+      const blob = await next;
+      next = i + 1 < rows.length ? fetchRow(rows[i + 1]) : null;
+      next?.catch(() => {});   // its failure is handled when it is awaited (or not at all once stopped)
+      await showPNG(blob, r.img, 'sheet');
+    } catch (e) {
+      if (run.signal.aborted || state.sheet !== sh) return;
+      r.row.classList.remove('loading');
+      r.row.classList.add('failed');
+      r.row.disabled = true;
+      const p = document.createElement('p');
+      p.className = 'error';
+      p.setAttribute('role', 'alert');
+      p.textContent = `The class sheet could not be loaded: ${e.message}`;
+      if (e.code) p.title = `Error code: ${e.code}`;
+      box.prepend(p);
+      for (const other of rows) if (other.row.classList.contains('loading')) other.row.remove();
+      box.dataset.state = 'error';
+      box.removeAttribute('aria-busy');
+      el.sheetStatus.textContent = '';
+      sh.finished = true;
+      run.abort();   // the next row's request, if any
+      return;
+    }
+    if (state.sheet !== sh) return;
+    r.row.classList.remove('loading');
+    box.dataset.loaded = String(++loaded);
+  }
+  sh.finished = true;
+  box.dataset.state = 'done';
+  box.removeAttribute('aria-busy');
+  el.sheetStatus.textContent = `${rows.length} ${rows.length === 1 ? 'class' : 'classes'} × ${k} seeds`;
+}
+
+/** A sample chosen in the sheet: its class and seed go to the controls and the grid. */
+function pickFromSheet(cls, seed) {
+  picker.filter.value = '';
+  picker.render();
+  picker.value = cls;
+  pickerA.value = cls;
+  pickerB.value = (cls + 1) % state.model.classes;
+  el.seed.value = String(seed);
+  generateGrid();
+  const reduce = window.matchMedia?.('(prefers-reduced-motion: reduce)').matches;
+  el.grid.closest('section').scrollIntoView({ behavior: reduce ? 'auto' : 'smooth', block: 'start' });
 }
 
 // ---------------------------------------------------------------- wiring
@@ -731,6 +1021,10 @@ function bind() {
     }
     await generateGrid();
   });
+  el.truncate.addEventListener('change', () => {
+    if (el.truncate.checked && !validTruncation(Number(el.trunc.value))) setTruncation(truncConfig().def);
+    showTruncationMode();
+  });
   el.truncRange.addEventListener('input', () => setTruncation(Number(el.truncRange.value)));
   el.trunc.addEventListener('input', () => {
     const t = Number(el.trunc.value);
@@ -756,6 +1050,11 @@ function bind() {
     }
     setTimeout(() => { el.copyStatus.textContent = ''; }, 3000);
   });
+  el.sheetPanel.addEventListener('toggle', () => {
+    if (el.sheetPanel.open && state.model && !sheetCurrent()) loadSheet();
+    else if (!el.sheetPanel.open && state.sheet && !state.sheet.finished) stopSheet();   // reopening reloads it
+  });
+  el.sheetShuffle.addEventListener('click', () => loadSheet({ reseed: true }));
   window.addEventListener('hashchange', () => {
     applyHash().catch((e) => showBanner(e.message));
   });

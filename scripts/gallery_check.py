@@ -4,15 +4,28 @@
 1. Starts biggan-server on port 0 (reads the port from its stdout) with the models in
    --models-dir (a folder or one .safetensors file); without --models-dir it first writes a
    random-weight model with the `biggan` binary next to the server binary.
-2. Loads the gallery in headless Chromium with a URL hash that generates a 2x2 grid, and
+2. Loads the gallery in headless Chromium with a URL hash that generates a 2x2 grid with a
+   truncation, and
    - dumps the DOM: the grid must report every tile loaded (data-loaded, data-state) with one
-     <img> per expected seed, and the nearest-neighbours panel (opened from the hash) must
-     have finished with either an image or an error message;
+     <img> per expected seed, the truncation must be ticked and sent to the API, the class sheet
+     must stay closed, and the nearest-neighbours panel (opened from the hash) must have
+     finished with either an image or an error message;
    - takes a screenshot and decodes it with a small PNG decoder (zlib + struct only).
 3. Checks the screenshot: every tile must appear pixel for pixel, as the server renders it
    for that seed upscaled by the page's display factor; the grid region must hold many
    distinct colours and many pixels that are neither page background nor white.
-4. Checks /healthz, stops the server with SIGTERM and expects a clean exit.
+4. A first visit (no hash, nothing pressed): the class sheet opens by itself with one row per
+   class (10 random ones for large models), labelled with index and name, each row requested
+   without a truncation (the default is untruncated; the controls must say so) and shown
+   pixel for pixel as GET /v1/sample renders it; no grid is rendered.
+5. Checks /healthz, stops the server with SIGTERM and expects a clean exit.
+6. Colliding class names: writes a random 1000-class model with the `biggan` binary next to
+   the server, gives it ImageNet names with duplicates (crane 134 and 517, maillot 638 and
+   639, goldfish 1 and Goldfish 2) and the truncnorm-scaled convention, serves it from a
+   second server and checks that it too samples untruncated by default, that the class
+   picker tells duplicates apart, that hashes resolve like the server (index, exact name,
+   NAME:INDEX, then case-insensitive), that the page writes a hash that reads back the same,
+   and that ambiguous or wrong names give a message naming the candidates instead of a guess.
 
 Standard library only; no network access beyond 127.0.0.1. Exits 1 with a message on any
 failure. Needs Chromium and at least one font (Chromium aborts without any):
@@ -197,6 +210,68 @@ class DomScan(html.parser.HTMLParser):
             self.banner_text.append(data)
 
 
+class Node:
+    def __init__(self, tag, attrs, parent=None):
+        self.tag, self.attrs, self.parent, self.children, self.texts = tag, attrs, parent, [], []
+
+    def text(self):
+        """All text inside, whitespace collapsed."""
+        parts = []
+
+        def walk(n):
+            for c in n.children:
+                if isinstance(c, str):
+                    parts.append(c)
+                else:
+                    walk(c)
+        walk(self)
+        return " ".join("".join(parts).split())
+
+    def iter(self):
+        for c in self.children:
+            if isinstance(c, Node):
+                yield c
+                yield from c.iter()
+
+    def find_all(self, tag=None, cls=None):
+        return [n for n in self.iter() if (tag is None or n.tag == tag)
+                and (cls is None or cls in n.attrs.get("class", "").split())]
+
+    def by_id(self, ident):
+        return next((n for n in self.iter() if n.attrs.get("id") == ident), None)
+
+
+class DomTree(html.parser.HTMLParser):
+    """The whole dumped DOM as a tree of Nodes (attributes as a dict; a valueless attribute is '')."""
+    VOID = {"img", "input", "br", "meta", "link", "source", "hr", "wbr", "area", "base", "col", "embed", "track"}
+
+    def __init__(self, text):
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#root", {})
+        self._cur = self.root
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        node = Node(tag, {k: ("" if v is None else v) for k, v in attrs}, self._cur)
+        self._cur.children.append(node)
+        if tag not in self.VOID:
+            self._cur = node
+
+    def handle_startendtag(self, tag, attrs):
+        self._cur.children.append(Node(tag, {k: ("" if v is None else v) for k, v in attrs}, self._cur))
+
+    def handle_endtag(self, tag):
+        n = self._cur
+        while n is not None and n.tag != tag:
+            n = n.parent
+        if n is not None and n.parent is not None:
+            self._cur = n.parent
+
+    def handle_data(self, data):
+        self._cur.children.append(data)
+
+
 # ----------------------------------------------------------------------------- server
 
 def http_get(base, path, timeout=60):
@@ -209,12 +284,14 @@ def http_get(base, path, timeout=60):
         raise CheckFailed(f"GET {path}: cannot reach the server: {e}")
 
 
-def start_server(args, work):
+def start_server(args, work, model_args=None, tag="main"):
+    """Starts biggan-server with the models of --models-dir, or with `model_args` when given."""
     server = os.path.abspath(args.server)
     if not os.access(server, os.X_OK):
         raise CheckFailed(f"server binary not found or not executable: {server} (build it, or pass --server)")
-    model_args = []
-    if args.models_dir:
+    if model_args is not None:
+        pass
+    elif args.models_dir:
         if os.path.isfile(args.models_dir):
             model_args = ["--model", os.path.abspath(args.models_dir)]
         elif os.path.isdir(args.models_dir):
@@ -238,8 +315,8 @@ def start_server(args, work):
     public = os.path.abspath(args.public_dir)
     if not os.path.isfile(os.path.join(public, "index.html")):
         raise CheckFailed(f"no index.html in --public-dir {public}")
-    stderr_path = os.path.join(work, "server.stderr")
-    cmd = [server, *model_args, "--port", "0", "--db", os.path.join(work, "requests.sqlite"), "--public-dir", public]
+    stderr_path = os.path.join(work, f"server-{tag}.stderr")
+    cmd = [server, *model_args, "--port", "0", "--db", os.path.join(work, f"requests-{tag}.sqlite"), "--public-dir", public]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(stderr_path, "wb"), stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + args.start_timeout
     buf = b""
@@ -297,12 +374,12 @@ def find_chromium(given):
                       "or pass --chromium PATH")
 
 
-def chromium(args, binary, work, extra, url, budget_ms):
+def chromium(args, binary, work, extra, url, budget_ms, window=(1200, 1000)):
     profile = tempfile.mkdtemp(prefix="chromium-", dir=work)
     cmd = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
            "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--mute-audio",
            "--force-color-profile=srgb", "--force-device-scale-factor=1", "--hide-scrollbars",
-           f"--user-data-dir={profile}", "--window-size=1200,1000", f"--virtual-time-budget={budget_ms}",
+           f"--user-data-dir={profile}", f"--window-size={window[0]},{window[1]}", f"--virtual-time-budget={budget_ms}",
            *extra, url]
     try:
         r = subprocess.run(cmd, capture_output=True, timeout=args.browser_timeout)
@@ -323,6 +400,336 @@ def chromium_error(r):
         out += ("\n    hint: Chromium aborts when no font is installed; "
                 "apt-get install -y fonts-dejavu-core (or fonts-liberation)")
     return out
+
+
+# ----------------------------------------------------------------------------- page helpers
+
+def dump_dom(args, browser, work, url, ready, what):
+    """Loads `url` and returns its DOM as a tree, retrying with more virtual time until
+    ready(root) holds; fails on an uncaught JavaScript error."""
+    budgets = (args.budget_ms, args.budget_ms * 3)
+    for attempt, budget in enumerate(budgets):
+        r = chromium(args, browser, work, ["--dump-dom", "--enable-logging=stderr", "--v=0"], url, budget)
+        console = [m.group(1).strip() for m in re.finditer(r"CONSOLE[^\]]*\]\s*(.*)", r.stderr.decode(errors="replace"))]
+        dom = r.stdout.decode(errors="replace")
+        if r.returncode != 0 or "<html" not in dom:
+            raise CheckFailed(f"chromium --dump-dom failed ({r.returncode}):\n{chromium_error(r)}")
+        with open(os.path.join(work, f"dom-{what}.html"), "w") as f:
+            f.write(dom)
+        uncaught = [c for c in console if "Uncaught" in c]
+        if uncaught:
+            raise CheckFailed(f"JavaScript error in the page ({what}): " + "; ".join(uncaught))
+        root = DomTree(dom).root
+        if ready(root):
+            return root, console
+        if attempt + 1 < len(budgets):
+            log(f"  ..  {what}: page still loading after a {budget} ms budget; retrying with more time")
+    return root, console
+
+
+def banner_text(root):
+    b = root.by_id("banner")
+    return b.text() if b is not None and "hidden" not in b.attrs else ""
+
+
+def need(root, ident):
+    n = root.by_id(ident)
+    if n is None:
+        raise CheckFailed(f"the DOM has no #{ident} element")
+    return n
+
+
+def query_of(url):
+    """The query of a relative or absolute URL as a dict (a repeated key fails the check)."""
+    pairs = urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query, keep_blank_values=True)
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise CheckFailed(f"repeated query parameter in {url}")
+    return out
+
+
+def written_hash(root):
+    """The URL hash the page wrote (mirrored in #copy-link data-hash), as a dict; None if none."""
+    h = need(root, "copy-link").attrs.get("data-hash")
+    return None if h is None else dict(urllib.parse.parse_qsl(h.lstrip("#"), keep_blank_values=True))
+
+
+def check_untruncated_controls(root, what):
+    """The truncation controls in their "none (untruncated)" state."""
+    for ident in ("truncation-range", "truncation"):
+        if "disabled" not in need(root, ident).attrs:
+            raise CheckFailed(f"{what}: #{ident} is enabled although truncation is off")
+    kind, help_text = need(root, "truncation-kind").text(), need(root, "truncation-help").text()
+    if "untruncated" not in kind or "z ~ N(0, I)" not in help_text:
+        raise CheckFailed(f"{what}: the truncation control does not say it is untruncated "
+                          f"(label {kind!r}, help {help_text!r})")
+
+
+def check_truncated_controls(root, what):
+    for ident in ("truncation-range", "truncation"):
+        if "disabled" in need(root, ident).attrs:
+            raise CheckFailed(f"{what}: #{ident} is disabled although the hash asks for a truncation")
+    if "untruncated" in need(root, "truncation-kind").text():
+        raise CheckFailed(f"{what}: the truncation label says untruncated although the hash asks for a truncation")
+
+
+# ----------------------------------------------------------------------------- first load: the class sheet
+
+def sheet_rows(root, model, names, what):
+    """Checks the finished class sheet in the DOM; returns [(class, query dict)] for its rows."""
+    panel, sheet = need(root, "sheet-panel"), need(root, "sheet")
+    if "open" not in panel.attrs:
+        raise CheckFailed(f"{what}: the class sheet is not open on a first visit (no hash)")
+    state = sheet.attrs.get("data-state")
+    if state != "done":
+        raise CheckFailed(f"{what}: class sheet state {state!r} (expected 'done'): {sheet.text()[:300]!r}; "
+                          f"page message: {banner_text(root) or '(none)'}")
+    ncls = model["classes"]
+    want = ncls if ncls <= 20 else 10
+    rows = sheet.find_all("button", "sheet-row")
+    if len(rows) != want or sheet.attrs.get("data-loaded") != str(want):
+        raise CheckFailed(f"{what}: the sheet has {len(rows)} rows, data-loaded={sheet.attrs.get('data-loaded')!r}; "
+                          f"expected {want} for {ncls} classes")
+    classes = [int(r.attrs.get("data-class", "-1")) for r in rows]
+    if ncls <= 20 and classes != list(range(ncls)):
+        raise CheckFailed(f"{what}: sheet rows are classes {classes}, expected every class in order")
+    if classes != sorted(set(classes)) or not all(0 <= c < ncls for c in classes):
+        raise CheckFailed(f"{what}: sheet rows are classes {classes}: expected distinct valid classes in order")
+    out, seeds = [], set()
+    for row, c in zip(rows, classes):
+        index, name = row.find_all(cls="sheet-index"), row.find_all(cls="sheet-name")
+        if not index or not name or index[0].text() != str(c) or name[0].text() != " ".join(names[c].split()):
+            raise CheckFailed(f"{what}: the row of class {c} is labelled {row.text()!r}; expected its index {c} "
+                              f"and name {names[c]!r}")
+        if not row.find_all("img"):
+            raise CheckFailed(f"{what}: the row of class {c} has no <img>")
+        q = query_of(row.attrs.get("data-url", ""))
+        k = row.attrs.get("data-n")
+        expected = {"model": model["name"], "class": str(c), "seed": row.attrs.get("data-seed"), "n": k, "columns": k}
+        if q != expected:
+            raise CheckFailed(f"{what}: the row of class {c} loads {row.attrs.get('data-url')!r}; expected exactly the "
+                              f"parameters {expected} (no truncation: the sheet is untruncated by default)")
+        seeds.add((q["seed"], k))
+        out.append((c, q))
+    if len(seeds) != 1:
+        raise CheckFailed(f"{what}: the sheet rows use different seeds or counts: {sorted(seeds)}")
+    return out
+
+
+def check_first_load(args, browser, work, base, model, names):
+    """A first visit (no hash): the class sheet appears by itself, untruncated, pixel for pixel."""
+    what = "first load"
+
+    def ready(root):
+        sheet = root.by_id("sheet")
+        return sheet is not None and sheet.attrs.get("data-state") in ("done", "error")
+
+    root, console = dump_dom(args, browser, work, base + "/", ready, "first-load")
+    if banner_text(root):
+        raise CheckFailed(f"{what}: the page shows a message: {banner_text(root)}")
+    rows = sheet_rows(root, model, names, what)
+    check_untruncated_controls(root, what)
+    grid = need(root, "grid")
+    if grid.attrs.get("data-state") != "idle" or grid.find_all("img"):
+        raise CheckFailed(f"{what}: the grid was rendered too (state {grid.attrs.get('data-state')!r}); "
+                          "a first visit shows the class sheet only")
+    if written_hash(root) is not None:
+        raise CheckFailed(f"{what}: the page wrote a hash before anything was asked for: {written_hash(root)}")
+    seed, k = rows[0][1]["seed"], int(rows[0][1]["n"])
+    ok(f"{what}: the class sheet opened without input: {len(rows)} rows (classes "
+       f"{', '.join(str(c) for c, _ in rows)}), {k} seeds from {seed}, labelled with index and name, untruncated")
+
+    res = model["resolution"]
+    scale = int(need(root, "sheet").attrs.get("data-scale") or 0)
+    if scale < 1:
+        raise CheckFailed(f"{what}: #sheet has no data-scale")
+    expected = []
+    for c, q in rows:
+        path = "/v1/sample?" + urllib.parse.urlencode(q)
+        status, _, png = http_get(base, path)
+        if status != 200:
+            raise CheckFailed(f"GET {path} answered {status}: {png[:300]!r}")
+        w, h, prow = decode_png(png)
+        if (w, h) != (k * res + (k - 1) * 2, res):
+            raise CheckFailed(f"GET {path} gave a {w}x{h} image; expected one row of {k} {res}px images")
+        expected.append(upscale(prow, scale))
+    height = max(1000, 400 + len(rows) * (res * scale + 16))
+    shot = os.path.join(work, "first-load.png") if not args.screenshot else \
+        os.path.splitext(os.path.abspath(args.screenshot))[0] + "-first-load.png"
+    budgets = (args.budget_ms, args.budget_ms * 3)
+    for attempt, budget in enumerate(budgets):
+        if os.path.exists(shot):
+            os.unlink(shot)
+        r = chromium(args, browser, work, [f"--screenshot={shot}"], base + "/", budget, window=(1200, height))
+        if r.returncode != 0 or not os.path.exists(shot):
+            raise CheckFailed(f"chromium --screenshot failed ({r.returncode}):\n{chromium_error(r)}")
+        with open(shot, "rb") as f:
+            _, _, shot_rows = decode_png(f.read())
+        boxes = [find_image(shot_rows, e) for e in expected]
+        if all(boxes) or attempt + 1 == len(budgets):
+            break
+        log(f"  ..  {what}: not every sheet row is in the screenshot after a {budget} ms budget; retrying")
+    for (c, _), at in zip(rows, boxes):
+        if at is None:
+            raise CheckFailed(f"{what}: the sheet row of class {c} ({k} images of {res}px, shown at x{scale}) does not "
+                              f"appear pixel for pixel in the screenshot (keep it with --screenshot FILE to look)")
+    xs, ys = {b[0] for b in boxes}, [b[1] for b in boxes]
+    if len(xs) != 1 or ys != sorted(ys) or len(set(ys)) != len(ys):
+        raise CheckFailed(f"{what}: the sheet rows are not stacked one per line: {boxes}")
+    ok(f"{what}: every sheet row appears pixel-exact in a 1200x{height} screenshot (x{scale}), one row per class, "
+       f"at x={boxes[0][0]}, y={ys[0]}…{ys[-1]}")
+
+
+# ----------------------------------------------------------------------------- duplicate class names
+
+def duplicate_names():
+    """1000 ImageNet names with the collisions the gallery must keep apart."""
+    with open(os.path.join(REPO, "scripts", "imagenet_classes.txt")) as f:
+        names = [l.strip() for l in f if l.strip()]
+    if len(names) != 1000:
+        raise CheckFailed(f"scripts/imagenet_classes.txt has {len(names)} names, expected 1000")
+    names[134] = names[517] = "crane"          # ImageNet: the bird and the machine
+    names[638] = names[639] = "maillot"
+    names[1], names[2] = "goldfish", "Goldfish"  # differ only by case
+    return names
+
+
+def set_class_names(path, names, truncation=None):
+    """Rewrites a checkpoint's __metadata__ config with other class names, and optionally another
+    truncation convention (safetensors: 8-byte little-endian header length, JSON header, tensor data)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    config = json.loads(header["__metadata__"]["config"])
+    if config.get("n_classes") != len(names):
+        raise CheckFailed(f"{path}: {config.get('n_classes')} classes, not {len(names)}")
+    config["class_names"] = names
+    if truncation:
+        config["truncation"] = truncation
+    header["__metadata__"]["config"] = json.dumps(config)
+    head = json.dumps(header).encode()
+    head += b" " * (-len(head) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(head)) + head + data[8 + n:])
+
+
+def check_duplicate_names(args, browser, work):
+    """A 1000-class model whose names collide: picker, sheet labels and the hash keep them apart."""
+    biggan = os.path.join(os.path.dirname(os.path.abspath(args.server)), "biggan")
+    if not os.access(biggan, os.X_OK):
+        raise CheckFailed(f"no `biggan` binary next to the server ({biggan}) to create the duplicate-names model")
+    folder = os.path.join(work, "dup-models")
+    os.makedirs(folder)
+    path = os.path.join(folder, "dupnames-32.safetensors")
+    cmd = [biggan, "init", "--preset", "biggan-32", "--ch", "16", "--classes", "1000", "--out", path]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    if r.returncode != 0:
+        raise CheckFailed(f"`{' '.join(cmd)}` failed ({r.returncode}): {r.stderr.strip() or r.stdout.strip()}")
+    names = duplicate_names()
+    # The other truncation convention, so that both are seen untruncated by default.
+    set_class_names(path, names, truncation="truncnorm-scaled")
+    proc, base, server_log = start_server(args, work, ["--models-dir", folder], tag="dupnames")
+    ok(f"duplicate names: server with a random 1000-class truncnorm-scaled model (crane = 134 and 517, "
+       f"maillot = 638 and 639, goldfish 1 / Goldfish 2) at {base}/")
+    try:
+        status, _, body = http_get(base, "/v1/models/dupnames-32")
+        model = json.loads(body) if status == 200 else None
+        if model is None or model.get("class_names") != names or model.get("truncation") != "truncnorm-scaled":
+            raise CheckFailed(f"GET /v1/models/dupnames-32 answered {status} without the patched class names "
+                              "and truncation convention")
+
+        # First visit: a sample of 10 classes, labelled with index and name.
+        def sheet_ready(root):
+            sheet = root.by_id("sheet")
+            return sheet is not None and sheet.attrs.get("data-state") in ("done", "error")
+        root, _ = dump_dom(args, browser, work, base + "/", sheet_ready, "dup-first-load")
+        rows = sheet_rows(root, model, names, "duplicate names, first load")
+        ok(f"duplicate names: first load shows a sheet of 10 of 1000 classes ({', '.join(str(c) for c, _ in rows)})")
+        options = need(root, "class").find_all("option")
+        texts = [o.text() for o in options]
+        if len(options) != 1000 or len(set(texts)) != 1000:
+            dupes = sorted(t for t, n in collections.Counter(texts).items() if n > 1)[:5]
+            raise CheckFailed(f"the class picker has {len(options)} options, {len(set(texts))} distinct texts "
+                              f"(repeated: {dupes}): duplicate names must be told apart")
+        by_value = {o.attrs.get("value"): o.text() for o in options}
+        for i in (134, 517, 638, 639, 1, 2):
+            if str(i) not in by_value[str(i)] or names[i] not in by_value[str(i)]:
+                raise CheckFailed(f"picker option {i} reads {by_value[str(i)]!r}: expected its index and name {names[i]!r}")
+        ok(f"duplicate names: the picker's 1000 options are distinct: {by_value['134']!r}, {by_value['517']!r}, "
+           f"{by_value['638']!r}, {by_value['639']!r}")
+
+        def done(root):
+            grid, strip = root.by_id("grid"), root.by_id("classlerp-strip")
+            return grid is not None and strip is not None and \
+                grid.attrs.get("data-state") not in ("loading", "idle") and \
+                strip.attrs.get("data-state") not in ("loading", "idle")
+
+        # Hash → classes → hash: index, exact names, NAME:INDEX, a case-insensitive unique name.
+        cases = [
+            ({"class": "517", "seed": "5", "n": "1", "cls_a": "goldfish", "cls_b": "Goldfish", "cls_steps": "2"},
+             517, (1, 2), None, {"class": "crane:517", "cls_a": "goldfish", "cls_b": "Goldfish", "truncation": "none"}),
+            ({"class": "TENCH", "seed": "1", "n": "1", "cls_a": "crane:134", "cls_b": "MAILLOT:639", "cls_steps": "2",
+              "truncation": "0.5"},
+             0, (134, 639), "0.5", {"class": "tench", "cls_a": "crane:134", "cls_b": "maillot:639", "truncation": "0.5"}),
+        ]
+        for n_case, (given, cls, (ca, cb), trunc, hash_want) in enumerate(cases, 1):
+            what = "hash " + urllib.parse.urlencode(given)
+            root, console = dump_dom(args, browser, work, base + "/#" + urllib.parse.urlencode(given), done, f"dup-{n_case}")
+            if banner_text(root):
+                raise CheckFailed(f"{what}: the page shows a message: {banner_text(root)}")
+            grid = need(root, "grid")
+            if grid.attrs.get("data-state") != "done":
+                raise CheckFailed(f"{what}: grid state {grid.attrs.get('data-state')!r}; console: {'; '.join(console)}")
+            links = grid.find_all("a", "tile-dl")
+            q = query_of(links[0].attrs.get("href", "")) if links else {}
+            if q.get("class") != str(cls) or q.get("truncation") != trunc:
+                raise CheckFailed(f"{what}: the grid requests {links[0].attrs.get('href') if links else None!r}; "
+                                  f"expected class={cls} and " + (f"truncation={trunc}" if trunc else "no truncation"))
+            (check_truncated_controls if trunc else check_untruncated_controls)(root, what)
+            strip = need(root, "classlerp-strip")
+            dl = need(root, "classlerp-download")
+            sq = query_of(dl.attrs.get("href", ""))
+            if strip.attrs.get("data-state") != "done" or (sq.get("class_a"), sq.get("class_b")) != (str(ca), str(cb)):
+                raise CheckFailed(f"{what}: class interpolation {strip.attrs.get('data-state')!r} with "
+                                  f"{dl.attrs.get('href')!r}; expected classes {ca} → {cb}: {strip.text()[:200]!r}")
+            if sq.get("truncation") != trunc:
+                raise CheckFailed(f"{what}: the class interpolation sends truncation={sq.get('truncation')!r}, "
+                                  f"expected {trunc!r}")
+            written = written_hash(root) or {}
+            if any(written.get(k) != v for k, v in hash_want.items()):
+                raise CheckFailed(f"{what}: the page wrote the hash {written}; expected {hash_want}")
+            ok(f"duplicate names: {what} → class {cls}, classes {ca} → {cb}, "
+               + (f"truncation {trunc}" if trunc else "untruncated") + f"; the page wrote "
+               + ", ".join(f"{k}={written[k]}" for k in hash_want))
+
+        # Names that do not pick one class: a visible message with the candidates, nothing rendered.
+        given = {"class": "crane", "n": "1", "cls_a": "GOLDFISH", "cls_b": "crane:3", "cls_steps": "2"}
+        what = "hash " + urllib.parse.urlencode(given)
+        root, _ = dump_dom(args, browser, work, base + "/#" + urllib.parse.urlencode(given),
+                           lambda r: bool(banner_text(r)), "dup-ambiguous")
+        msg = banner_text(root)
+        for part in ("crane", "134 · crane", "517 · crane", "crane:517", "GOLDFISH", "1 · goldfish", "2 · Goldfish",
+                     "Class 3 of"):
+            if part not in msg:
+                raise CheckFailed(f"{what}: the page's message does not mention {part!r}: {msg!r}")
+        grid, strip = need(root, "grid"), need(root, "classlerp-strip")
+        if grid.attrs.get("data-state") != "idle" or grid.find_all("img") or strip.attrs.get("data-state") != "idle":
+            raise CheckFailed(f"{what}: an ambiguous class was rendered anyway (grid {grid.attrs.get('data-state')!r}, "
+                              f"class interpolation {strip.attrs.get('data-state')!r})")
+        values = [o.attrs.get("value") for o in need(root, "class").find_all("option")]
+        if values != ["134", "517"]:
+            raise CheckFailed(f"{what}: the class picker offers {values[:10]}; expected the candidates 134 and 517")
+        ok(f"duplicate names: {what} renders nothing and says: {msg!r}")
+    except BaseException:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log("duplicate-names server log (tail):\n" + tail(server_log))
+        raise
+    code = stop_server(proc)
+    if code != 0:
+        raise CheckFailed(f"the duplicate-names server exited with status {code} after SIGTERM:\n" + tail(server_log))
 
 
 # ----------------------------------------------------------------------------- the check
@@ -401,6 +808,18 @@ def run_check(args, work):
         ok(f"DOM: #grid data-state=done data-loaded={GRID_N}, <img> tiles for seeds {', '.join(seeds)}")
         if banner:
             raise CheckFailed(f"the page shows an error banner: {banner}")
+        root = DomTree(dom).root
+        check_truncated_controls(root, "hash with a truncation")
+        for a in need(root, "grid").find_all("a", "tile-dl"):
+            q = query_of(a.attrs.get("href", ""))
+            if q.get("truncation") != trunc or q.get("class") != str(cls):
+                raise CheckFailed(f"a tile links to {a.attrs.get('href')!r}: expected class={cls}, truncation={trunc}")
+        if written_hash(root) is None or written_hash(root).get("truncation") != trunc:
+            raise CheckFailed(f"the page wrote the hash {written_hash(root)}: expected truncation={trunc}")
+        if "open" in need(root, "sheet-panel").attrs or need(root, "sheet").attrs.get("data-state") != "idle":
+            raise CheckFailed("the class sheet opened although the hash describes a view")
+        ok(f"DOM: truncation {trunc} from the hash is ticked, sent to the API and kept in the hash; "
+           "the class sheet stays closed")
         nn = scan.nn or {}
         nn_state = nn.get("data-state")
         nn_text = " ".join("".join(scan.nn_text).split())
@@ -486,7 +905,14 @@ def run_check(args, work):
             raise CheckFailed(f"only {busy} image pixels in the grid region (need >= {int(image_area * 0.9)})")
         ok("> 200 distinct colours; the grid region is filled with varied image pixels")
 
-        # 4. Health, then a clean stop.
+        # 4. A first visit, without a hash: the class sheet.
+        status, _, body = http_get(base, f"/v1/models/{urllib.parse.quote(name)}")
+        if status != 200:
+            raise CheckFailed(f"GET /v1/models/{name} answered {status}: {body[:300]!r}")
+        names = json.loads(body)["class_names"]
+        check_first_load(args, browser, work, base, model, names)
+
+        # 5. Health, then a clean stop.
         status, _, body = http_get(base, "/healthz")
         health = json.loads(body) if body.startswith(b"{") else {}
         if status != 200 or health.get("status") not in ("ok", "degraded") or name not in health.get("models", []):
@@ -502,6 +928,10 @@ def run_check(args, work):
     if code != 0:
         raise CheckFailed(f"the server exited with status {code} after SIGTERM:\n" + tail(server_log))
     ok("server stopped cleanly on SIGTERM (exit 0)")
+
+    # 6. Colliding class names, on a second server with a random 1000-class model.
+    check_duplicate_names(args, browser, work)
+    ok("duplicate-names server stopped cleanly on SIGTERM")
     return time.monotonic() - t0
 
 
@@ -513,7 +943,8 @@ def main():
                                          "(default: a random biggan-32 model made with the `biggan` next to --server)")
     ap.add_argument("--public-dir", default=os.path.join(REPO, "public"), help="gallery folder (default: %(default)s)")
     ap.add_argument("--chromium", help="Chromium binary (default: chromium, chromium-browser or google-chrome on PATH)")
-    ap.add_argument("--screenshot", help="where to keep the screenshot (default: a temporary folder, deleted)")
+    ap.add_argument("--screenshot", help="where to keep the grid screenshot; the first-load one goes next to it as "
+                                         "NAME-first-load.png (default: a temporary folder, deleted)")
     ap.add_argument("--budget-ms", type=int, default=15000, help="Chromium --virtual-time-budget (default: %(default)s)")
     ap.add_argument("--browser-timeout", type=int, default=120, help="seconds per Chromium run (default: %(default)s)")
     ap.add_argument("--start-timeout", type=int, default=60, help="seconds to wait for the server (default: %(default)s)")
