@@ -72,11 +72,24 @@ func parseSeed(_ s: String, flag: String) throws -> UInt64 {
     return v
 }
 
-/// Checks a truncation argument is a number; the model checks its range.
-func checkTruncation(_ t: Double) throws {
-    guard t.isFinite else { throw ValidationError("--truncation must be a finite number") }
-    guard t > 0 else { throw ValidationError("--truncation must be positive, got \(t)") }
+/// A `--truncation` value: `none` (untruncated, z ~ N(0, I): the default everywhere) or a
+/// positive number; the model checks the number's range for its convention (see `Truncation`).
+struct TruncationArgument: CustomStringConvertible, Sendable {
+    let value: Double?
+    static let none = TruncationArgument(value: nil)
+    init(value: Double?) { self.value = value }
+    var description: String { Truncation.describe(value) }
+
+    /// The `transform` of every `--truncation` option: a clear message for a bad value.
+    @Sendable static func parse(_ text: String) throws -> TruncationArgument {
+        do { return TruncationArgument(value: try Truncation.parse(text)) }
+        catch { throw ValidationError("--truncation must be a positive number or 'none', got '\(text.prefix(40))'") }
+    }
 }
+
+/// The `--truncation` help text, shared by every command that samples.
+let truncationHelp = ArgumentHelp("Truncation: none (untruncated, the default), the threshold for 'resample' models, or the scale in (0, 1] for 'truncnorm-scaled' ones.",
+                                  valueName: "none|T")
 
 /// A one-line progress bar on standard error: `[#####.....] 50/100  12.3 img/s  ETA 4s`.
 struct ProgressBar {

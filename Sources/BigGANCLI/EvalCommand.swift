@@ -17,14 +17,13 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Classifier checkpoint (default: the one the model names, next to it).") var classifier: String?
     @Option(help: "Data set (default: the model's): fashion-mnist[:DIR] or folder:ROOT.") var data: String?
     @Option(help: "Samples per class (default: 500).") var perClass = 500
-    @Option(help: "Truncation when not sweeping (default: 1.0).") var truncation = 1.0
+    @Option(help: truncationHelp, transform: TruncationArgument.parse) var truncation: TruncationArgument = .none
     @Option(help: "Truncation sweep START:STOP:STEP, e.g. 0.1:2.0:0.1.") var sweep: String?
     @Option(help: "Base seed (default: 0).") var seed: UInt64 = 0
     @Option(help: "Folder for results.json (and sweep.csv, sweep.svg).") var out: String?
 
     func validate() throws {
         guard (1...100_000).contains(perClass) else { throw ValidationError("--per-class must be between 1 and 100000") }
-        try checkTruncation(truncation)
         if let s = sweep { _ = try Self.parseSweep(s) }
     }
 
@@ -54,9 +53,10 @@ struct EvalCommand: ParsableCommand {
         var ev = Evaluator(sampler: sampler, classifier: cls, test: test)
         let n = perClass * cfg.nClasses
         var rows = [ev.realRow(train: train, count: n, seed: seed)]
-        let truncations = try sweep.map(Self.parseSweep) ?? [truncation]
+        // A sweep also measures the untruncated model, marked on its curves.
+        let truncations: [Double?] = try sweep.map { [nil] + (try Self.parseSweep($0)) } ?? [truncation.value]
         for t in truncations {
-            var bar = ProgressBar(total: n, label: String(format: "t=%.2f", t))
+            var bar = ProgressBar(total: n, label: "t=" + Truncation.describe(t))
             ev.progress = { done, _ in bar.advance(by: done - bar.done) }
             rows.append(try ev.sampleRow(truncation: t, perClass: perClass, seed: seed))
         }
@@ -64,7 +64,7 @@ struct EvalCommand: ParsableCommand {
         print("row              truncation  images      IS (±std)        FD   accuracy")
         for r in rows {
             print(String(format: "%-16@ %10@ %7d  %6.3f (±%.3f) %9.3f   %6.2f%%", r.name as NSString,
-                         (r.truncation.map { String(format: "%.2f", $0) } ?? "-") as NSString,
+                         (r.name == EvaluationRow.samplesName ? r.truncation.map { String(format: "%.2f", $0) } ?? "none" : "-") as NSString,
                          r.count, r.inceptionScore, r.inceptionStd, r.frechetDistance, 100 * r.accuracy))
         }
         if let out { try write(rows, to: out, sweep: sweep != nil) }
@@ -73,7 +73,7 @@ struct EvalCommand: ParsableCommand {
     func write(_ rows: [EvaluationRow], to dir: String, sweep: Bool) throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let json: [[String: Any]] = rows.map { r in
-            ["name": r.name, "truncation": r.truncation as Any, "images": r.count, "inception_score": r.inceptionScore,
+            ["name": r.name, "truncation": r.name == EvaluationRow.samplesName ? Truncation.describe(r.truncation) as Any : NSNull(), "images": r.count, "inception_score": r.inceptionScore,
              "inception_std": r.inceptionStd, "frechet_distance": r.frechetDistance, "accuracy": r.accuracy]
         }
         let data = try JSONSerialization.data(withJSONObject: ["model": modelOptions.model, "per_class": perClass, "seed": seed, "rows": json],
@@ -82,19 +82,23 @@ struct EvalCommand: ParsableCommand {
         guard sweep else { print("wrote \(dir)/results.json"); return }
         var csv = "truncation,inception_score,inception_std,frechet_distance,accuracy\n"
         for r in rows.dropFirst() {
-            csv += String(format: "%.4f,%.6f,%.6f,%.6f,%.6f\n", r.truncation!, r.inceptionScore, r.inceptionStd, r.frechetDistance, r.accuracy)
+            csv += (r.truncation.map { String(format: "%.4f", $0) } ?? "none")
+                + String(format: ",%.6f,%.6f,%.6f,%.6f\n", r.inceptionScore, r.inceptionStd, r.frechetDistance, r.accuracy)
         }
         try writeOutput(Data(csv.utf8), to: (dir as NSString).appendingPathComponent("sweep.csv"))
-        let s = Array(rows.dropFirst())
+        let s = rows.dropFirst().filter { $0.truncation != nil }
+        let free = rows.dropFirst().filter { $0.truncation == nil }
         let real = rows[0]
         let svg = SVGPlot.render([
             .init(title: "Variety–fidelity: Fréchet distance against Inception-style score over truncation", xLabel: "Inception-style score",
                   yLabel: "Fréchet distance", series: [
                     .init(name: "samples", points: s.map { ($0.inceptionScore, $0.frechetDistance) }, labels: s.map { String(format: "%.2g", $0.truncation!) }),
+                    .init(name: "untruncated", points: free.map { ($0.inceptionScore, $0.frechetDistance) }, labels: free.map { _ in "none" }),
                     .init(name: "real test set", points: [(real.inceptionScore, real.frechetDistance)], labels: ["real"]),
                   ]),
-            .init(title: "Class-conditional accuracy of samples", xLabel: "truncation", yLabel: "accuracy",
+            .init(title: "Class-conditional accuracy of samples (dashed: untruncated)", xLabel: "truncation", yLabel: "accuracy",
                   series: [.init(name: "samples", points: s.map { ($0.truncation!, $0.accuracy) }),
+                           .init(name: "untruncated", points: free.isEmpty ? [] : s.map { ($0.truncation!, free[free.startIndex].accuracy) }),
                            .init(name: "real test set", points: s.map { ($0.truncation!, real.accuracy) })]),
         ])
         try writeOutput(Data(svg.utf8), to: (dir as NSString).appendingPathComponent("sweep.svg"))

@@ -25,13 +25,12 @@ struct InterpolateCommand: ParsableCommand {
     @Option(help: "First class for --kind class.") var classA: String?
     @Option(help: "Second class for --kind class.") var classB: String?
     @Option(help: "Images in the strip, ends included (2...64, default: 8).") var steps: Int = 8
-    @Option(help: "Truncation (default: 1.0).") var truncation: Double = 1.0
+    @Option(help: truncationHelp, transform: TruncationArgument.parse) var truncation: TruncationArgument = .none
     @Flag(help: "Spherical interpolation of z (latent kind only).") var spherical = false
     @Option(help: "Output PNG.") var out: String
 
     func validate() throws {
         guard (2...64).contains(steps) else { throw ValidationError("--steps must be between 2 and 64, got \(steps)") }
-        try checkTruncation(truncation)
         if kind == .class {
             guard classA != nil, classB != nil else { throw ValidationError("--kind class needs --class-a and --class-b") }
             if spherical { throw ValidationError("--spherical applies to --kind latent only") }
@@ -51,12 +50,12 @@ struct InterpolateCommand: ParsableCommand {
             images = try sampler.interpolateLatent(
                 classIndex: try ClassResolver.resolve(classText, config: cfg),
                 seedA: try parseSeed(seedA, flag: "--seed-a"), seedB: try parseSeed(seedB, flag: "--seed-b"),
-                steps: steps, truncation: truncation, method: spherical ? .spherical : .linear)
+                steps: steps, truncation: truncation.value, method: spherical ? .spherical : .linear)
         case .class:
             images = try sampler.interpolateClass(
                 seed: try parseSeed(seed, flag: "--seed"),
                 classA: try ClassResolver.resolve(classA!, config: cfg), classB: try ClassResolver.resolve(classB!, config: cfg),
-                steps: steps, truncation: truncation)
+                steps: steps, truncation: truncation.value)
         }
         try writePNG(Image8.grid(images, columns: steps), to: out, label: "--out")
         print("wrote \(out) (\(steps) steps)")

@@ -12,7 +12,7 @@ struct NeighboursCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @Option(name: [.customLong("class")], help: "Class index or name (default: 0).") var classText = "0"
     @Option(help: "Seed (default: 0).") var seed = "0"
-    @Option(help: "Truncation (default: 1.0).") var truncation = 1.0
+    @Option(help: truncationHelp, transform: TruncationArgument.parse) var truncation: TruncationArgument = .none
     @Option(help: "Neighbours (1...64, default: 8).") var k = 8
     @Option(help: "pixel or feature (default: pixel).") var space = "pixel"
     @Option(help: "class (only the sample's class) or all (default: class).") var scope = "class"
@@ -25,7 +25,6 @@ struct NeighboursCommand: ParsableCommand {
         guard (1...64).contains(k) else { throw ValidationError("--k must be between 1 and 64") }
         guard NeighbourService.Space(rawValue: space) != nil else { throw ValidationError("--space must be pixel or feature") }
         guard scope == "class" || scope == "all" else { throw ValidationError("--scope must be class or all") }
-        try checkTruncation(truncation)
         _ = try parseSeed(seed, flag: "--seed")
     }
 
@@ -47,7 +46,7 @@ struct NeighboursCommand: ParsableCommand {
         let service = NeighbourService(dataset: try DatasetReference(ds), classifier: cls_,
                                        cacheDirectory: cacheDir ?? (dir as NSString).appendingPathComponent(".cache"))
         service.log = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-        let sample = try sampler.sample(classes: [cls], seeds: [try parseSeed(seed, flag: "--seed")], truncation: truncation)
+        let sample = try sampler.sample(classes: [cls], seeds: [try parseSeed(seed, flag: "--seed")], truncation: truncation.value)
         let r = try service.neighbours(of: sample, k: k, space: NeighbourService.Space(rawValue: space)!, restrictTo: scope == "class" ? cls : nil)
         let row = Tensor(uninitializedShape: [1 + r.matches.count] + Array(sample.shape.dropFirst()))
         row.data.update(from: sample.data, count: sample.count)

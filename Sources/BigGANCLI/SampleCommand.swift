@@ -22,8 +22,7 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Base seed (default: 0).")
     var seed: String = "0"
 
-    @Option(help: "Truncation: the threshold for 'resample' models, the scale in (0, 1] for 'truncnorm-scaled' ones (default: 1.0).")
-    var truncation: Double = 1.0
+    @Option(help: truncationHelp, transform: TruncationArgument.parse) var truncation: TruncationArgument = .none
 
     @Option(help: "Images in the grid written to --out (1...256, default: 1).")
     var n: Int = 1
@@ -52,7 +51,6 @@ struct SampleCommand: ParsableCommand {
         }
         guard (1...256).contains(n) else { throw ValidationError("--n must be between 1 and 256, got \(n)") }
         if let c = columns, !(1...256).contains(c) { throw ValidationError("--columns must be between 1 and 256") }
-        try checkTruncation(truncation)
         _ = try parseSeed(seed, flag: "--seed")
         switch (out, outDir) {
         case (nil, nil): throw ValidationError("give --out FILE.png or --out-dir DIR")
@@ -79,10 +77,10 @@ struct SampleCommand: ParsableCommand {
         let images: Tensor
         if let zPath = z {
             let latents = try readLatents(zPath)
-            images = try sampler.sample(classes: Array(repeating: cls, count: latents.count), latents: latents, truncation: truncation)
+            images = try sampler.sample(classes: Array(repeating: cls, count: latents.count), latents: latents, truncation: truncation.value)
         } else {
             let seeds = (0..<n).map { base &+ UInt64($0) }
-            images = try sampler.sample(classes: Array(repeating: cls, count: n), seeds: seeds, truncation: truncation)
+            images = try sampler.sample(classes: Array(repeating: cls, count: n), seeds: seeds, truncation: truncation.value)
         }
         try writePNG(Image8.grid(images, columns: columns), to: out!, label: "--out")
         print("wrote \(out!) (\(images.shape[0]) image\(images.shape[0] == 1 ? "" : "s") of class \(cls) '\(sampler.config.className(cls))')")
@@ -92,7 +90,7 @@ struct SampleCommand: ParsableCommand {
     private func writeSheet(sampler: Sampler, base: UInt64) throws {
         let classes = sampler.config.nClasses
         guard classes * n <= 4096 else { throw CLIError("a sheet of \(classes) classes × \(n) images is over 4096 images; lower --n") }
-        let images = try sampler.classSheet(perClass: n, seed: base, truncation: truncation)
+        let images = try sampler.classSheet(perClass: n, seed: base, truncation: truncation.value)
         try writePNG(Image8.grid(images, columns: n), to: out!, label: "--out")
         print("wrote \(out!) (\(classes) rows, one per class, of \(n) image\(n == 1 ? "" : "s"))")
     }
@@ -105,7 +103,7 @@ struct SampleCommand: ParsableCommand {
         while i < count {
             let m = min(sampler.maxBatch, count - i)
             let seeds = (0..<m).map { base &+ UInt64(i + $0) }
-            let images = try sampler.sample(classes: Array(repeating: classIndex, count: m), seeds: seeds, truncation: truncation)
+            let images = try sampler.sample(classes: Array(repeating: classIndex, count: m), seeds: seeds, truncation: truncation.value)
             for k in 0..<m {
                 try writePNG(Image8(batch: images, index: k), to: (dir as NSString).appendingPathComponent("\(classIndex)-\(seeds[k]).png"))
             }

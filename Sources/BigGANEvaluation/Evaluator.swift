@@ -4,7 +4,9 @@ import Foundation
 
 /// One row of an evaluation: a set of images measured by the data-set classifier.
 public struct EvaluationRow: Sendable {
+    /// `samplesName` for generated images, else a description of the real images.
     public let name: String
+    /// For sample rows: the truncation, `nil` when untruncated. `nil` for real rows.
     public let truncation: Double?
     public let count: Int
     public let inceptionScore: Double
@@ -13,6 +15,9 @@ public struct EvaluationRow: Sendable {
     public let frechetDistance: Double
     /// Classifier accuracy against the labels (the conditioning class for samples).
     public let accuracy: Double
+
+    /// The name of rows of generated samples.
+    public static let samplesName = "samples"
 }
 
 /// Measures a generator with the data-set classifier: class-conditional accuracy of its samples,
@@ -54,7 +59,7 @@ public struct Evaluator {
     static func sampleClass(_ i: Int, nClasses: Int) -> Int { i % nClasses }
 
     /// `perClass` samples of every class at `truncation`; sample `i` has seed `seed + i`.
-    public func sampleRow(truncation: Double, perClass: Int, seed: UInt64, batch: Int = 64) throws -> EvaluationRow {
+    public func sampleRow(truncation: Double?, perClass: Int, seed: UInt64, batch: Int = 64) throws -> EvaluationRow {
         let cfg = sampler.config
         let n = perClass * cfg.nClasses
         let features = Tensor(uninitializedShape: [n, classifier.config.featureDim])
@@ -74,7 +79,7 @@ public struct Evaluator {
             progress(start, n)
         }
         let (is_, isStd) = EvaluationMetrics.inceptionScore(probabilities: EvaluationMetrics.softmax(logits))
-        return EvaluationRow(name: "samples", truncation: truncation, count: n, inceptionScore: is_, inceptionStd: isStd,
+        return EvaluationRow(name: EvaluationRow.samplesName, truncation: truncation, count: n, inceptionScore: is_, inceptionStd: isStd,
                              frechetDistance: EvaluationMetrics.frechetDistance(FeatureStatistics(features: features), testStatistics),
                              accuracy: EvaluationMetrics.accuracy(logits: logits, labels: labels))
     }

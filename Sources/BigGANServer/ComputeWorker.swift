@@ -12,17 +12,18 @@ public final class ComputeWorker: @unchecked Sendable {
         let model: LoadedModel
         let latents: [[Float]]
         let embeddings: [[Float]]
-        let truncation: Double
+        /// `nil`: untruncated.
+        let truncation: Double?
         /// Other work that must run on the compute thread (it uses BLAS); never batched.
         let task: (() -> Void)?
         let done = DispatchSemaphore(value: 0)
-        var result: Tensor?
-        init(model: LoadedModel, latents: [[Float]], embeddings: [[Float]], truncation: Double, task: (() -> Void)? = nil) {
+        var result: Result<Tensor, Error>?
+        init(model: LoadedModel, latents: [[Float]], embeddings: [[Float]], truncation: Double?, task: (() -> Void)? = nil) {
             self.model = model; self.latents = latents; self.embeddings = embeddings; self.truncation = truncation; self.task = task
         }
         /// Jobs with equal keys can share a forward pass.
         lazy var batchKey: String = task != nil ? UUID().uuidString
-            : model.config.nStats == nil ? model.name : "\(model.name)|\(truncation)"
+            : model.config.nStats == nil ? model.name : "\(model.name)|\(Truncation.describe(truncation))"
     }
 
     public let maxBatch: Int
@@ -72,10 +73,10 @@ public final class ComputeWorker: @unchecked Sendable {
     private let slots = AtomicCount()
 
     /// Generates images for `latents`/`embeddings`; blocks until done. A full queue is a 503.
-    public func generate(model: LoadedModel, latents: [[Float]], embeddings: [[Float]], truncation: Double) throws -> Tensor {
+    public func generate(model: LoadedModel, latents: [[Float]], embeddings: [[Float]], truncation: Double?) throws -> Tensor {
         let job = Job(model: model, latents: latents, embeddings: embeddings, truncation: truncation)
         try enqueueAndWait(job)
-        return job.result!
+        return try job.result!.get()
     }
 
     /// Runs `body` on the compute thread (for other BLAS work, such as neighbour search) and
@@ -167,7 +168,10 @@ public final class ComputeWorker: @unchecked Sendable {
         metrics?.recordBatch(images: out.shape[0], model: jobs[0].model.name)
         var start = 0
         for j in jobs {
-            j.result = out.slice(first: start, count: j.latents.count)
+            // Each request's images are checked on their own: a request whose z overflows fails
+            // alone, never the requests it was batched with.
+            let mine = out.slice(first: start, count: j.latents.count)
+            j.result = Result { try sampler.finite(mine) }
             start += j.latents.count
             j.done.signal()
         }

@@ -12,6 +12,9 @@ public final class ImageCache: @unchecked Sendable {
 
     public init(capacityBytes: Int) { self.capacityBytes = capacityBytes }
 
+    /// Number of cached images.
+    public var count: Int { lock.lock(); defer { lock.unlock() }; return entries.count }
+
     public func get(_ key: String) -> [UInt8]? {
         lock.lock(); defer { lock.unlock() }
         guard capacityBytes > 0, var e = entries[key] else { misses += 1; return nil }

@@ -36,13 +36,19 @@ enum InfoRoutes {
     struct ModelSummary: Encodable {
         let name: String, architecture: String, resolution: Int, channels: Int, classes: Int, dimZ: Int
         let truncation: String, isDefault: Bool, provenance: String?
+        /// What an omitted `truncation` means: always `none` (untruncated, z ~ N(0, I)).
+        let defaultTruncation = "none"
+        /// The thresholds this model's convention accepts besides `none`.
+        let truncationRange: String
         enum CodingKeys: String, CodingKey {
             case name, architecture, resolution, channels, classes, dimZ = "dim_z", truncation, isDefault = "default", provenance
+            case defaultTruncation = "default_truncation", truncationRange = "truncation_range"
         }
         init(_ m: LoadedModel, isDefault: Bool) {
             let c = m.config
             name = m.name; architecture = c.architecture.rawValue; resolution = c.resolution; channels = c.outChannels
             classes = c.nClasses; dimZ = c.dimZ; truncation = c.truncation.rawValue; self.isDefault = isDefault; provenance = c.provenance
+            truncationRange = c.truncation == .resample ? "[\(Truncation.minimumThreshold), ∞)" : "(0, 1]"
         }
     }
 

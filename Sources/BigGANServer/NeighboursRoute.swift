@@ -11,7 +11,7 @@ enum NeighboursRoute {
         enum CodingKeys: String, CodingKey { case rank, index, label, className = "class_name", distance }
     }
     struct Reply: Encodable {
-        let model: String, `class`: Int, className: String, seed: UInt64, truncation: Double
+        let model: String, `class`: Int, className: String, seed: UInt64, truncation: Double?
         let space: String, scope: String, k: Int, neighbours: [Neighbour]
         enum CodingKeys: String, CodingKey { case model, `class`, className = "class_name", seed, truncation, space, scope, k, neighbours }
     }
@@ -19,9 +19,9 @@ enum NeighboursRoute {
     static func handle(_ r: HTTPRequest, _ c: ServerContext) throws -> HTTPResponse {
         let p = Parameters(request: r)
         let m = try c.registry.model(named: p.string("model"))
-        let cls = try SampleRoutes.resolveClass(p.string("class") ?? "0", m)
+        let cls = try p.classIndex("class", m)
         let k = try p.int("k", default: 8, range: 1...c.limits.maxNeighbours)
-        let t = try p.truncation(default: 1.0)
+        let t = try p.truncation()
         try SampleRoutes.checkTruncation(t, m)
         guard let space = NeighbourService.Space(rawValue: p.string("space") ?? "pixel") else {
             throw APIError.badRequest("'space' must be pixel or feature, got '\(p.string("space")!)'")
@@ -42,7 +42,8 @@ enum NeighboursRoute {
         let z = Truncation.latent(seed: seed, dim: cfg.dimZ, truncation: t, convention: cfg.truncation)
         // Generation and search both use BLAS: run them on the compute worker.
         let (sample, result): (Tensor, NeighbourService.Result) = try c.worker.perform(model: m) {
-            let image = Sampler(generator: m.generator).run(latents: [z], embeddings: [m.generator.embedding(forClass: cls)], truncation: t)
+            let sampler = Sampler(generator: m.generator)
+            let image = try sampler.finite(sampler.run(latents: [z], embeddings: [m.generator.embedding(forClass: cls)], truncation: t))
             do { return (image, try service.neighbours(of: image, k: k, space: space, restrictTo: scope == "class" ? cls : nil)) }
             catch { throw APIError(404, "no_index", "model '\(m.name)': neighbour index unavailable: \(error)") }
         }

@@ -20,11 +20,20 @@ struct Parameters {
         return v
     }
 
-    func truncation(default value: Double) throws -> Double {
-        guard let s = request.param("truncation") else { return value }
-        guard let v = Double(s), v.isFinite else { throw APIError.badRequest("'truncation' must be a finite number, got \(Echo.quoted(s))") }
-        guard v > 0 else { throw APIError.badRequest("'truncation' must be positive, got \(Echo.quoted(s))") }
-        return v
+    /// `truncation`: absent or `none` is untruncated sampling (`nil`); else a positive number.
+    func truncation() throws -> Double? {
+        guard let s = request.param("truncation") else { return nil }
+        do { return try Truncation.parse(s) }
+        catch { throw APIError.badRequest("'truncation' must be a positive number or 'none', got \(Echo.quoted(s))") }
+    }
+
+    /// The class parameter `name`, required: an index or a name (see `ClassResolver`).
+    func classIndex(_ name: String, _ m: LoadedModel) throws -> Int {
+        guard let text = request.param(name) else {
+            throw APIError.badRequest("'\(name)' is required: a class index from 0 to \(m.config.nClasses - 1) or a name (see /v1/models/\(m.name))")
+        }
+        do { return try ClassResolver.resolve(text, config: m.config) }
+        catch let e as SamplingError { throw APIError.badRequest("'\(name)': \(e.message)") }
     }
 }
 

@@ -1,3 +1,4 @@
+import BigGANEngine
 import Foundation
 import Logging
 
@@ -15,6 +16,11 @@ public struct Router: Sendable {
         var response: HTTPResponse
         do { response = try routed() }
         catch let e as APIError { response = e.response }
+        catch let e as NonFiniteOutputError {
+            // Never a black PNG, never cached: the render closure threw before anything was stored.
+            context.logger.error("\(request.method) \(request.path): \(e)")
+            response = APIError(500, "non_finite_output", e.description).response
+        }
         catch {
             context.logger.error("\(request.method) \(request.path): \(error)")
             response = APIError(500, "internal_error", "internal error: \(error)").response

@@ -11,12 +11,14 @@ enum SampleRoutes {
         do { return try ClassResolver.resolve(text, config: m.config) } catch let e as SamplingError { throw e.apiError }
     }
 
-    static func checkTruncation(_ t: Double, _ m: LoadedModel) throws {
+    static func checkTruncation(_ t: Double?, _ m: LoadedModel) throws {
         do { try Truncation.validate(t, convention: m.config.truncation) } catch let e as SamplingError { throw e.apiError }
     }
 
+    /// A strong ETag over the weights, every parameter and the BLAS thread count: an image's
+    /// bytes do not depend on its batch, but OpenBLAS rounds differently with another thread count.
     static func etag(_ m: LoadedModel, _ parts: [String]) -> String {
-        "\"" + String(fnv1a64(([m.fingerprint] + parts).joined(separator: "|")), radix: 16) + "\""
+        "\"" + String(fnv1a64(([m.fingerprint, "blas\(BLAS.threads)"] + parts).joined(separator: "|")), radix: 16) + "\""
     }
 
     /// Answers 304 or a cached PNG for a deterministic request, else renders, caches and tags it.
@@ -52,15 +54,15 @@ enum SampleRoutes {
     static func sample(_ r: HTTPRequest, _ c: ServerContext) throws -> HTTPResponse {
         let p = Parameters(request: r)
         let m = try c.registry.model(named: p.string("model"))
-        let cls = try resolveClass(p.string("class") ?? "0", m)
+        let cls = try p.classIndex("class", m)
         let n = try p.int("n", default: 1, range: 1...c.limits.maxImages)
         let columns = try p.int("columns", default: Int(Double(n).squareRoot().rounded(.up)), range: 1...n)
-        let t = try p.truncation(default: 1.0)
+        let t = try p.truncation()
         try checkTruncation(t, m)
         let given = try p.seed("seed")
         let seed = given ?? randomSeed()
-        let tag = given == nil ? nil : etag(m, ["sample", "\(cls)", "\(seed)", "\(n)", "\(t)", "\(columns)"])
-        let headers = [("X-Model", m.name), ("X-Class", "\(cls)"), ("X-Seed", "\(seed)"), ("X-Truncation", "\(t)"),
+        let tag = given == nil ? nil : etag(m, ["sample", "\(cls)", "\(seed)", "\(n)", Truncation.describe(t), "\(columns)"])
+        let headers = [("X-Model", m.name), ("X-Class", "\(cls)"), ("X-Seed", "\(seed)"), ("X-Truncation", Truncation.describe(t)),
                        ("X-Seeds", n == 1 ? "\(seed)" : "\(seed)-\(seed &+ UInt64(n - 1))")]
         return try pngResponse(r, c, m, etag: tag, headers: headers) {
             let seeds = (0..<n).map { seed &+ UInt64($0) }
@@ -76,7 +78,7 @@ enum SampleRoutes {
         let p = Parameters(request: r)
         let m = try c.registry.model(named: p.string("model"))
         let steps = try p.int("steps", default: 8, range: 2...c.limits.maxSteps)
-        let t = try p.truncation(default: 1.0)
+        let t = try p.truncation()
         try checkTruncation(t, m)
         let method: Interpolation
         switch p.string("method") ?? "linear" {
@@ -88,7 +90,7 @@ enum SampleRoutes {
         let z: [[Float]], e: [[Float]], key: [String]
         switch p.string("kind") ?? "latent" {
         case "latent":
-            let cls = try resolveClass(p.string("class") ?? "0", m)
+            let cls = try p.classIndex("class", m)
             let a = try p.seed("seed_a") ?? 0, b = try p.seed("seed_b") ?? 1
             let za = Truncation.latent(seed: a, dim: cfg.dimZ, truncation: t, convention: cfg.truncation)
             let zb = Truncation.latent(seed: b, dim: cfg.dimZ, truncation: t, convention: cfg.truncation)
@@ -96,11 +98,8 @@ enum SampleRoutes {
             e = Array(repeating: m.generator.embedding(forClass: cls), count: steps)
             key = ["latent", "\(cls)", "\(a)", "\(b)", method.rawValue]
         case "class":
-            guard let ca = p.string("class_a"), let cb = p.string("class_b") else {
-                throw APIError.badRequest("kind=class needs 'class_a' and 'class_b'")
-            }
             if method != .linear { throw APIError.badRequest("'method' applies to kind=latent only") }
-            let a = try resolveClass(ca, m), b = try resolveClass(cb, m)
+            let a = try p.classIndex("class_a", m), b = try p.classIndex("class_b", m)
             let seed = try p.seed("seed") ?? 0
             let z0 = Truncation.latent(seed: seed, dim: cfg.dimZ, truncation: t, convention: cfg.truncation)
             let ea = m.generator.embedding(forClass: a), eb = m.generator.embedding(forClass: b)
@@ -110,8 +109,8 @@ enum SampleRoutes {
         case let other:
             throw APIError.badRequest("'kind' must be latent or class, got '\(other)'")
         }
-        let tag = etag(m, ["interpolate"] + key + ["\(steps)", "\(t)"])
-        return try pngResponse(r, c, m, etag: tag, headers: [("X-Model", m.name), ("X-Truncation", "\(t)")]) {
+        let tag = etag(m, ["interpolate"] + key + ["\(steps)", Truncation.describe(t)])
+        return try pngResponse(r, c, m, etag: tag, headers: [("X-Model", m.name), ("X-Truncation", Truncation.describe(t))]) {
             try encode(try c.worker.generate(model: m, latents: z, embeddings: e, truncation: t), columns: steps)
         }
     }

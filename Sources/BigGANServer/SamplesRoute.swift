@@ -4,7 +4,9 @@ import Foundation
 
 /// `POST /v1/samples`: JSON in, JSON out with base64 PNGs.
 ///
-/// Body: `{"model"?, "class"? | "classes"?, "seed"? + "n"? | "seeds"? | "z"?, "truncation"?}`.
+/// Body: `{"model"?, "class" | "classes", "seed"? + "n"? | "seeds"? | "z"?, "truncation"?}`.
+/// `truncation` omitted, `null` or `"none"` samples untruncated. Valid JSON with a bad value (a
+/// negative or fractional seed, a z entry beyond ±1000, an unknown field) is a 400 naming the field.
 /// Latents come from `z` (explicit vectors), else `seeds`, else `seed`…`seed+n−1` (a random seed
 /// when none is given). `classes` must have one entry per image (or one for all); `class` applies
 /// to all. Classes are indices or names.
@@ -24,11 +26,12 @@ enum SamplesRoute {
         let model: String?
         let `class`: ClassValue?
         let classes: [ClassValue]?
-        let seed: UInt64?
-        let seeds: [UInt64]?
-        let n: Int?
-        let z: [[Float]]?
-        let truncation: Double?
+        let seed: JSONBody.Number?
+        let seeds: [JSONBody.Number]?
+        let n: JSONBody.Number?
+        let z: [[JSONBody.Number]]?
+        let truncation: JSONBody.TruncationValue?
+        static let fields = ["model", "class", "classes", "seed", "seeds", "n", "z", "truncation"]
     }
 
     struct Image: Encodable {
@@ -41,47 +44,44 @@ enum SamplesRoute {
             try c.encode(seed, forKey: .seed); try c.encode(pngBase64, forKey: .pngBase64)
         }
     }
-    struct Reply: Encodable { let model: String; let truncation: Double; let images: [Image] }
+    struct Reply: Encodable {
+        let model: String; let truncation: Double?; let images: [Image]
+        /// `truncation` is written as null for untruncated sampling rather than left out.
+        func encode(to e: Encoder) throws {
+            enum K: String, CodingKey { case model, truncation, images }
+            var c = e.container(keyedBy: K.self)
+            try c.encode(model, forKey: .model); try c.encode(truncation, forKey: .truncation); try c.encode(images, forKey: .images)
+        }
+    }
 
     static func decode(_ r: HTTPRequest, _ c: ServerContext) throws -> Body {
         if r.bodyTooLarge || r.body.count > c.limits.maxBodyBytes {
             throw APIError(413, "body_too_large", "the request body exceeds \(c.limits.maxBodyBytes) bytes")
         }
-        guard !r.body.isEmpty else { throw APIError(400, "invalid_json", "the request body is empty; send a JSON object") }
-        do { return try JSONDecoder().decode(Body.self, from: Data(r.body)) }
-        catch let DecodingError.dataCorrupted(ctx) { throw APIError(400, "invalid_json", "malformed JSON: \(ctx.debugDescription)") }
-        catch let DecodingError.typeMismatch(_, ctx) {
-            throw APIError(400, "invalid_json", "wrong type at '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))': \(ctx.debugDescription)")
-        }
-        catch { throw APIError(400, "invalid_json", "cannot read the body: \(error)") }
+        return try JSONBody.decode(Body.self, from: r.body, fields: Body.fields)
     }
 
     static func handle(_ r: HTTPRequest, _ c: ServerContext) throws -> HTTPResponse {
         let b = try decode(r, c)
         let m = try c.registry.model(named: b.model)
         let cfg = m.config
-        let t = b.truncation ?? 1.0
-        guard t.isFinite, t > 0 else { throw APIError.badRequest("'truncation' must be a positive finite number") }
+        let t = try b.truncation?.value() ?? nil
         try SampleRoutes.checkTruncation(t, m)
         let maxN = c.limits.maxImages
         var seeds: [UInt64?] = [], latents: [[Float]] = []
         if let z = b.z {
-            guard (1...maxN).contains(z.count) else { throw APIError.badRequest("'z' must hold 1 to \(maxN) vectors, got \(z.count)") }
-            for (i, v) in z.enumerated() {
-                guard v.count == cfg.dimZ else { throw APIError.badRequest("z[\(i)] has \(v.count) entries; this model needs \(cfg.dimZ)") }
-                guard v.allSatisfy(\.isFinite) else { throw APIError.badRequest("z[\(i)] contains a non-finite value") }
-            }
-            latents = z; seeds = Array(repeating: nil, count: z.count)
+            latents = try JSONBody.latents(z, dim: cfg.dimZ, maxCount: maxN)
+            seeds = Array(repeating: nil, count: latents.count)
         } else {
             let s: [UInt64]
-            if let given = b.seeds { s = given }
-            else {
-                let n = b.n ?? 1
-                guard (1...maxN).contains(n) else { throw APIError.badRequest("'n' must be between 1 and \(maxN), got \(n)") }
-                let base = b.seed ?? SampleRoutes.randomSeed()
+            if let given = b.seeds {
+                guard (1...maxN).contains(given.count) else { throw APIError.badRequest("'seeds' must hold 1 to \(maxN) seeds, got \(given.count)") }
+                s = try given.enumerated().map { try $1.seed("seeds[\($0)]") }
+            } else {
+                let n = try b.n?.int("n", 1...maxN) ?? 1
+                let base = try b.seed?.seed("seed") ?? SampleRoutes.randomSeed()
                 s = (0..<n).map { base &+ UInt64($0) }
             }
-            guard (1...maxN).contains(s.count) else { throw APIError.badRequest("'seeds' must hold 1 to \(maxN) seeds, got \(s.count)") }
             seeds = s
             latents = s.map { Truncation.latent(seed: $0, dim: cfg.dimZ, truncation: t, convention: cfg.truncation) }
         }
@@ -91,7 +91,10 @@ enum SamplesRoute {
             guard cs.count == n || cs.count == 1 else { throw APIError.badRequest("'classes' has \(cs.count) entries for \(n) images") }
             classText = cs.count == n ? cs.map(\.text) : Array(repeating: cs[0].text, count: n)
         } else {
-            classText = Array(repeating: b.class?.text ?? "0", count: n)
+            guard let one = b.class else {
+                throw APIError.badRequest("'class' (or 'classes') is required: a class index from 0 to \(cfg.nClasses - 1) or a name")
+            }
+            classText = Array(repeating: one.text, count: n)
         }
         let classes = try classText.map { try SampleRoutes.resolveClass($0, m) }
         let images = try c.worker.generate(model: m, latents: latents, embeddings: classes.map(m.generator.embedding(forClass:)), truncation: t)

@@ -123,8 +123,8 @@ import Testing
     @Test(arguments: [
         (["--n", "0"], "--n must be between 1 and 256"),
         (["--n", "1000"], "--n must be between 1 and 256"),
-        (["--truncation", "nan"], "--truncation must be a finite number"),
-        (["--truncation=-0.5"], "--truncation must be positive"),
+        (["--truncation", "nan"], "--truncation must be a positive number or 'none', got 'nan'"),
+        (["--truncation=-0.5"], "--truncation must be a positive number or 'none', got '-0.5'"),
         (["--truncation", "abc"], "truncation"),
         (["--class", "zebra"], "unknown class name 'zebra'"),
         (["--class", "7"], "class 7 is out of range: this model has classes 0...2"),
@@ -196,10 +196,11 @@ extension CLITests {
         try run(["eval", "--model", model, "--classifier", cls, "--data", data, "--per-class", "4", "--sweep", "0.5:1.0:0.25", "--out", out])
         let csv = try String(contentsOfFile: out + "/sweep.csv", encoding: .utf8).split(separator: "\n")
         #expect(csv.first == "truncation,inception_score,inception_std,frechet_distance,accuracy")
-        #expect(csv.count == 4 && csv.dropFirst().allSatisfy { $0.split(separator: ",").count == 5 })
-        #expect(csv.dropFirst().map { Double($0.split(separator: ",")[0])! } == [0.5, 0.75, 1.0])
+        // The untruncated model first, then the sweep.
+        #expect(csv.count == 5 && csv.dropFirst().allSatisfy { $0.split(separator: ",").count == 5 })
+        #expect(csv.dropFirst().map { String($0.split(separator: ",")[0]) } == ["none", "0.5000", "0.7500", "1.0000"])
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/results.json"))) as? [String: Any]
-        #expect((json?["rows"] as? [[String: Any]])?.count == 4)
+        #expect((json?["rows"] as? [[String: Any]])?.count == 5)
         #expect(try String(contentsOfFile: out + "/sweep.svg", encoding: .utf8).contains("<polyline"))
         // Deterministic for a given seed.
         try run(["eval", "--model", model, "--classifier", cls, "--data", data, "--per-class", "4", "--sweep", "0.5:1.0:0.25", "--out", out + "2"])
@@ -211,5 +212,51 @@ extension CLITests {
         #expect(failure(["eval", "--model", model, "--classifier", "/nope.safetensors"])?.contains("classifier not found") == true)
         #expect(failure(["eval", "--model", model, "--sweep", "2:1:0.1"])?.contains("--sweep must be START:STOP:STEP") == true)
         #expect(failure(["eval", "--model", model, "--per-class", "0"])?.contains("--per-class must be between") == true)
+    }
+}
+
+/// Issue 10 A2 and A4 in the CLI: a non-finite output exits non-zero and writes nothing; an
+/// omitted truncation is untruncated.
+@Suite struct CLISamplingSemanticsTests {
+    @Test func nonFiniteOutputFailsAndWritesNothing() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("biggan-cli-nan-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var cfg = ModelConfig.biggan(resolution: 32, ch: 2, dimZ: 8, sharedDim: 4, nClasses: 3, hier: true, attention: [16])!
+        cfg.classNames = ["cat", "dog", "bird"]
+        let weights = RandomWeights(seed: 3, scale: 1e20)
+        _ = try GeneratorLoader.build(config: cfg, weights: weights)
+        let model = dir.appendingPathComponent("overflow.safetensors").path
+        try GeneratorLoader.save(config: cfg, tensors: weights.generated, to: model)
+        let out = dir.appendingPathComponent("x.png").path
+        do {
+            var cmd = try BigGANCommand.parseAsRoot(["sample", "--model", model, "--class", "0", "--seed", "1", "--out", out])
+            try cmd.run()
+            Issue.record("a non-finite sample was written")
+        } catch let e as NonFiniteOutputError {
+            #expect(e.description.contains("non-finite"))
+            #expect(BigGANCommand.exitCode(for: e).rawValue != 0)
+        }
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test func omittedTruncationMatchesNone() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("biggan-cli-t-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = dir.appendingPathComponent("m.safetensors").path
+        var cfg = ModelConfig.biggan(resolution: 32, ch: 2, dimZ: 8, sharedDim: 4, nClasses: 3, hier: true, attention: [16])!
+        cfg.classNames = ["cat", "dog", "bird"]
+        let (_, tensors) = try GeneratorLoader.random(config: cfg, seed: 1)
+        try GeneratorLoader.save(config: cfg, tensors: tensors, to: model)
+        func sample(_ extra: [String]) throws -> Data {
+            let out = dir.appendingPathComponent("s\(extra.count).png").path
+            var cmd = try BigGANCommand.parseAsRoot(["sample", "--model", model, "--class", "1", "--seed", "4", "--n", "4", "--out", out] + extra)
+            try cmd.run()
+            return try Data(contentsOf: URL(fileURLWithPath: out))
+        }
+        let omitted = try sample([]), none = try sample(["--truncation", "none"]), one = try sample(["--truncation", "1.0"])
+        #expect(omitted == none)
+        #expect(omitted != one)
     }
 }

@@ -51,10 +51,10 @@ func tinyDataset(at root: URL) throws {
 
     @Test(arguments: [("k=0", "'k' must be between 1 and 32"), ("k=33", "'k' must be between 1 and 32"), ("space=latent", "'space' must be pixel or feature"),
                       ("scope=none", "'scope' must be class or all"), ("format=gif", "'format' must be png or json"), ("class=lion", "unknown class name"),
-                      ("truncation=inf", "finite")])
+                      ("truncation=inf", "'truncation' must be a positive number or 'none'"), ("k=3", "'class' is required")])
     func badParameters(query: String, message: String) throws {
         let s = try server()
-        let r = s.get("/v1/neighbours?seed=1&" + query)
+        let r = s.get("/v1/neighbours?seed=1&" + (query.hasPrefix("class=") || query == "k=3" ? query : "class=0&" + query))
         #expect(r.status == 400 && r.errorMessage.contains(message), "\(r.errorMessage)")
     }
 }

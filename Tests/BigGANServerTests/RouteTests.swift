@@ -69,14 +69,15 @@ import Testing
 
     @Test(arguments: [
         ("n=0", "'n' must be between 1 and 64"), ("n=65", "'n' must be between 1 and 64"), ("n=abc", "'n' must be an integer"),
-        ("truncation=nan", "'truncation' must be a finite number"), ("truncation=-1", "'truncation' must be positive"),
-        ("truncation=abc", "'truncation' must be a finite number"), ("truncation=0.001", "truncation must be at least 0.01"),
+        ("truncation=nan", "'truncation' must be a positive number or 'none'"), ("truncation=-1", "'truncation' must be a positive number or 'none'"),
+        ("truncation=abc", "'truncation' must be a positive number or 'none'"), ("truncation=0.001", "truncation must be at least 0.01"),
         ("class=zebra", "unknown class name 'zebra'"), ("class=99", "class 99 is out of range"), ("class=-1", "class -1 is out of range"),
+        ("class=", "unknown class name ''"), ("model=tiny", "'class' is required"),
         ("seed=-1", "'seed' must be an integer"), ("seed=1e3", "'seed' must be an integer"), ("columns=9", "'columns' must be between"),
     ])
     func badSampleParameters(query: String, message: String) throws {
         let s = try TestServer()
-        let r = s.get("/v1/sample?seed=1&" + query)
+        let r = s.get("/v1/sample?seed=1&" + (query.hasPrefix("class=") || query.hasPrefix("model=") ? query : "class=0&" + query))
         #expect(r.status == 400, "\(r.status) \(r.errorMessage)")
         #expect(r.errorCode == "invalid_parameter")
         #expect(r.errorMessage.contains(message), "\(r.errorMessage)")
@@ -95,9 +96,9 @@ import Testing
         #expect(l.header("ETag") != nil)
         let c = s.get("/v1/interpolate?kind=class&seed=3&class_a=cat&class_b=bird&steps=3")
         #expect(try c.status == 200 && c.image().height == 32)
-        for (q, msg) in [("kind=latent&steps=1", "'steps' must be between 2 and 32"), ("kind=latent&steps=33", "'steps' must be between 2 and 32"),
-                         ("kind=sideways", "'kind' must be latent or class"), ("kind=class&class_a=cat", "needs 'class_a' and 'class_b'"),
-                         ("kind=latent&method=cubic", "'method' must be linear or spherical"), ("kind=class&class_a=0&class_b=lion", "unknown class name 'lion'")] {
+        for (q, msg) in [("kind=latent&class=0&steps=1", "'steps' must be between 2 and 32"), ("kind=latent&class=0&steps=33", "'steps' must be between 2 and 32"),
+                         ("kind=sideways", "'kind' must be latent or class"), ("kind=class&class_a=cat", "'class_b' is required"),
+                         ("kind=latent&method=cubic", "'method' must be linear or spherical"), ("kind=latent", "'class' is required"), ("kind=class&class_a=0&class_b=lion", "unknown class name 'lion'")] {
             let r = s.get("/v1/interpolate?" + q)
             #expect(r.status == 400 && r.errorMessage.contains(msg), "\(q): \(r.errorMessage)")
         }

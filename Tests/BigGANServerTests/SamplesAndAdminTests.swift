@@ -29,23 +29,36 @@ import Testing
 
     @Test func seedAndCount() throws {
         let s = try TestServer()
-        let images = try #require(s.post("/v1/samples", json: #"{"seed":10,"n":3}"#).jsonObject["images"] as? [[String: Any]])
+        let images = try #require(s.post("/v1/samples", json: #"{"class":0,"seed":10,"n":3}"#).jsonObject["images"] as? [[String: Any]])
         #expect(images.map { $0["seed"] as? Int } == [10, 11, 12])
     }
 
     @Test(arguments: [
-        (#"{"class":1,"z":[[1,2,3]]}"#, 400, "z[0] has 3 entries; this model needs 8"),
+        (#"{"class":1,"z":[[1,2,3]]}"#, 400, "'z[0]' has 3 entries; this model needs 8"),
         (#"{"class":1"#, 400, "malformed JSON"),
+        (#"{"class":null}"#, 400, "'class' (or 'classes') is required"),
         ("", 400, "the request body is empty"),
         (#"{"class":[1]}"#, 400, "wrong type"),
         (#"{"classes":[0,1],"seeds":[1,2,3]}"#, 400, "'classes' has 2 entries for 3 images"),
-        (#"{"n":0}"#, 400, "'n' must be between 1 and 64"),
-        (#"{"n":65}"#, 400, "'n' must be between 1 and 64"),
-        (#"{"truncation":-2}"#, 400, "'truncation' must be a positive finite number"),
+        (#"{"class":0,"n":0}"#, 400, "'n' must be an integer from 1 to 64, got 0"),
+        (#"{"class":0,"n":65}"#, 400, "'n' must be an integer from 1 to 64, got 65"),
+        (#"{"class":0,"n":2.5}"#, 400, "'n' must be an integer from 1 to 64, got 2.5"),
+        (#"{"class":0,"truncation":-2}"#, 400, "'truncation' must be a positive number or \"none\", got -2"),
+        (#"{"class":0,"truncation":"big"}"#, 400, "'truncation' must be a positive number or \"none\", got 'big'"),
+        (#"{"class":0,"truncation":0.001}"#, 400, "truncation must be at least 0.01"),
         (#"{"class":"zebra"}"#, 400, "unknown class name 'zebra'"),
         (#"{"class":7}"#, 400, "class 7 is out of range"),
         (#"{"model":"nope"}"#, 404, "unknown model 'nope'"),
-        (#"{"seeds":[-1]}"#, 400, "malformed JSON"),
+        (#"{"class":0,"seeds":[-1]}"#, 400, "'seeds[0]' must be an integer from 0 to 18446744073709551615, got -1"),
+        (#"{"class":0,"seed":-1}"#, 400, "'seed' must be an integer from 0 to 18446744073709551615, got -1"),
+        (#"{"class":0,"seed":7.5}"#, 400, "'seed' must be an integer from 0 to 18446744073709551615, got 7.5"),
+        (#"{"class":0,"seed":18446744073709551616}"#, 400, "'seed' must be an integer from 0 to 18446744073709551615, got 1.8446744073709552e+19"),
+        (#"{"class":0,"seeds":[1,"two"]}"#, 400, "wrong type at 'seeds[1]'"),
+        (#"{"class":1,"z":[[1,2,3,4,5,6,7,1e39]]}"#, 400, "'z[0][7]' must be a number from -1000.0 to 1000.0, got 1e+39"),
+        (#"{"class":1,"z":[[1,2,3,4,5,6,7,1e300]]}"#, 400, "'z[0][7]' must be a number from -1000.0 to 1000.0"),
+        (#"{"class":0,"truncaton":0.5}"#, 400, "unknown field 'truncaton'"),
+        (#"[1,2]"#, 400, "the body must be a JSON object"),
+        (#"{"seed":1}"#, 400, "'class' (or 'classes') is required"),
     ])
     func badBodies(body: String, status: Int, message: String) throws {
         let s = try TestServer()

@@ -92,7 +92,7 @@ public struct BatchNorm: @unchecked Sendable {
 }
 
 /// Fused per-sample affine transform and ReLU on NHWC activations:
-/// `y[b, p, c] = max(0, x[b, p, c] · scale[b, c] + shift[b, c])`.
+/// `y[b, p, c] = max(0, x[b, p, c] · scale[b, c] + shift[b, c])`, NaN propagating (as PyTorch's ReLU).
 /// `x`: `[B, H, W, C]`; `scale`, `shift`: `[B, C]`. Returns a new tensor, or `x` itself
 /// overwritten when `inPlace` (for an input nothing else reads afterwards: saves a buffer).
 public func affineReLU(_ x: Tensor, scale: Tensor, shift: Tensor, inPlace: Bool = false) -> Tensor {
@@ -104,7 +104,9 @@ public func affineReLU(_ x: Tensor, scale: Tensor, shift: Tensor, inPlace: Bool 
         for p in range {
             let bi = p / pixels
             let s = src + p * c, d = dst + p * c, a = sc + bi * c, o = sh + bi * c
-            for k in 0..<c { d[k] = max(0, s[k] * a[k] + o[k]) }
+            // `v < 0 ? 0 : v`, not `max(0, v)`: Swift's max turns NaN into 0, which would hide
+            // overflowing weights as a black image instead of a non-finite output.
+            for k in 0..<c { let v = s[k] * a[k] + o[k]; d[k] = v < 0 ? 0 : v }
         }
     }
     return out

@@ -155,8 +155,8 @@ extension ClassifierConfig {
     }
 }
 
-/// `max(0, x)` in place.
+/// `max(0, x)` in place, NaN propagating.
 public func reluInPlace(_ x: Tensor) {
     let a = x.data
-    Parallel.forRanges(x.count, minChunk: 1 << 16) { r in for i in r { a[i] = a[i] > 0 ? a[i] : 0 } }
+    Parallel.forRanges(x.count, minChunk: 1 << 16) { r in for i in r { a[i] = a[i] < 0 ? 0 : a[i] } }   // NaN propagates
 }

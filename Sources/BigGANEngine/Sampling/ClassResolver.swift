@@ -84,8 +84,8 @@ public enum ClassResolver {
         return x.isEmpty ? y.count : previous[y.count]
     }
 
-    /// `text` cut to 64 characters for echoing in an error message.
+    /// `text` cut to 64 characters for echoing in an error message, with its full size.
     static func clip(_ text: some StringProtocol) -> String {
-        text.count <= 64 ? String(text) : String(text.prefix(64)) + "…(\(text.count) characters)"
+        text.count <= 64 ? String(text) : String(text.prefix(64)) + "…(\(text.utf8.count) bytes)"
     }
 }

@@ -30,7 +30,7 @@ public struct Sampler: Sendable {
         precondition(classes.count == seeds.count)
         for c in classes { try checkClass(c) }
         let zs = try seeds.map { try latent(seed: $0, truncation: truncation) }
-        return run(latents: zs, embeddings: classes.map(generator.embedding(forClass:)), truncation: truncation)
+        return try finite(run(latents: zs, embeddings: classes.map(generator.embedding(forClass:)), truncation: truncation))
     }
 
     /// A class sheet: for every class in order, `perClass` images with seeds `seed ..< seed+perClass`
@@ -50,7 +50,7 @@ public struct Sampler: Sendable {
             guard z.count == config.dimZ else { throw SamplingError("z[\(i)] has \(z.count) entries; this model needs \(config.dimZ)") }
             guard z.allSatisfy(\.isFinite) else { throw SamplingError("z[\(i)] contains a non-finite value") }
         }
-        return run(latents: latents, embeddings: classes.map(generator.embedding(forClass:)), truncation: truncation)
+        return try finite(run(latents: latents, embeddings: classes.map(generator.embedding(forClass:)), truncation: truncation))
     }
 
     /// Latent interpolation: class held, `z(seedA)` → `z(seedB)` in `steps` images.
@@ -60,7 +60,8 @@ public struct Sampler: Sendable {
         let za = try latent(seed: seedA, truncation: truncation), zb = try latent(seed: seedB, truncation: truncation)
         let ws = Interpolation.weights(steps: steps)
         let e = generator.embedding(forClass: classIndex)
-        return run(latents: ws.map { method.apply(za, zb, $0) }, embeddings: Array(repeating: e, count: ws.count), truncation: truncation)
+        return try finite(run(latents: ws.map { method.apply(za, zb, $0) }, embeddings: Array(repeating: e, count: ws.count),
+                              truncation: truncation))
     }
 
     /// Class interpolation: `z(seed)` held, class embedding a → b (linear) in `steps` images.
@@ -69,11 +70,21 @@ public struct Sampler: Sendable {
         let z = try latent(seed: seed, truncation: truncation)
         let ea = generator.embedding(forClass: classA), eb = generator.embedding(forClass: classB)
         let ws = Interpolation.weights(steps: steps)
-        return run(latents: Array(repeating: z, count: ws.count), embeddings: ws.map { Interpolation.linear.apply(ea, eb, $0) },
-                   truncation: truncation)
+        return try finite(run(latents: Array(repeating: z, count: ws.count), embeddings: ws.map { Interpolation.linear.apply(ea, eb, $0) },
+                              truncation: truncation))
     }
 
-    /// Runs the generator in chunks of `maxBatch`; the result is `[N, R, R, C]`.
+    /// `images` itself, or `NonFiniteOutputError` naming the images (of `[N, ...]`) holding a NaN or
+    /// an infinity: such an image is never returned as pixels (it would encode as black or grey).
+    public func finite(_ images: Tensor) throws -> Tensor {
+        let bad = NonFiniteOutputError.images(in: images)
+        if !bad.isEmpty { throw NonFiniteOutputError(images: bad, count: images.shape[0]) }
+        return images
+    }
+
+    /// Runs the generator in chunks of `maxBatch`; the result is `[N, R, R, C]`. It is not checked:
+    /// callers that hand images on pass them through `finite` (the compute worker checks each
+    /// request's share separately, so one request's overflowing z cannot fail another's).
     public func run(latents: [[Float]], embeddings: [[Float]], truncation: Double?) -> Tensor {
         let n = latents.count, r = config.resolution, c = config.outChannels
         let out = Tensor(uninitializedShape: [n, r, r, c])
@@ -87,5 +98,33 @@ public struct Sampler: Sendable {
             start += m
         }
         return out
+    }
+}
+
+
+/// A generator output holding NaN or infinite values: damaged weights, or an explicit z so large
+/// that the network overflows. The server answers 500 with a JSON body; the CLI exits non-zero.
+public struct NonFiniteOutputError: Error, CustomStringConvertible, Equatable {
+    /// Indices of the bad images within their request.
+    public let images: [Int]
+    /// Images in the request.
+    public let count: Int
+
+    public init(images: [Int], count: Int) { self.images = images; self.count = count }
+
+    public var description: String {
+        let list = images.prefix(8).map(String.init).joined(separator: ", ") + (images.count > 8 ? ", …" : "")
+        return "the generator produced non-finite values (NaN or infinity) in \(images.count) of \(count) image(s) (\(list)); "
+            + "the checkpoint's weights or the given z are out of range"
+    }
+
+    /// Indices of the images of `[N, ...]` that hold a non-finite value.
+    public static func images(in t: Tensor) -> [Int] {
+        let n = t.shape.first ?? 0, per = t.count / max(n, 1), p = t.data
+        return (0..<n).filter { i in
+            let base = p + i * per
+            for k in 0..<per where !base[k].isFinite { return true }
+            return false
+        }
     }
 }
