@@ -1,4 +1,5 @@
 import BigGANEngine
+import BigGANEvaluation
 import Foundation
 
 /// Health, metrics, the OpenAPI document, model listings and the request log.
@@ -11,7 +12,42 @@ enum InfoRoutes {
         let failedModels: [Failure]
         let requestLog: Log
         let queueDepth: Int
-        enum CodingKeys: String, CodingKey { case status, models, failedModels = "failed_models", requestLog = "request_log", queueDepth = "queue_depth" }
+        /// Model name → space (`pixel`, `feature`) → index state. Indexes are optional: building
+        /// or failed ones leave `status` alone.
+        let neighbourIndexes: [String: [String: IndexReport]]
+        enum CodingKeys: String, CodingKey {
+            case status, models, failedModels = "failed_models", requestLog = "request_log", queueDepth = "queue_depth"
+            case neighbourIndexes = "neighbour_indexes"
+        }
+    }
+
+    /// One index in `/healthz`: `state` (`not_started`, `queued`, `building`, `ready`, `failed`,
+    /// `unavailable`), `progress` 0…1 while building, `detail` (such as "12,000 of 60,000
+    /// images (20%)") and `reason` when failed or unavailable.
+    struct IndexReport: Encodable, Equatable {
+        let state: String
+        var progress: Double?
+        var detail: String?
+        var reason: String?
+
+        init(_ s: NeighbourIndexState) {
+            state = s.name
+            switch s {
+            case .building(let p): progress = p.fraction; detail = p.description
+            case .failed(let why), .unavailable(let why): reason = why
+            case .notStarted, .queued, .ready: break
+            }
+        }
+    }
+
+    static func indexReports(_ c: ServerContext) -> [String: [String: IndexReport]] {
+        var out: [String: [String: IndexReport]] = [:]
+        for m in c.registry.models {
+            var spaces: [String: IndexReport] = [:]
+            for space in NeighbourService.Space.allCases { spaces[space.rawValue] = IndexReport(m.neighbourIndexState(space)) }
+            out[m.name] = spaces
+        }
+        return out
     }
 
     static func health(_ c: ServerContext) -> HTTPResponse {
@@ -22,7 +58,7 @@ enum InfoRoutes {
                             failedModels: c.registry.failures.map { .init(path: $0.path, reason: $0.reason) },
                             requestLog: .init(ok: logHealth.ok, path: c.log?.path, error: logHealth.error,
                                               pending: c.log?.stats.pending, dropped: c.log?.stats.dropped),
-                            queueDepth: c.worker.queueDepth), status: ready ? 200 : 503)
+                            queueDepth: c.worker.queueDepth, neighbourIndexes: indexReports(c)), status: ready ? 200 : 503)
     }
 
     static func metrics(_ c: ServerContext) -> HTTPResponse {

@@ -40,6 +40,21 @@ public final class LoadedModel: Sendable {
         let mtime = (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
         fingerprint = String(fnv1a64(generator.config.jsonString() + "|\(size)|\(mtime)"), radix: 16)
     }
+
+    /// The state of the neighbour index for `space` (`unavailable` without a neighbour service).
+    public func neighbourIndexState(_ space: NeighbourService.Space) -> NeighbourIndexState {
+        guard let service = neighbours else { return .unavailable(neighboursUnavailable ?? "unavailable") }
+        return service.state(space)
+    }
+
+    /// Queues the index of `space` (default: every space the model has) on `builder`, at the
+    /// model's image size; indexes already queued, building or done are left alone.
+    public func prepareNeighbourIndexes(on builder: NeighbourIndexBuilder, spaces: [NeighbourService.Space]? = nil) {
+        guard let service = neighbours else { return }
+        for space in spaces ?? service.spaces {
+            builder.enqueue(service, space, size: config.resolution, channels: config.outChannels, label: name)
+        }
+    }
 }
 
 /// The models a server serves. Loading reports each bad checkpoint and goes on with the others.
@@ -47,6 +62,8 @@ public struct ModelRegistry: Sendable {
     public let models: [LoadedModel]
     /// Checkpoints that could not be loaded, with the reason.
     public let failures: [(path: String, reason: String)]
+    /// Builds the models' neighbour indexes in the background (one thread, one index at a time).
+    public let indexBuilder: NeighbourIndexBuilder
 
     public var defaultModel: LoadedModel? { models.first }
 
@@ -61,8 +78,13 @@ public struct ModelRegistry: Sendable {
         return m
     }
 
-    public init(models: [LoadedModel], failures: [(path: String, reason: String)] = []) {
-        self.models = models; self.failures = failures
+    public init(models: [LoadedModel], failures: [(path: String, reason: String)] = [], indexBuilder: NeighbourIndexBuilder = NeighbourIndexBuilder()) {
+        self.models = models; self.failures = failures; self.indexBuilder = indexBuilder
+    }
+
+    /// Queues every model's neighbour indexes on `indexBuilder` (the server does this at start-up).
+    public func prepareNeighbourIndexes() {
+        for m in models { m.prepareNeighbourIndexes(on: indexBuilder) }
     }
 
     /// Loads `paths` (files) in order; duplicate names keep the first.

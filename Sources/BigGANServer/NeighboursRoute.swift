@@ -38,13 +38,16 @@ enum NeighboursRoute {
         if space == .feature && service.classifier == nil {
             throw APIError(404, "no_index", "model '\(m.name)' has no feature-space index: \(NeighbourError.noClassifier)")
         }
+        try checkIndex(service, space, m, c)
         let cfg = m.config
         let z = Truncation.latent(seed: seed, dim: cfg.dimZ, truncation: t, convention: cfg.truncation)
-        // Generation and search both use BLAS: run them on the compute worker.
+        // Generation and search both use BLAS: run them on the compute worker, the one thread
+        // that serves requests with BLAS, so that concurrent lookups never run GEMMs beside it
+        // (the search of a ready index takes milliseconds; nothing is built here).
         let (sample, result): (Tensor, NeighbourService.Result) = try c.worker.perform(model: m) {
             let sampler = Sampler(generator: m.generator)
             let image = try sampler.finite(sampler.run(latents: [z], embeddings: [m.generator.embedding(forClass: cls)], truncation: t))
-            do { return (image, try service.neighbours(of: image, k: k, space: space, restrictTo: scope == "class" ? cls : nil)) }
+            do { return (image, try service.neighbours(of: image, k: k, space: space, restrictTo: scope == "class" ? cls : nil, build: false)) }
             catch { throw APIError(404, "no_index", "model '\(m.name)': neighbour index unavailable: \(error)") }
         }
         var resp: HTTPResponse
@@ -66,5 +69,44 @@ enum NeighboursRoute {
         resp.headers += [("X-Model", m.name), ("X-Seed", "\(seed)"), ("Cache-Control", given == nil ? "no-store" : "public, max-age=3600")]
         resp.logModel = m.name
         return resp
+    }
+
+    /// Lookups use ready indexes only. One still being built (in the background, see
+    /// `NeighbourIndexBuilder`) is a 503 with its progress; one not started yet (the server was
+    /// started with `--neighbour-indexes lazy`) is queued, then the same 503; a failed build is a
+    /// 404 with the reason.
+    static func checkIndex(_ service: NeighbourService, _ space: NeighbourService.Space, _ m: LoadedModel, _ c: ServerContext) throws {
+        var state = service.state(space)
+        if state == .notStarted {
+            m.prepareNeighbourIndexes(on: c.registry.indexBuilder, spaces: [space])
+            state = service.state(space)
+        }
+        switch state {
+        case .ready: return
+        case .failed(let why), .unavailable(let why):
+            throw APIError(404, "no_index", "model '\(m.name)': \(space.rawValue) neighbour index unavailable: \(why)")
+        case .notStarted, .queued, .building:
+            throw APIError(503, "index_building", "the neighbour index is being built; retry later (\(describe(state, space, m.name)))",
+                           retryAfter: retryAfter(state))
+        }
+    }
+
+    /// "feature index for fashion-mnist-32: 12,000 of 60,000 images (20%)".
+    static func describe(_ state: NeighbourIndexState, _ space: NeighbourService.Space, _ model: String) -> String {
+        let what = "\(space.rawValue) index for \(model)"
+        switch state {
+        case .notStarted: return "\(what): not started"
+        case .queued: return "\(what): queued behind the indexes built before it"
+        case .building(let p): return "\(what): \(p.description)"
+        case .ready: return "\(what): ready"
+        case .failed(let why): return "\(what): failed: \(why)"
+        case .unavailable(let why): return "\(what): unavailable: \(why)"
+        }
+    }
+
+    /// Seconds a client should wait: the build's estimated time left, 1…60 (5 before there is a rate).
+    static func retryAfter(_ state: NeighbourIndexState) -> Int {
+        guard case .building(let p) = state, let left = p.secondsLeft() else { return 5 }
+        return Int(min(60, max(1, left.rounded(.up))))
     }
 }

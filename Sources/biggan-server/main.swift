@@ -41,6 +41,10 @@ struct ServerCommand: ParsableCommand {
     @Option(help: "PNG cache size in MiB for deterministic requests (default: 32; 0 disables).") var cacheMb = 32
     @Option(help: "Activation buffers the engine keeps after 2 s without requests, in MiB (default: 40); while busy it keeps what the batches need.")
     var bufferPoolMb = BufferPool.shared.capacityBytes >> 20
+    @Option(help: "When to build the models' neighbour indexes, on a low-priority background thread: startup (default) or lazy (on the first /v1/neighbours request). Until an index is ready its lookups answer 503 with progress; /healthz shows each index's state.")
+    var neighbourIndexes: IndexTiming = .startup
+
+    enum IndexTiming: String, ExpressibleByArgument, CaseIterable { case startup, lazy }
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
@@ -76,7 +80,7 @@ struct ServerCommand: ParsableCommand {
         for f in registry.failures { logger.error("skipped \(f.path): \(f.reason)") }
         for m in registry.models {
             logger.info("loaded \(m.name): \(m.config.architecture.rawValue) \(m.config.resolution)px, \(m.config.nClasses) classes")
-            // Index builds (on first neighbour request) report here; set before serving starts.
+            // Index builds (in the background, see below) report here; set before any starts.
             m.neighbours?.log = { logger.info("\(m.name): \($0)") }
         }
         guard !registry.models.isEmpty else {
@@ -86,6 +90,10 @@ struct ServerCommand: ParsableCommand {
         let metrics = Metrics()
         let worker = ComputeWorker(maxBatch: maxBatch, queueCapacity: queueSize, batchWindow: batchWindowMs / 1000, metrics: metrics,
                                    rejectionDelay: rejectDelayMs / 1000)
+        // Between batches of its classifier work the index builder waits while requests are in
+        // flight, so that its GEMMs and the compute worker's rarely share the cores.
+        registry.indexBuilder.pacing = .init(isBusy: { metrics.requestsInFlight > 0 })
+        registry.indexBuilder.log = { logger.info("\($0)") }
         let log = RequestLog(path: db)
         if let e = log.health.error { logger.error("request log unavailable (serving anyway): \(e)") }
         var limits = Limits()
@@ -108,6 +116,7 @@ struct ServerCommand: ParsableCommand {
         logger.info("listening on http://\(host):\(server.port)/ (request log \(db))")
         // Scripts and tests read this line to find the port.
         FileHandle.standardOutput.write(Data("listening on http://\(host):\(server.port)/\n".utf8))
+        if neighbourIndexes == .startup { registry.prepareNeighbourIndexes() }
 
         // Clean shutdown on SIGINT/SIGTERM: stop accepting, let in-flight requests finish,
         // drain the worker, flush the log.

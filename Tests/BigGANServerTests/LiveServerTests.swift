@@ -68,9 +68,9 @@ func fetch(_ url: String, method: String = "GET", body: Data? = nil, headers: [S
         let process = Process()
         let port: Int
         let stdout = Pipe()
-        init(modelsDir: String, db: String) throws {
+        init(modelsDir: String, db: String, extra: [String] = []) throws {
             process.executableURL = URL(fileURLWithPath: ServerProcessTests.binary)
-            process.arguments = ["--models-dir", modelsDir, "--port", "0", "--db", db, "--admin-token", "test-token-123", "--blas-threads", "1"]
+            process.arguments = ["--models-dir", modelsDir, "--port", "0", "--db", db, "--admin-token", "test-token-123", "--blas-threads", "1"] + extra
             process.standardOutput = stdout
             process.standardError = FileHandle.nullDevice
             try process.run()
@@ -150,5 +150,31 @@ func fetch(_ url: String, method: String = "GET", body: Data? = nil, headers: [S
         #expect(server.process.terminationStatus == 0 && server.process.terminationReason == .exit)
         let rows = try DatabaseQueue(path: db).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM requests WHERE query LIKE '%n=64%'") }
         #expect(rows == 1)
+    }
+
+    /// The pixel index of a model's neighbour index (its `neighbour_indexes` entry in `/healthz`).
+    static func pixelIndexState(_ base: String) throws -> String? {
+        let body = try fetch(base + "/healthz").2
+        let h = try JSONSerialization.jsonObject(with: body) as? [String: Any]
+        let tiny = (h?["neighbour_indexes"] as? [String: Any])?["tiny"] as? [String: Any]
+        return (tiny?["pixel"] as? [String: Any])?["state"] as? String
+    }
+
+    /// Start-up queues every neighbour index on the background builder (no lookup needed);
+    /// `--neighbour-indexes lazy` leaves them until the first lookup.
+    @Test(arguments: [false, true])
+    func neighbourIndexesAreBuiltAtStartUp(lazy: Bool) throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("biggan-live-nn-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: data) }
+        try tinyDataset(at: data)
+        let s = try TestServer(dataset: "folder:" + data.path)
+        let server = try Running(modelsDir: (s.modelPath as NSString).deletingLastPathComponent, db: s.dir.appendingPathComponent("nn.sqlite").path,
+                                 extra: lazy ? ["--neighbour-indexes", "lazy"] : [])
+        defer { server.process.terminate(); server.process.waitUntilExit() }
+        var state = try Self.pixelIndexState(server.base)
+        for _ in 0..<1000 where !lazy && state != "ready" { usleep(10_000); state = try Self.pixelIndexState(server.base) }
+        #expect(state == (lazy ? "not_started" : "ready"))
+        let first = try fetch(server.base + "/v1/neighbours?class=0&seed=1&k=2").0
+        #expect(first == (lazy ? 503 : 200))
     }
 }
