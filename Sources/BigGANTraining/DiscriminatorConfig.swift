@@ -62,16 +62,38 @@ public struct DiscriminatorConfig: Codable, Equatable, Sendable {
                                    blocks: blocks, attention: attention)
     }
 
+    /// Checks bounds (`ConfigLimits`) before any arithmetic, then consistency, then sizes.
     public func validate() throws {
         func fail(_ why: String) -> CheckpointError { CheckpointError(file: "<discriminator config>", why) }
-        guard (4...4096).contains(resolution) else { throw fail("resolution \(resolution) out of range") }
-        guard inputChannels >= 1, (1...100_000).contains(nClasses) else { throw fail("bad input channels or class count") }
-        guard !blocks.isEmpty, blocks[0].inChannels == inputChannels else { throw fail("block 0 must take the \(inputChannels) input channels") }
+        typealias L = ConfigLimits
+        guard (4...L.maxResolution).contains(resolution) else { throw fail("resolution \(resolution) out of range 4...\(L.maxResolution)") }
+        guard (1...4).contains(inputChannels), (1...L.maxClasses).contains(nClasses) else { throw fail("bad input channels or class count") }
+        guard (1...L.maxChannels).contains(ch) else { throw fail("ch \(ch) out of range 1...\(L.maxChannels)") }
+        guard (1...L.maxBlocks).contains(blocks.count) else { throw fail("needs 1 to \(L.maxBlocks) blocks, has \(blocks.count)") }
+        guard blocks[0].inChannels == inputChannels else { throw fail("block 0 must take the \(inputChannels) input channels") }
+        guard attention.count <= L.maxBlocks, attention.allSatisfy({ (1...L.maxResolution).contains($0) }) else {
+            throw fail("bad attention resolutions \(attention.prefix(8))")
+        }
         var r = resolution
+        var tally = SizeTally()
+        var peak = 0
+        let attentionAt = Set(attentionBlocks)
         for (i, b) in blocks.enumerated() {
-            guard b.inChannels >= 1, b.outChannels >= 1 else { throw fail("block \(i) has bad channel counts") }
+            guard (1...L.maxChannels).contains(b.inChannels), (1...L.maxChannels).contains(b.outChannels) else {
+                throw fail("block \(i) has bad channel counts \(b.inChannels) → \(b.outChannels) (allowed 1...\(L.maxChannels))")
+            }
             if i > 0, blocks[i - 1].outChannels != b.inChannels { throw fail("block \(i) input \(b.inChannels) != block \(i - 1) output") }
+            // Every tensor the block may hold (an upper bound on the discriminator's parameters).
+            tally.add(b.outChannels, b.inChannels, 3, 3); tally.add(b.outChannels, b.outChannels, 3, 3)
+            tally.add(b.outChannels, b.inChannels); tally.add(3, b.outChannels)
+            if attentionAt.contains(i) { tally.add(3, b.outChannels, b.outChannels) }
+            peak = max(peak, r * r * max(b.inChannels, b.outChannels))   // ≤ 4096² · 16384, no overflow
             if b.down { guard r % 2 == 0 else { throw fail("block \(i) downsamples odd size \(r)") }; r /= 2 }
+        }
+        tally.add(nClasses, blocks[blocks.count - 1].outChannels)
+        guard peak <= L.maxActivationElements else { throw fail("one image needs \(peak) activation values (limit \(L.maxActivationElements))") }
+        guard let total = tally.value, total <= L.maxParameters, tally.largest <= L.maxTensorElements else {
+            throw fail("the discriminator would hold about \(tally.value.map(String.init) ?? "more than Int.max") scalars (limit \(L.maxParameters))")
         }
         for a in attention {
             guard let i = blockResolutions.firstIndex(of: a) else { throw fail("no block outputs attention resolution \(a)") }

@@ -63,10 +63,14 @@ extension Trainer {
             d = try JSONDecoder().decode(DiscriminatorConfig.self, from: Data(dJSON.utf8))
             t = try JSONDecoder().decode(TrainingConfig.self, from: Data(tJSON.utf8))
         } catch { throw fail("bad discriminator or training configuration: \(error)") }
+        // Validated here, before any model is built, so that errors name this file.
+        try g.validate(file: name)
+        do { try d.validate() } catch let e as CheckpointError { throw fail("discriminator_config: \(e.reason)") }
         guard let it = m["iteration"].flatMap(Int.init), let gs = m["adam_G_step"].flatMap(Int.init),
               let ds = m["adam_D_step"].flatMap(Int.init), let state = m["rng_state"].flatMap({ UInt64($0) }) else {
             throw fail("missing or bad step counters / RNG state")
         }
+        try Self.checkResumed(training: t, counters: [("iteration", it), ("adam_G_step", gs), ("adam_D_step", ds)], fail: fail)
         var spare: Float? = nil
         if let s = m["rng_spare"], !s.isEmpty {
             guard let bits = UInt32(s, radix: 16) else { throw fail("bad rng_spare '\(s)'") }
@@ -89,5 +93,25 @@ extension Trainer {
         dOptimizer.step = ds
         extraMetadata = m.filter { $0.key.hasPrefix("extra.") }
             .reduce(into: [:]) { $0[String($1.key.dropFirst(6))] = $1.value }
+    }
+}
+
+extension Trainer {
+    /// Largest step counter accepted from a file (so that `+= 1` and `pow(β, step)` stay safe).
+    static let maxStoredStep = 1 << 40
+
+    /// Bounds on the numbers a training state's metadata holds, before any of them is used.
+    static func checkResumed(training t: TrainingConfig, counters: [(String, Int)], fail: (String) -> CheckpointError) throws {
+        for (name, v) in counters where !(0...maxStoredStep).contains(v) { throw fail("\(name) \(v) out of range 0...\(maxStoredStep)") }
+        func rate(_ v: Double, _ name: String, _ r: ClosedRange<Double>) throws {
+            guard v.isFinite, r.contains(v) else { throw fail("training_config: \(name) \(v) out of range \(r)") }
+        }
+        try rate(t.gLearningRate, "g_lr", 0...1); try rate(t.dLearningRate, "d_lr", 0...1)
+        try rate(t.beta1, "beta1", 0...0.999_999); try rate(t.beta2, "beta2", 0...0.999_999_999)
+        try rate(t.adamEps, "adam_eps", 1e-30...1); try rate(t.snEps, "sn_eps", 1e-30...1)
+        try rate(t.emaDecay, "ema_decay", 0...1); try rate(t.gOrthogonal, "g_ortho", 0...1e6); try rate(t.dOrthogonal, "d_ortho", 0...1e6)
+        guard (1...65536).contains(t.batchSize) else { throw fail("training_config: batch_size \(t.batchSize) out of range 1...65536") }
+        guard (1...1000).contains(t.dStepsPerGStep) else { throw fail("training_config: d_steps \(t.dStepsPerGStep) out of range 1...1000") }
+        guard (0...maxStoredStep).contains(t.emaStart) else { throw fail("training_config: ema_start \(t.emaStart) out of range") }
     }
 }

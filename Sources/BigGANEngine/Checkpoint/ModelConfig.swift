@@ -58,10 +58,14 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// Class name `i`, or `"class i"` when the checkpoint has no names.
     public func className(_ i: Int) -> String { classNames?[i] ?? "class \(i)" }
 
-    /// Output resolution after each block.
+    /// Output resolution after each block. Saturates at `Int.max` instead of overflowing, so that
+    /// it is safe on a configuration that has not been validated.
     public var blockResolutions: [Int] {
         var r = bottomWidth
-        return blocks.map { b in if b.up { r *= 2 }; return r }
+        return blocks.map { b in
+            if b.up { let (d, o) = r.multipliedReportingOverflow(by: 2); r = o ? Int.max : d }
+            return r
+        }
     }
 
     /// Index of the block after which attention runs, for each attention resolution.
@@ -76,49 +80,14 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// Width of the conditioning vector fed to every conditional batch norm.
     public var condDim: Int {
         switch architecture {
-        case .biggan: return (hier ?? false) ? sharedDim + zChunk : sharedDim
-        case .bigganDeep: return dimZ + sharedDim
+        case .biggan: return (hier ?? false) ? Self.saturatingSum(sharedDim, zChunk) : sharedDim
+        case .bigganDeep: return Self.saturatingSum(dimZ, sharedDim)
         }
     }
 
-    /// Checks internal consistency; `file` names the checkpoint in the error.
-    public func validate(file: String) throws {
-        func fail(_ why: String) -> CheckpointError { CheckpointError(file: file, "config: \(why)") }
-        guard formatVersion == 1 else { throw fail("format_version \(formatVersion) is not supported (expected 1)") }
-        guard (1...4096).contains(resolution) else { throw fail("resolution \(resolution) out of range") }
-        guard (1...4096).contains(dimZ) else { throw fail("dim_z \(dimZ) out of range") }
-        guard (1...4096).contains(sharedDim) else { throw fail("shared_dim \(sharedDim) out of range") }
-        guard (1...100_000).contains(nClasses) else { throw fail("n_classes \(nClasses) out of range") }
-        if let names = classNames, names.count != nClasses { throw fail("\(names.count) class_names for \(nClasses) classes") }
-        guard !blocks.isEmpty, blocks.count <= 64 else { throw fail("needs 1 to 64 blocks, has \(blocks.count)") }
-        guard (1...64).contains(bottomWidth) else { throw fail("bottom_width \(bottomWidth) out of range") }
-        for (i, b) in blocks.enumerated() {
-            guard (1...16384).contains(b.inChannels), (1...16384).contains(b.outChannels) else { throw fail("block \(i) has bad channel counts") }
-            if i > 0, blocks[i - 1].outChannels != b.inChannels { throw fail("block \(i) input \(b.inChannels) != block \(i - 1) output \(blocks[i - 1].outChannels)") }
-        }
-        guard blockResolutions.last == resolution else {
-            throw fail("blocks upsample \(bottomWidth) to \(blockResolutions.last ?? 0), not to resolution \(resolution)")
-        }
-        guard outChannels == 1 || outChannels == 3 else { throw fail("out_channels must be 1 or 3, is \(outChannels)") }
-        guard bnEps > 0, (outputBnEps ?? 1) > 0 else { throw fail("batch-norm eps must be positive") }
-        for a in attention {
-            guard let i = blockResolutions.firstIndex(of: a) else { throw fail("no block outputs attention resolution \(a)") }
-            let c = blocks[i].outChannels
-            guard c >= 8, c % 8 == 0, a % 2 == 0 else { throw fail("attention at \(a) needs even size and channels divisible by 8 (has \(c))") }
-        }
-        switch architecture {
-        case .biggan:
-            if hier ?? false, dimZ % (blocks.count + 1) != 0 {
-                throw fail("hier needs dim_z divisible by \(blocks.count + 1) (blocks + 1), dim_z is \(dimZ)")
-            }
-        case .bigganDeep:
-            guard let n = nStats, (2...1000).contains(n) else { throw fail("biggan-deep needs n_stats ≥ 2") }
-            for (i, b) in blocks.enumerated() {
-                guard b.inChannels % 4 == 0, b.outChannels == b.inChannels || 2 * b.outChannels == b.inChannels else {
-                    throw fail("deep block \(i): in must be divisible by 4 and out must equal in or in/2 (the residual keeps the first half)")
-                }
-            }
-        }
+    static func saturatingSum(_ a: Int, _ b: Int) -> Int {
+        let (s, o) = a.addingReportingOverflow(b)
+        return o ? (a < 0 ? Int.min : Int.max) : s
     }
 
     public func jsonString() -> String {

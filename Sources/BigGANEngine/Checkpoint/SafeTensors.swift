@@ -60,10 +60,14 @@ public struct SafeTensorsFile {
         }
         var metadata: [String: String] = [:]
         var entries: [String: Entry] = [:]
-        for (key, value) in header {
+        // Sorted key order throughout: `header` is a Dictionary, whose order differs from process
+        // to process, and the first bad entry is the one reported — the same one on every run.
+        for key in header.keys.sorted() {
+            let value = header[key]!
             if key == "__metadata__" {
                 guard let m = value as? [String: Any] else { throw fail("__metadata__ is not an object") }
-                for (k, v) in m {
+                for k in m.keys.sorted() {
+                    let v = m[k]!
                     guard let s = v as? String else { throw fail("__metadata__ value for '\(k)' is not a string") }
                     metadata[k] = s
                 }
@@ -92,7 +96,7 @@ public struct SafeTensorsFile {
             }
             entries[key] = Entry(dtype: dtype, shape: shape, begin: offs[0], end: offs[1])
         }
-        let sorted = entries.sorted { $0.value.begin < $1.value.begin }
+        let sorted = entries.sorted { ($0.value.begin, $0.key) < ($1.value.begin, $1.key) }
         for (a, b) in zip(sorted, sorted.dropFirst()) where b.value.begin < a.value.end {
             throw fail(b.key, "data overlaps tensor '\(a.key)'")
         }

@@ -41,14 +41,29 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
     }
 
     func validate(file: String) throws {
-        guard resolution > 0, resolution % (1 << channels.count) == 0 else {
-            throw CheckpointError(file: file, "classifier_config: resolution \(resolution) must be divisible by 2^\(channels.count)")
+        func fail(_ why: String) -> CheckpointError { CheckpointError(file: file, "classifier_config: \(why)") }
+        typealias L = ConfigLimits
+        // Bounds first: `1 << channels.count` and every product below need them.
+        guard (1...L.maxResolution).contains(resolution) else { throw fail("resolution \(resolution) out of range 1...\(L.maxResolution)") }
+        guard (1...Self.maxStages).contains(channels.count) else { throw fail("needs 1 to \(Self.maxStages) stages, has \(channels.count)") }
+        guard inChannels == 1 || inChannels == 3, channels.allSatisfy({ (1...4096).contains($0) }),
+              (1...L.maxVectorWidth).contains(featureDim), (2...L.maxClasses).contains(classNames.count) else {
+            throw fail("bad channel or class counts")
         }
-        guard inChannels == 1 || inChannels == 3, !channels.isEmpty, channels.allSatisfy({ (1...4096).contains($0) }),
-              (1...4096).contains(featureDim), (2...100_000).contains(classNames.count) else {
-            throw CheckpointError(file: file, "classifier_config: bad channel or class counts")
+        guard resolution % (1 << channels.count) == 0 else {
+            throw fail("resolution \(resolution) must be divisible by 2^\(channels.count)")
+        }
+        var tally = SizeTally()
+        for (_, shape) in tensorShapes { tally.add(shape) }
+        let act = SizeTally.product([resolution, resolution, channels.max() ?? 1])
+        guard let total = tally.value, total <= L.maxParameters, tally.largest <= L.maxTensorElements,
+              let act, act <= L.maxActivationElements else {
+            throw fail("too large: \(tally.value.map(String.init) ?? "more than Int.max") scalars, \(act.map(String.init) ?? "more than Int.max") activation values per image")
         }
     }
+
+    /// Most convolution stages (each halves the resolution).
+    static let maxStages = 12
 }
 
 public final class Classifier: @unchecked Sendable {
@@ -90,8 +105,14 @@ public final class Classifier: @unchecked Sendable {
         let config: ClassifierConfig
         do { config = try JSONDecoder().decode(ClassifierConfig.self, from: Data(json.utf8)) }
         catch { throw CheckpointError(file: name, "classifier_config: \(error)") }
+        // Validated before any tensor is read; keys in sorted order so the error is the same every run.
+        try config.validate(file: name)
         var tensors: [String: Tensor] = [:]
-        for key in file.entries.keys { tensors[key] = try file.tensor(key) }
+        for key in file.entries.keys.sorted() {
+            let t = try file.tensor(key)
+            try TensorValueCheck.check(t, name: key, file: name)
+            tensors[key] = t
+        }
         return try Classifier(config: config, tensors: tensors, file: name)
     }
 

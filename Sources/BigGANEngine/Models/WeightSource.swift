@@ -8,7 +8,8 @@ public protocol WeightSource: AnyObject {
     func finish() throws
 }
 
-/// Tensors read from a safetensors checkpoint, checked by name and shape.
+/// Tensors read from a safetensors checkpoint, checked by name, shape and values (finite;
+/// batch-norm variances not negative).
 public final class CheckpointWeights: WeightSource {
     public let file: SafeTensorsFile
     private var used = Set<String>()
@@ -20,7 +21,9 @@ public final class CheckpointWeights: WeightSource {
         guard let e = file.entries[name] else { throw CheckpointError(file: fileName, tensor: name, "missing tensor (expected shape \(shape))") }
         guard e.shape == shape else { throw CheckpointError(file: fileName, tensor: name, "shape \(e.shape) does not match the config's \(shape)") }
         used.insert(name)
-        return try file.tensor(name)
+        let t = try file.tensor(name)
+        try TensorValueCheck.check(t, name: name, file: fileName)
+        return t
     }
 
     public func finish() throws {
