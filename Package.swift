@@ -81,3 +81,10 @@ let package = Package(
         .testTarget(name: "BigGANServerTests", dependencies: ["BigGANServer", "BigGANMHD", "BigGANEngine", "BigGANImage", "BigGANTestSupport"]),
     ]
 )
+
+// One build configuration for everything: release builds of this package's own targets keep
+// `-enable-testing`, so `swift run -c release biggan-server` and `swift test -c release` (whose
+// tests `@testable import` the modules) share one build instead of rebuilding each other.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-enable-testing"], .when(configuration: .release))]
+}
