@@ -63,9 +63,13 @@ struct EvalCommand: ParsableCommand {
         print("\(modelOptions.model): \(perClass) samples per class; classifier \(cpath); data \(ref.description)")
         print("row              truncation  images      IS (±std)        FD   accuracy")
         for r in rows {
-            print(String(format: "%-16@ %10@ %7d  %6.3f (±%.3f) %9.3f   %6.2f%%", r.name as NSString,
-                         (r.name == EvaluationRow.samplesName ? r.truncation.map { String(format: "%.2f", $0) } ?? "none" : "-") as NSString,
-                         r.count, r.inceptionScore, r.inceptionStd, r.frechetDistance, 100 * r.accuracy))
+            let t = r.name == EvaluationRow.samplesName ? r.truncation.map { String(format: "%.2f", $0) } ?? "none" : "-"
+            func pad(_ text: String, _ width: Int, left: Bool) -> String {
+                let fill = String(repeating: " ", count: max(0, width - text.count))
+                return left ? text + fill : fill + text
+            }
+            print(pad(r.name, 16, left: true) + " " + pad(t, 10, left: false)
+                  + String(format: " %7d  %6.3f (±%.3f) %9.3f   %6.2f%%", r.count, r.inceptionScore, r.inceptionStd, r.frechetDistance, 100 * r.accuracy))
         }
         if let out { try write(rows, to: out, sweep: sweep != nil) }
     }
