@@ -61,11 +61,11 @@ public struct Conv2D: @unchecked Sendable {
             return out
         }
         let kk = kernelSize * kernelSize * inChannels
-        let col = Tensor(uninitializedShape: [Conv2D.bandRows(height: h, rowFloats: w * kk) * w * kk])
+        let col = Tensor(uninitializedShape: [min(b * h, Conv2D.bandRows(height: h, rowFloats: w * kk)) * w * kk])
         for r in Conv2D.bands(images: b, height: h, rowFloats: w * kk) {
             im2col(x, rows: r, into: col.data)
-            sgemm(m: r.count * w, n: outChannels, k: kk, a: col.data, lda: kk,
-                  b: packed.data, ldb: outChannels, beta: 1, c: out.data + r.lowerBound * w * outChannels, ldc: outChannels)
+            Conv2D.bandGemm(rows: r, height: h, width: w, n: outChannels, k: kk, col: col.data, weights: packed.data,
+                            beta: 1, out: out.data + r.lowerBound * w * outChannels)
         }
         return out
     }
@@ -104,20 +104,31 @@ public struct Conv2D: @unchecked Sendable {
         return out
     }
 
-    /// Rows per band for images of `height` rows of `rowFloats` column floats each: as many as fit
-    /// in `columnBudget`, at least one, never more than one image.
+    /// Rows per band for images of `height` rows of `rowFloats` column floats each: whole images
+    /// when one fits in `columnBudget` (as many as fit), else as many rows of one image as fit.
     static func bandRows(height: Int, rowFloats: Int) -> Int {
-        max(1, min(height, columnBudget / max(rowFloats, 1)))
+        let fit = max(1, columnBudget / max(rowFloats, 1))
+        return fit >= height ? fit / height * height : fit
     }
 
-    /// The row bands (global rows `b*H + y`) of `images` images: each image is cut the same way
-    /// and no band spans two images, so every image meets GEMMs of the same shapes whatever the
-    /// batch (see `sgemmPerImage`).
+    /// The row bands (global rows `b*H + y`) of `images` images: whole images, or, for images too
+    /// large for one band, pieces of one image cut the same way in every image. Either way each
+    /// image meets GEMMs of the same shapes whatever the batch (see `sgemmPerImage`).
     static func bands(images: Int, height: Int, rowFloats: Int) -> [Range<Int>] {
         let band = bandRows(height: height, rowFloats: rowFloats)
+        if band >= height { return stride(from: 0, to: images * height, by: band).map { $0 ..< min($0 + band, images * height) } }
         return (0..<images).flatMap { i in
             stride(from: 0, to: height, by: band).map { i * height + $0 ..< i * height + min($0 + band, height) }
         }
+    }
+
+    /// `col[rows*W, kk] × weights[kk, n]` for a band from `bands`: one GEMM per image when the band
+    /// holds whole images, else one for the piece.
+    static func bandGemm(rows r: Range<Int>, height h: Int, width w: Int, n: Int, k kk: Int, col: UnsafePointer<Float>,
+                         weights: UnsafePointer<Float>, beta: Float, out: UnsafeMutablePointer<Float>) {
+        let whole = r.count % h == 0 && r.lowerBound % h == 0
+        sgemmPerImage(images: whole ? r.count / h : 1, rowsPerImage: whole ? h * w : r.count * w, n: n, k: kk,
+                      a: col, lda: kk, b: weights, ldb: n, beta: beta, c: out, ldc: n)
     }
 
     func fillBias(_ out: Tensor, pixels: Int) {

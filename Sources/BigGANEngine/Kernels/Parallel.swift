@@ -1,8 +1,8 @@
 import Foundation
 
 /// Splits `0..<count` into at most `Parallel.workers` contiguous chunks and runs `body(range)` on
-/// each concurrently. Used only for the engine's own memory-bound loops (im2col, normalisation),
-/// never around a BLAS call, so it does not fight OpenBLAS's threads.
+/// each concurrently: the engine's memory-bound loops (im2col, normalisation) and its GEMM pieces
+/// (OpenBLAS itself runs single-threaded, see `BLAS`). `BLAS.setThreads` sets `workers`.
 public enum Parallel {
     /// `BIGGAN_ENGINE_THREADS` overrides the default (the number of cores).
     nonisolated(unsafe) public static var workers: Int = {

@@ -53,12 +53,12 @@ extension Conv2D {
         guard kernelSize == 3, h * w >= Self.phaseMinimumPixels else { return self(upsampleNearest2x(x)) }
         let o = outChannels, kk = 4 * c
         let out = Tensor(uninitializedShape: [b, 2 * h, 2 * w, o])
-        let band = Conv2D.bandRows(height: h, rowFloats: w * kk)
+        let band = min(b * h, Conv2D.bandRows(height: h, rowFloats: w * kk))
         let col = Tensor(uninitializedShape: [band * w * kk])
         let tmp = Tensor(uninitializedShape: [band * w * o])
         func runPhase(_ a: Int, _ bb: Int, rows r: Range<Int>, kernel: UnsafePointer<Float>) {
             phaseIm2col(x, rows: r, a: a, b: bb, into: col.data)
-            sgemm(m: r.count * w, n: o, k: kk, a: col.data, lda: kk, b: kernel, ldb: o, beta: 0, c: tmp.data, ldc: o)
+            Conv2D.bandGemm(rows: r, height: h, width: w, n: o, k: kk, col: col.data, weights: kernel, beta: 0, out: tmp.data)
             scatterPhase(tmp.data, rows: r, a: a, b: bb, height: h, width: w, into: out)
         }
         let bands = Conv2D.bands(images: b, height: h, rowFloats: w * kk)
