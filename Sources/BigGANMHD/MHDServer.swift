@@ -15,7 +15,7 @@ import Logging
 ///
 /// Refused before routing, answered with a JSON error and logged like any request: a request
 /// line over `maxURIBytes` or with more than `maxQueryParameters` parameters (414), request
-/// headers over `maxHeaderBytes` (431), a `%00` in the path or query (400). The per-connection
+/// headers over `maxHeaderBytes` (431), a `%00` in the query (400) or in the path (404). The per-connection
 /// memory pool (`memoryLimitBytes`) is far larger than these limits, so MHD rarely refuses a
 /// request itself; when it does (a request line larger than the pool), the refusal is still
 /// counted and logged through `refused`.
@@ -166,10 +166,18 @@ public final class MHDServer: @unchecked Sendable {
             }
         }
         // Decoded, %00 would cut the C string that carries the value (`Bag%00x` served as `Bag`).
-        var percent = 0
+        // In the path it names nothing (404); in the query it is a bad parameter (400).
+        var percent = 0, inQuery = false
         for b in bytes {
+            if b == UInt8(ascii: "?") { inQuery = true }
             if b == UInt8(ascii: "%") { percent = 1 }
-            else if percent > 0, b == UInt8(ascii: "0") { percent += 1; if percent == 3 { return APIError.badRequest("the request contains a NUL byte (%00)") } }
+            else if percent > 0, b == UInt8(ascii: "0") {
+                percent += 1
+                if percent == 3 {
+                    return inQuery ? APIError.badRequest("the query contains a NUL byte (%00)")
+                        : APIError.notFound("no such path (it contains a NUL byte, %00)")
+                }
+            }
             else { percent = 0 }
         }
         return nil

@@ -57,8 +57,10 @@ public struct Router: Sendable {
         if let refusal = r.refusal { return ("refused", { throw refusal }) }
         // C strings end at NUL: a NUL that reached a path or a value would be silently cut
         // elsewhere, so it is never served.
-        if r.path.utf8.contains(0) || r.query.contains(where: { $0.0.utf8.contains(0) || $0.1.utf8.contains(0) }) {
-            return ("refused", { throw APIError.badRequest("the request contains a NUL byte (%00)") })
+        // A path with a NUL names nothing (404); a query value with one is a bad parameter (400).
+        if r.path.utf8.contains(0) { return ("not_found", { throw APIError.notFound("no such path (it contains a NUL byte, %00)") }) }
+        if r.query.contains(where: { $0.0.utf8.contains(0) || $0.1.utf8.contains(0) }) {
+            return ("refused", { throw APIError.badRequest("the query contains a NUL byte (%00)") })
         }
         func only(_ allowed: String, _ route: String, _ f: @escaping () throws -> HTTPResponse) -> (String, () throws -> HTTPResponse) {
             let ok = allowed == "GET" ? isRead : r.method == allowed

@@ -15,8 +15,8 @@ enum SampleRoutes {
         do { try Truncation.validate(t, convention: m.config.truncation) } catch let e as SamplingError { throw e.apiError }
     }
 
-    /// A strong ETag over the weights, every parameter and the BLAS thread count: an image's
-    /// bytes do not depend on its batch, but OpenBLAS rounds differently with another thread count.
+    /// A strong ETag over the weights, every parameter and the engine's thread count: an image's
+    /// bytes do not depend on its batch, but large GEMMs are cut into one piece per thread.
     static func etag(_ m: LoadedModel, _ parts: [String]) -> String {
         "\"" + String(fnv1a64(([m.fingerprint, "blas\(BLAS.threads)"] + parts).joined(separator: "|")), radix: 16) + "\""
     }

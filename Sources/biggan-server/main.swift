@@ -11,9 +11,10 @@ struct ServerCommand: ParsableCommand {
         commandName: "biggan-server",
         abstract: "Serve BigGAN samples, interpolations and the gallery over HTTP.",
         discussion: """
-        Threads: one compute worker runs every forward pass and OpenBLAS uses --blas-threads
-        inside it (default: all cores); HTTP connections get a thread each but only parse, wait
-        and encode PNGs. Concurrent requests for the same model are batched (--max-batch).
+        Threads: one compute worker runs every forward pass on --blas-threads engine workers
+        (default: all cores; OpenBLAS itself runs single-threaded and large GEMMs are cut into
+        one piece per worker); HTTP connections get a thread each but only parse, wait and
+        encode PNGs. Concurrent requests for the same model are batched (--max-batch).
         """)
 
     @Option(name: .long, help: "Checkpoint to serve; repeat for several (default: every *.safetensors in --models-dir).")
@@ -29,7 +30,7 @@ struct ServerCommand: ParsableCommand {
     @Option(help: "Most images per forward pass (default: 16).") var maxBatch = 16
     @Option(help: "Requests allowed to wait for the worker before 503 (default: 64).") var queueSize = 64
     @Option(help: "Under load, milliseconds the worker waits for in-flight requests to join a batch (default: 2).") var batchWindowMs = 2.0
-    @Option(help: "OpenBLAS threads for the compute worker (default: number of cores).") var blasThreads: Int?
+    @Option(help: "Engine threads for the compute worker's GEMMs (default: number of cores).") var blasThreads: Int?
     @Option(help: "Most simultaneous connections (default: 256).") var connections = 256
     @Option(help: "Most simultaneous connections from one client address (default: 32; 0: no limit).") var perIpConnections = 32
     @Option(help: "Seconds a client has to send a request's headers, counted from the connection (or the previous response), however slowly it trickles (default: 10).")

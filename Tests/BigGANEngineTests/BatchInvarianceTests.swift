@@ -5,9 +5,8 @@ import Testing
 /// Same request, same bytes (issue 10 A1): an image's pixels must not depend on what it is
 /// batched with. Every architecture generates 16 images in one batch, then again in chunks of
 /// every size 1…16, at 1 and 2 BLAS threads; every float must equal the 16-batch result at the
-/// same thread count. (OpenBLAS splits a GEMM between threads differently for each thread
-/// count, so results for different counts may differ in the last bit; the server's ETags carry
-/// its BLAS thread count.)
+/// same thread count. (Large GEMMs are cut into one piece per thread, so results for different
+/// counts may differ in the last bit; the server's ETags carry its thread count.)
 @Suite(.serialized) struct BatchInvarianceTests {
     static let models = ["biggan-32", "biggan-32-grey", "biggan-128", "deep-128", "deep-256", "shipped"]
 
