@@ -67,16 +67,17 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        // Helpers shared by the test targets (random image folders); not a product.
+        // Helpers shared by the test targets (paths, temporary folders, random tensors and image folders,
+        // running the executables); not a product.
         .target(name: "BigGANTestSupport", dependencies: ["BigGANEngine", "BigGANImage"], path: "Tests/BigGANTestSupport"),
-        .testTarget(name: "BigGANEngineTests", dependencies: ["BigGANEngine"]),
+        .testTarget(name: "BigGANEngineTests", dependencies: ["BigGANEngine", "BigGANTestSupport"]),
         .testTarget(name: "BigGANImageTests", dependencies: ["BigGANImage", "BigGANEngine"]),
         .testTarget(name: "BigGANCLITests", dependencies: ["BigGANCLI", "BigGANImage", "BigGANEngine", "BigGANTestSupport"]),
-        .testTarget(name: "BigGANTrainingTests", dependencies: ["BigGANTraining", "BigGANEngine"]),
+        .testTarget(name: "BigGANTrainingTests", dependencies: ["BigGANTraining", "BigGANEngine", "BigGANTestSupport"]),
         .testTarget(name: "BigGANEvaluationTests", dependencies: ["BigGANEvaluation", "BigGANEngine", "BigGANDatasets", "BigGANTestSupport"]),
         // Runs the real biggan-train executable: resume after kill -9, bad data.
         .testTarget(name: "TrainingRunTests", dependencies: ["BigGANEngine", "BigGANImage", "BigGANTestSupport"]),
-        .testTarget(name: "BigGANDatasetsTests", dependencies: ["BigGANDatasets", "BigGANEngine", "BigGANImage"]),
+        .testTarget(name: "BigGANDatasetsTests", dependencies: ["BigGANDatasets", "BigGANEngine", "BigGANImage", "BigGANTestSupport"]),
         .testTarget(name: "BigGANServerTests", dependencies: ["BigGANServer", "BigGANMHD", "BigGANEngine", "BigGANImage", "BigGANTestSupport"]),
     ]
 )

@@ -1,3 +1,4 @@
+import BigGANTestSupport
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -60,9 +61,7 @@ func fetch(_ url: String, method: String = "GET", body: Data? = nil, headers: [S
 
 /// The real `biggan-server` executable, started as a separate process.
 @Suite(.serialized) struct ServerProcessTests {
-    static var binary: String {
-        URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().appendingPathComponent("biggan-server").path
-    }
+    static var binary: String { Executables.path("biggan-server") }
 
     final class Running {
         let process = Process()
