@@ -45,6 +45,9 @@ struct ServerCommand: ParsableCommand {
     @Option(help: "When to build the models' neighbour indexes, on a low-priority background thread: startup (default) or lazy (on the first /v1/neighbours request). Until an index is ready its lookups answer 503 with progress; /healthz shows each index's state.")
     var neighbourIndexes: IndexTiming = .startup
 
+    @Flag(help: "Print the route table (the README's Markdown table, generated from the server's routes) and exit.")
+    var printRouteTable = false
+
     enum IndexTiming: String, ExpressibleByArgument, CaseIterable { case startup, lazy }
 
     func validate() throws {
@@ -64,6 +67,7 @@ struct ServerCommand: ParsableCommand {
     }
 
     func run() throws {
+        if printRouteTable { print(RouteTableMarkdown.render(), terminator: ""); return }
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "biggan.server")
         BLAS.setThreads(blasThreads ?? ProcessInfo.processInfo.activeProcessorCount)
