@@ -72,7 +72,10 @@ let package = Package(
         .target(name: "BigGANTestSupport", dependencies: ["BigGANEngine", "BigGANImage"], path: "Tests/BigGANTestSupport"),
         .testTarget(name: "BigGANEngineTests", dependencies: ["BigGANEngine", "BigGANTestSupport"]),
         .testTarget(name: "BigGANImageTests", dependencies: ["BigGANImage", "BigGANEngine"]),
-        .testTarget(name: "BigGANCLITests", dependencies: ["BigGANCLI", "BigGANImage", "BigGANEngine", "BigGANTestSupport"]),
+        .testTarget(name: "BigGANCLITests", dependencies: [
+            "BigGANCLI", "BigGANImage", "BigGANEngine", "BigGANTestSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .testTarget(name: "BigGANTrainingTests", dependencies: ["BigGANTraining", "BigGANEngine", "BigGANTestSupport"]),
         .testTarget(name: "BigGANEvaluationTests", dependencies: ["BigGANEvaluation", "BigGANEngine", "BigGANDatasets", "BigGANTestSupport"]),
         // Runs the real biggan-train executable: resume after kill -9, bad data.
