@@ -17,16 +17,9 @@ import Testing
     }
 
     func info(_ path: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.biggan)
-        p.arguments = ["info", path]
-        let out = Pipe()
-        p.standardOutput = out; p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus != 0)
-        return text
+        let r = try Executables.run("biggan", ["info", path])
+        #expect(r.status != 0)
+        return r.output
     }
 
     /// Eight entries each wrong in its own way; the alphabetically first is reported.
