@@ -18,16 +18,15 @@ let package = Package(
     ],
     targets: [
         // C libraries, found through pkg-config (Debian package names in `providers`).
-        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
-        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
-        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CBigGANOpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CBigGANPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CBigGANMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+        .systemLibrary(name: "CBigGANZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Engine: tensors, kernels, checkpoints, models, sampling. No HTTP, SQLite or PNG.
-        .target(name: "BigGANEngine", dependencies: ["COpenBLAS"]),
+        .target(name: "BigGANEngine", dependencies: ["CBigGANOpenBLAS"]),
         // PNG encoding of engine images (libpng simplified API).
-        .target(name: "BigGANImage", dependencies: ["CPNG", "BigGANEngine"]),
+        .target(name: "BigGANImage", dependencies: ["CBigGANPNG", "BigGANEngine"]),
 
         // The `biggan` command line, as a library so tests can run its commands in-process.
         .target(name: "BigGANCLI", dependencies: [
@@ -37,7 +36,7 @@ let package = Package(
         .executableTarget(name: "biggan", dependencies: ["BigGANCLI"]),
 
         // Data sets: Fashion-MNIST IDX files (gzip through zlib) and folders of PNGs.
-        .target(name: "BigGANDatasets", dependencies: ["CZlib", "BigGANEngine", "BigGANImage"]),
+        .target(name: "BigGANDatasets", dependencies: ["CBigGANZlib", "BigGANEngine", "BigGANImage"]),
 
         // Evaluation and nearest neighbours: data-set references, neighbour indices (pixel and
         // classifier-feature space), Fréchet distance, Inception-style score, sample accuracy.
@@ -57,7 +56,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The thin libmicrohttpd adapter.
-        .target(name: "BigGANMHD", dependencies: ["CMicroHTTPD", "BigGANServer", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "BigGANMHD", dependencies: ["CBigGANMicroHTTPD", "BigGANServer", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "biggan-server", dependencies: [
             "BigGANServer", "BigGANMHD", "BigGANEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -68,16 +67,20 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        // Helpers shared by the test targets (random image folders); not a product.
+        // Helpers shared by the test targets (paths, temporary folders, random tensors and image folders,
+        // running the executables); not a product.
         .target(name: "BigGANTestSupport", dependencies: ["BigGANEngine", "BigGANImage"], path: "Tests/BigGANTestSupport"),
-        .testTarget(name: "BigGANEngineTests", dependencies: ["BigGANEngine"]),
+        .testTarget(name: "BigGANEngineTests", dependencies: ["BigGANEngine", "BigGANTestSupport"]),
         .testTarget(name: "BigGANImageTests", dependencies: ["BigGANImage", "BigGANEngine"]),
-        .testTarget(name: "BigGANCLITests", dependencies: ["BigGANCLI", "BigGANImage", "BigGANEngine", "BigGANTestSupport"]),
-        .testTarget(name: "BigGANTrainingTests", dependencies: ["BigGANTraining", "BigGANEngine"]),
+        .testTarget(name: "BigGANCLITests", dependencies: [
+            "BigGANCLI", "BigGANImage", "BigGANEngine", "BigGANTestSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "BigGANTrainingTests", dependencies: ["BigGANTraining", "BigGANEngine", "BigGANTestSupport"]),
         .testTarget(name: "BigGANEvaluationTests", dependencies: ["BigGANEvaluation", "BigGANEngine", "BigGANDatasets", "BigGANTestSupport"]),
         // Runs the real biggan-train executable: resume after kill -9, bad data.
         .testTarget(name: "TrainingRunTests", dependencies: ["BigGANEngine", "BigGANImage", "BigGANTestSupport"]),
-        .testTarget(name: "BigGANDatasetsTests", dependencies: ["BigGANDatasets", "BigGANEngine", "BigGANImage"]),
+        .testTarget(name: "BigGANDatasetsTests", dependencies: ["BigGANDatasets", "BigGANEngine", "BigGANImage", "BigGANTestSupport"]),
         .testTarget(name: "BigGANServerTests", dependencies: ["BigGANServer", "BigGANMHD", "BigGANEngine", "BigGANImage", "BigGANTestSupport"]),
     ]
 )

@@ -11,7 +11,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "OpenBLAS threads (default: number of cores).")
     var threads: Int?
 
-    @Option(name: .long, help: "Largest batch per forward pass (default: 8).")
+    @Option(name: .long, help: "Largest batch per forward pass.")
     var batch: Int = 8
 
     func validate() throws {

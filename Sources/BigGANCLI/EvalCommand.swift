@@ -16,10 +16,10 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Classifier checkpoint (default: the one the model names, next to it).") var classifier: String?
     @Option(help: "Data set (default: the model's): fashion-mnist[:DIR] or folder:ROOT.") var data: String?
-    @Option(help: "Samples per class (default: 500).") var perClass = 500
+    @Option(help: "Samples per class.") var perClass = 500
     @Option(help: truncationHelp, transform: TruncationArgument.parse) var truncation: TruncationArgument = .none
     @Option(help: "Truncation sweep START:STOP:STEP, e.g. 0.1:2.0:0.1.") var sweep: String?
-    @Option(help: "Base seed (default: 0).") var seed: UInt64 = 0
+    @Option(help: "Base seed.") var seed: UInt64 = 0
     @Option(help: "Folder for results.json (and sweep.csv, sweep.svg).") var out: String?
 
     func validate() throws {

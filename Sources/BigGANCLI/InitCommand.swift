@@ -9,8 +9,8 @@ struct InitCommand: ParsableCommand {
     @Option(help: "Preset: biggan-32|biggan-64|biggan-128|biggan-256|biggan-512|deep-128|deep-256|deep-512|fashion-mnist-32.")
     var preset: String
     @Option(help: "Channel width (default: the preset's).") var ch: Int?
-    @Option(help: "Number of classes (default: 1000; fashion-mnist-32 always has its 10).") var classes: Int = 1000
-    @Option(help: "Weight seed (default: 0).") var seed: UInt64 = 0
+    @Option(help: "Number of classes (fashion-mnist-32 always has its 10).") var classes: Int = 1000
+    @Option(help: "Weight seed.") var seed: UInt64 = 0
     @Option(help: "Output .safetensors file.") var out: String
 
     func run() throws {

@@ -17,14 +17,14 @@ struct InterpolateCommand: ParsableCommand {
     @Option(help: "latent (z_a → z_b, class held) or class (class a → b, z held).")
     var kind: Kind
 
-    @Option(name: [.customLong("class")], help: "Class for --kind latent (default: 0).")
+    @Option(name: [.customLong("class")], help: "Class for --kind latent.")
     var classText: String = "0"
-    @Option(help: "First seed for --kind latent (default: 0).") var seedA: String = "0"
-    @Option(help: "Second seed for --kind latent (default: 1).") var seedB: String = "1"
-    @Option(help: "Seed for --kind class (default: 0).") var seed: String = "0"
+    @Option(help: "First seed for --kind latent.") var seedA: String = "0"
+    @Option(help: "Second seed for --kind latent.") var seedB: String = "1"
+    @Option(help: "Seed for --kind class.") var seed: String = "0"
     @Option(help: "First class for --kind class.") var classA: String?
     @Option(help: "Second class for --kind class.") var classB: String?
-    @Option(help: "Images in the strip, ends included (2...64, default: 8).") var steps: Int = 8
+    @Option(help: "Images in the strip, ends included (2...64).") var steps: Int = 8
     @Option(help: truncationHelp, transform: TruncationArgument.parse) var truncation: TruncationArgument = .none
     @Flag(help: "Spherical interpolation of z (latent kind only).") var spherical = false
     @Option(help: "Output PNG.") var out: String

@@ -10,12 +10,12 @@ struct NeighboursCommand: ParsableCommand {
         discussion: "  biggan neighbours --model m.safetensors --class Sneaker --seed 3 --k 8 --space feature --out row.png")
 
     @OptionGroup var modelOptions: ModelOptions
-    @Option(name: [.customLong("class")], help: "Class index or name (default: 0).") var classText = "0"
-    @Option(help: "Seed (default: 0).") var seed = "0"
+    @Option(name: [.customLong("class")], help: "Class index or name.") var classText = "0"
+    @Option(help: "Seed.") var seed = "0"
     @Option(help: truncationHelp, transform: TruncationArgument.parse) var truncation: TruncationArgument = .none
-    @Option(help: "Neighbours (1...64, default: 8).") var k = 8
-    @Option(help: "pixel or feature (default: pixel).") var space = "pixel"
-    @Option(help: "class (only the sample's class) or all (default: class).") var scope = "class"
+    @Option(help: "Neighbours (1...64).") var k = 8
+    @Option(help: "pixel or feature.") var space = "pixel"
+    @Option(help: "class (only the sample's class) or all.") var scope = "class"
     @Option(help: "Training data, overriding the checkpoint's: fashion-mnist[:DIR] or folder:ROOT.") var data: String?
     @Option(help: "Classifier checkpoint for feature space (default: the one the model names, next to it).") var classifier: String?
     @Option(help: "Folder for the cached feature index (default: .cache next to the model).") var cacheDir: String?

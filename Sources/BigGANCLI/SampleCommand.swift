@@ -16,15 +16,15 @@ struct SampleCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(name: [.customLong("class")], help: "Class index or name, or 'all' for a sheet with one row of --n images per class (default: 0).")
+    @Option(name: [.customLong("class")], help: "Class index or name, or 'all' for a sheet with one row of --n images per class.")
     var classText: String = "0"
 
-    @Option(help: "Base seed (default: 0).")
+    @Option(help: "Base seed.")
     var seed: String = "0"
 
     @Option(help: truncationHelp, transform: TruncationArgument.parse) var truncation: TruncationArgument = .none
 
-    @Option(help: "Images in the grid written to --out (1...256, default: 1).")
+    @Option(help: "Images in the grid written to --out (1...256).")
     var n: Int = 1
 
     @Option(help: "Grid columns (default: ceil(sqrt(n))).")

@@ -1,4 +1,4 @@
-import CZlib
+import CBigGANZlib
 import Foundation
 
 /// Gzip (or zlib) decompression through zlib's `inflate`, for the `.gz` IDX files.

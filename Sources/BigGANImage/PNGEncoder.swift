@@ -1,4 +1,4 @@
-import CPNG
+import CBigGANPNG
 import BigGANEngine
 
 /// A PNG that could not be encoded or decoded.

@@ -1,5 +1,5 @@
 import BigGANServer
-import CMicroHTTPD
+import CBigGANMicroHTTPD
 import Foundation
 import Logging
 

@@ -16,6 +16,8 @@ public struct HTTPRequest: Sendable {
     /// Set by the adapter when the request was refused before routing (URI or headers too
     /// large, a NUL byte): `Router` answers this error without running any route.
     public var refusal: APIError?
+    /// The values of a route's `{parameter}` path segments, set by `Router` (`name` for `/v1/models/{name}`).
+    public var pathParameters: [String: String] = [:]
 
     public init(method: String = "GET", path: String, query: [(String, String)] = [], headers: [String: String] = [:],
                 body: [UInt8] = [], client: String = "127.0.0.1", bodyTooLarge: Bool = false) {

@@ -66,7 +66,7 @@ enum InfoRoutes {
     }
 
     static func openAPI() -> HTTPResponse {
-        .text(OpenAPIDocument.json, contentType: "application/json")
+        HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: OpenAPIDocument.json)
     }
 
     struct ModelSummary: Encodable {

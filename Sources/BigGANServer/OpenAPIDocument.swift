@@ -1,103 +1,99 @@
-/// The OpenAPI 3 description of every route, served at `/openapi.json`.
+import Foundation
+
+/// The OpenAPI 3.0 description of every route, generated from `RouteTable` and served at
+/// `/openapi.json`.
 enum OpenAPIDocument {
-    static let json = #"""
-{
-  "openapi": "3.0.3",
-  "info": {"title": "BigGAN sampling server", "version": "1.0.0",
-           "description": "Class-conditional samples, interpolations and model information from BigGAN-family generators on the CPU. Errors are {\"error\": {\"code\", \"message\"}}."},
-  "paths": {
-    "/healthz": {"get": {"summary": "Health: models loaded, request-log state, queue depth",
-      "responses": {"200": {"description": "Serving (status ok, or degraded when the request log cannot be written)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}},
-                    "503": {"description": "No model loaded", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}}}},
-    "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "Prometheus text format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
-    "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3 document", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
-    "/v1/models": {"get": {"summary": "Loaded models", "responses": {"200": {"description": "Model list", "content": {"application/json": {"schema": {"type": "object", "properties": {"models": {"type": "array", "items": {"$ref": "#/components/schemas/ModelSummary"}}}}}}}}}},
-    "/v1/models/{name}": {"get": {"summary": "One model: config and class names",
-      "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}],
-      "responses": {"200": {"description": "Model detail", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ModelDetail"}}}},
-                    "404": {"$ref": "#/components/responses/Error"}}}},
-    "/v1/sample": {"get": {"summary": "One image, or a grid when n > 1, as PNG",
-      "parameters": [{"$ref": "#/components/parameters/model"}, {"$ref": "#/components/parameters/class"},
-        {"name": "seed", "in": "query", "description": "Seed of the first image; image i uses seed+i. Random when omitted (then no ETag).", "schema": {"type": "integer", "minimum": 0}},
-        {"$ref": "#/components/parameters/truncation"},
-        {"name": "n", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 64, "default": 1}},
-        {"name": "columns", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
-      "responses": {"200": {"$ref": "#/components/responses/PNG"}, "304": {"description": "Not modified (If-None-Match matched the ETag)"},
-                    "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Busy"}}}},
-    "/v1/samples": {"post": {"summary": "Samples as JSON with base64 PNGs; accepts explicit z vectors",
-      "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SamplesRequest"}}}},
-      "responses": {"200": {"description": "Images and the seeds used", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SamplesReply"}}}},
-                    "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
-                    "413": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Busy"}}}},
-    "/v1/interpolate": {"get": {"summary": "A PNG strip interpolating latents (class held) or classes (z held)",
-      "parameters": [{"$ref": "#/components/parameters/model"},
-        {"name": "kind", "in": "query", "schema": {"type": "string", "enum": ["latent", "class"], "default": "latent"}},
-        {"name": "steps", "in": "query", "schema": {"type": "integer", "minimum": 2, "maximum": 32, "default": 8}},
-        {"$ref": "#/components/parameters/truncation"},
-        {"name": "class", "in": "query", "description": "kind=latent: the class held", "schema": {"type": "string"}},
-        {"name": "seed_a", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
-        {"name": "seed_b", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 1}},
-        {"name": "method", "in": "query", "description": "kind=latent only", "schema": {"type": "string", "enum": ["linear", "spherical"], "default": "linear"}},
-        {"name": "seed", "in": "query", "description": "kind=class: the seed held", "schema": {"type": "integer", "minimum": 0, "default": 0}},
-        {"name": "class_a", "in": "query", "schema": {"type": "string"}}, {"name": "class_b", "in": "query", "schema": {"type": "string"}}],
-      "responses": {"200": {"$ref": "#/components/responses/PNG"}, "304": {"description": "Not modified"},
-                    "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Busy"}}}},
-    "/v1/neighbours": {"get": {"summary": "A sample and its k nearest training images (pixel or classifier-feature space), as a PNG row or JSON",
-      "parameters": [{"$ref": "#/components/parameters/model"}, {"$ref": "#/components/parameters/class"},
-        {"name": "seed", "in": "query", "schema": {"type": "integer", "minimum": 0}}, {"$ref": "#/components/parameters/truncation"},
-        {"name": "k", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 32, "default": 8}},
-        {"name": "space", "in": "query", "schema": {"type": "string", "enum": ["pixel", "feature"], "default": "pixel"}},
-        {"name": "scope", "in": "query", "description": "class: only training images of the sample's class", "schema": {"type": "string", "enum": ["class", "all"], "default": "class"}},
-        {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["png", "json"], "default": "png"}}],
-      "responses": {"200": {"description": "PNG row (sample, then neighbours nearest first), or JSON",
-          "content": {"image/png": {"schema": {"type": "string", "format": "binary"}},
-                      "application/json": {"schema": {"type": "object", "properties": {"model": {"type": "string"}, "class": {"type": "integer"}, "class_name": {"type": "string"},
-                        "seed": {"type": "integer"}, "truncation": {"type": "number"}, "space": {"type": "string"}, "scope": {"type": "string"}, "k": {"type": "integer"},
-                        "neighbours": {"type": "array", "items": {"type": "object", "properties": {"rank": {"type": "integer"}, "index": {"type": "integer"}, "label": {"type": "integer"},
-                          "class_name": {"type": "string"}, "distance": {"type": "number"}}}}}}}}},
-                    "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Busy"}}}},
-    "/v1/requests": {"get": {"summary": "Recent request-log rows (admin)", "security": [{"bearer": []}],
-      "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
-      "responses": {"200": {"description": "Newest first", "content": {"application/json": {"schema": {"type": "object", "properties": {"requests": {"type": "array", "items": {"$ref": "#/components/schemas/RequestRow"}}}}}}},
-                    "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}},
-    "/{file}": {"get": {"summary": "Gallery and static files from public/ (GET / is the gallery)",
-      "parameters": [{"name": "file", "in": "path", "required": true, "schema": {"type": "string"}}],
-      "responses": {"200": {"description": "The file"}, "404": {"$ref": "#/components/responses/Error"}}}}
-  },
-  "components": {
-    "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "The --admin-token (also accepted as X-Admin-Token)"}},
-    "parameters": {
-      "model": {"name": "model", "in": "query", "description": "Model name; the first loaded model when omitted", "schema": {"type": "string"}},
-      "class": {"name": "class", "in": "query", "description": "Class index or name", "schema": {"type": "string", "default": "0"}},
-      "truncation": {"name": "truncation", "in": "query", "description": "Threshold (resample models, >= 0.01) or scale in (0, 1] (truncnorm-scaled models)", "schema": {"type": "number", "default": 1.0}}
-    },
-    "responses": {
-      "PNG": {"description": "PNG image", "headers": {"ETag": {"schema": {"type": "string"}}, "X-Seed": {"schema": {"type": "string"}}}, "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
-      "Error": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-      "Busy": {"description": "Queue full or shutting down; see Retry-After", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-    },
-    "schemas": {
-      "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
-      "Health": {"type": "object", "properties": {"status": {"type": "string", "enum": ["ok", "degraded", "unavailable"]}, "models": {"type": "array", "items": {"type": "string"}},
-        "failed_models": {"type": "array", "items": {"type": "object", "properties": {"path": {"type": "string"}, "reason": {"type": "string"}}}},
-        "request_log": {"type": "object", "properties": {"ok": {"type": "boolean"}, "path": {"type": "string", "nullable": true}, "error": {"type": "string", "nullable": true}}},
-        "queue_depth": {"type": "integer"}}},
-      "ModelSummary": {"type": "object", "properties": {"name": {"type": "string"}, "architecture": {"type": "string"}, "resolution": {"type": "integer"}, "channels": {"type": "integer"},
-        "classes": {"type": "integer"}, "dim_z": {"type": "integer"}, "truncation": {"type": "string"}, "default": {"type": "boolean"}, "provenance": {"type": "string", "nullable": true}}},
-      "ModelDetail": {"allOf": [{"$ref": "#/components/schemas/ModelSummary"}, {"type": "object", "properties": {"class_names": {"type": "array", "items": {"type": "string"}}, "config": {"type": "object"}, "parameters": {"type": "integer"}}}]},
-      "ClassValue": {"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string"}]},
-      "SamplesRequest": {"type": "object", "properties": {"model": {"type": "string"}, "class": {"$ref": "#/components/schemas/ClassValue"},
-        "classes": {"type": "array", "items": {"$ref": "#/components/schemas/ClassValue"}}, "seed": {"type": "integer", "minimum": 0},
-        "seeds": {"type": "array", "items": {"type": "integer", "minimum": 0}, "maxItems": 64}, "n": {"type": "integer", "minimum": 1, "maximum": 64},
-        "z": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}, "maxItems": 64}, "truncation": {"type": "number"}}},
-      "SamplesReply": {"type": "object", "properties": {"model": {"type": "string"}, "truncation": {"type": "number"},
-        "images": {"type": "array", "items": {"type": "object", "properties": {"index": {"type": "integer"}, "class": {"type": "integer"}, "class_name": {"type": "string"},
-          "seed": {"type": "integer", "nullable": true}, "png_base64": {"type": "string", "format": "byte"}}}}}},
-      "RequestRow": {"type": "object", "properties": {"id": {"type": "integer"}, "time": {"type": "string"}, "method": {"type": "string"}, "path": {"type": "string"},
-        "query": {"type": "string"}, "status": {"type": "integer"}, "duration_ms": {"type": "number"}, "bytes": {"type": "integer"},
-        "model": {"type": "string", "nullable": true}, "client": {"type": "string"}, "error": {"type": "string", "nullable": true}}}
+    struct Document: Codable {
+        struct Info: Codable { let title: String; let version: String; let description: String }
+        struct Components: Codable {
+            let schemas: [String: JSONValue]
+            let securitySchemes: [String: JSONValue]
+        }
+        var openapi = "3.0.3"
+        let info: Info
+        /// Path → lower-case method → operation.
+        let paths: [String: [String: Operation]]
+        let components: Components
     }
-  }
-}
-"""#
+
+    struct Operation: Codable {
+        struct Parameter: Codable {
+            let name: String
+            let `in`: String
+            let required: Bool
+            let description: String?
+            let schema: JSONValue
+        }
+        struct Body: Codable { let required: Bool; let content: [String: MediaType] }
+        struct MediaType: Codable { let schema: JSONValue }
+        struct Header: Codable { let schema: JSONValue }
+        struct Response: Codable {
+            let description: String
+            let content: [String: MediaType]?
+            let headers: [String: Header]?
+        }
+        let summary: String
+        let operationId: String
+        let parameters: [Parameter]?
+        let requestBody: Body?
+        let responses: [String: Response]
+        let security: [[String: [String]]]?
+    }
+
+    /// Refusals any route can give, added to every operation (a route's own entry wins).
+    static func commonResponses(_ route: Route) -> [RouteResponse] {
+        var out = [RouteResponse.error(400, "Bad parameter (named in the message), or a NUL byte in the query"),
+                   RouteResponse.error(405, "Method not allowed (the message names the allowed one)"),
+                   RouteResponse.error(414, "URI too long"),
+                   RouteResponse.error(431, "Request headers too large"),
+                   RouteResponse.error(500, "Internal error, or a non-finite model output")]
+        if route.requestBody != nil { out.append(.error(413, "Request body too large")) }
+        return out
+    }
+
+    static func operation(_ route: Route) -> Operation {
+        let parameters = route.parameters.map { p -> Operation.Parameter in
+            var schema: [String: JSONValue] = ["type": .string(p.type)]
+            if let v = p.minimum { schema["minimum"] = .int(v) }
+            if let v = p.maximum { schema["maximum"] = .int(v) }
+            if let v = p.defaultValue { schema["default"] = v }
+            if let v = p.allowed { schema["enum"] = .array(v.map(JSONValue.string)) }
+            return .init(name: p.name, in: p.location.rawValue, required: p.required, description: p.description, schema: .object(schema))
+        }
+        var responses: [String: Operation.Response] = [:]
+        for r in commonResponses(route) + route.responses {
+            responses[String(r.status)] = .init(
+                description: r.description,
+                content: r.content.isEmpty ? nil : r.content.mapValues { .init(schema: $0) },
+                headers: r.headers.isEmpty ? nil : Dictionary(uniqueKeysWithValues: r.headers.map {
+                    ($0, Operation.Header(schema: .type($0 == "Retry-After" ? "integer" : "string")))
+                }))
+        }
+        let id = route.method.lowercased() + route.path.split(whereSeparator: { !$0.isLetter && !$0.isNumber })
+            .map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+        return Operation(summary: route.summary, operationId: id == route.method.lowercased() ? id + "Root" : id,
+                         parameters: parameters.isEmpty ? nil : parameters,
+                         requestBody: route.requestBody.map { .init(required: true, content: ["application/json": .init(schema: $0)]) },
+                         responses: responses, security: route.needsAdminToken ? [["bearer": []]] : nil)
+    }
+
+    static func document(_ routes: [Route] = RouteTable.routes) -> Document {
+        var paths: [String: [String: Operation]] = [:]
+        for route in routes { paths[route.path, default: [:]][route.method.lowercased()] = operation(route) }
+        return Document(
+            info: .init(title: "BigGAN sampling server", version: "1.0.0",
+                        description: "Class-conditional samples, interpolations and model information from BigGAN-family generators on the CPU. Errors are {\"error\": {\"code\", \"message\"}}. HEAD is answered as GET."),
+            paths: paths,
+            components: .init(schemas: OpenAPISchemas.all, securitySchemes: [
+                "bearer": .object(["type": .string("http"), "scheme": .string("bearer"),
+                                   "description": .string("The --admin-token (also accepted as X-Admin-Token)")])]))
+    }
+
+    /// The encoded document (sorted keys, so the same bytes on every run).
+    static let json: [UInt8] = {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do { return Array(try enc.encode(document())) }
+        catch { fatalError("cannot encode the OpenAPI document: \(error)") }
+    }()
 }

@@ -62,31 +62,17 @@ public struct Router: Sendable {
         if r.query.contains(where: { $0.0.utf8.contains(0) || $0.1.utf8.contains(0) }) {
             return ("refused", { throw APIError.badRequest("the query contains a NUL byte (%00)") })
         }
-        func only(_ allowed: String, _ route: String, _ f: @escaping () throws -> HTTPResponse) -> (String, () throws -> HTTPResponse) {
-            let ok = allowed == "GET" ? isRead : r.method == allowed
-            return (route, ok ? f : { throw APIError(405, "method_not_allowed", "\(r.method) is not allowed on \(r.path); use \(allowed)") })
-        }
-        switch r.path {
-        case "/healthz": return only("GET", "/healthz") { InfoRoutes.health(c) }
-        case "/metrics": return only("GET", "/metrics") { InfoRoutes.metrics(c) }
-        case "/openapi.json": return only("GET", "/openapi.json") { InfoRoutes.openAPI() }
-        case "/v1/models": return only("GET", "/v1/models") { InfoRoutes.models(c) }
-        case "/v1/sample": return only("GET", "/v1/sample") { try SampleRoutes.sample(r, c) }
-        case "/v1/samples": return only("POST", "/v1/samples") { try SamplesRoute.handle(r, c) }
-        case "/v1/interpolate": return only("GET", "/v1/interpolate") { try SampleRoutes.interpolate(r, c) }
-        case "/v1/neighbours", "/v1/neighbors": return only("GET", "/v1/neighbours") { try NeighboursRoute.handle(r, c) }
-        case "/v1/requests": return only("GET", "/v1/requests") { try InfoRoutes.requests(r, c) }
-        default:
-            if r.path.hasPrefix("/v1/models/") {
-                let name = String(r.path.dropFirst("/v1/models/".count))
-                // A model name is one non-empty path segment; `/v1/models/` is not the default model.
-                if name.isEmpty || name.contains("/") {
-                    return ("not_found", { throw APIError(404, "unknown_model", "no model named \(Echo.quoted(name)); see /v1/models") })
-                }
-                return only("GET", "/v1/models/{name}") { try InfoRoutes.model(name, c) }
+        switch RouteTable.match(r.path) {
+        case .notFound(let error):
+            return ("not_found", { throw error })
+        case .route(let route, let pathParameters):
+            let allowed = route.method == "GET" ? isRead : r.method == route.method
+            guard allowed else {
+                return (route.metricsName, { throw APIError(405, "method_not_allowed", "\(r.method) is not allowed on \(r.path); use \(route.method)") })
             }
-            if r.path.hasPrefix("/v1/") { return ("not_found", { throw APIError.notFound("no route \(Echo.quoted(r.path))") }) }
-            return only("GET", "static") { try StaticFiles.serve(r, c) }
+            var request = r
+            request.pathParameters = pathParameters
+            return (route.metricsName, { try route.handler(request, c) })
         }
     }
 }

@@ -17,12 +17,12 @@ struct Bench: ParsableCommand {
 
     @Option(help: "A preset (\(Presets.names.joined(separator: ", "))) with random weights, or a checkpoint file.")
     var model: String = "deep-128"
-    @Option(help: "Images per forward pass (default: 1), or per training batch (default: 32 shipped, 64 width32).") var batch: Int?
+    @Option(help: "Images per forward pass, or per training batch with --train (default: 1; 32 for shipped, 64 for width32).") var batch: Int?
     @Option(help: "Time training iterations (2 D steps + 1 G step) of a model pair instead: \(TrainBench.presets.joined(separator: " or ")).")
     var train: String?
-    @Option(help: "Timed iterations after one warm-up (default: 5).") var iters: Int = 5
+    @Option(help: "Timed iterations after one warm-up.") var iters: Int = 5
     @Option(help: "OpenBLAS threads (default: number of cores).") var threads: Int?
-    @Option(help: "Truncation (default: 0.5).") var truncation: Double = 0.5
+    @Option(help: "Truncation.") var truncation: Double = 0.5
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Print time and GFLOP/s per layer kind (one extra profiled pass).") var profile = false
     @Flag(help: "With --profile: split convolutions by size and channels.") var detailed = false

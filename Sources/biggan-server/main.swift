@@ -21,29 +21,32 @@ struct ServerCommand: ParsableCommand {
     var model: [String] = []
     @Option(help: "Folder scanned when no --model is given (default: Models in the current directory, else next to the executable or above it).")
     var modelsDir: String?
-    @Option(help: "Address to bind (default: 127.0.0.1; 0.0.0.0 for all interfaces).") var host = "127.0.0.1"
-    @Option(help: "Port (default: 8080; 0 picks a free one).") var port: Int = 8080
-    @Option(help: "SQLite request log (default: requests.sqlite).") var db = "requests.sqlite"
+    @Option(help: "Address to bind (0.0.0.0 for all interfaces).") var host = "127.0.0.1"
+    @Option(help: "Port (0 picks a free one).") var port: Int = 8080
+    @Option(help: "SQLite request log.") var db = "requests.sqlite"
     @Option(help: "Token that unlocks GET /v1/requests (default: none, endpoint disabled).") var adminToken: String?
     @Option(help: "Folder of the gallery and static files (default: public in the current directory, else next to the executable or above it).")
     var publicDir: String?
-    @Option(help: "Most images per forward pass (default: 16).") var maxBatch = 16
-    @Option(help: "Requests allowed to wait for the worker before 503 (default: 64).") var queueSize = 64
-    @Option(help: "Under load, milliseconds the worker waits for in-flight requests to join a batch (default: 2).") var batchWindowMs = 2.0
+    @Option(help: "Most images per forward pass.") var maxBatch = 16
+    @Option(help: "Requests allowed to wait for the worker before 503.") var queueSize = 64
+    @Option(help: "Under load, milliseconds the worker waits for in-flight requests to join a batch.") var batchWindowMs = 2.0
     @Option(help: "Engine threads for the compute worker's GEMMs (default: number of cores).") var blasThreads: Int?
-    @Option(help: "Most simultaneous connections (default: 256).") var connections = 256
-    @Option(help: "Most simultaneous connections from one client address (default: 32; 0: no limit).") var perIpConnections = 32
-    @Option(help: "Seconds a client has to send a request's headers, counted from the connection (or the previous response), however slowly it trickles (default: 10).")
+    @Option(help: "Most simultaneous connections.") var connections = 256
+    @Option(help: "Most simultaneous connections from one client address (0: no limit).") var perIpConnections = 32
+    @Option(help: "Seconds a client has to send a request's headers, counted from the connection (or the previous response), however slowly it trickles.")
     var headerTimeout = 10
-    @Option(help: "Nice value of connection threads, so that a flood of requests (even only 503s) cannot starve the compute worker and the request-log writer (default: 0, the same priority; on a busy host a higher value starves the worker of admitted work).")
+    @Option(help: "Nice value of connection threads, so that a flood of requests (even only 503s) cannot starve the compute worker and the request-log writer (0: the same priority; on a busy host a higher value starves the worker of admitted work).")
     var connectionNice = 0
-    @Option(help: "Milliseconds a request refused for a full queue waits before its 503, bounding how fast clients that ignore Retry-After can be refused (default: 50; 0: answer at once).")
+    @Option(help: "Milliseconds a request refused for a full queue waits before its 503, bounding how fast clients that ignore Retry-After can be refused (0: answer at once).")
     var rejectDelayMs = 50.0
-    @Option(help: "PNG cache size in MiB for deterministic requests (default: 32; 0 disables).") var cacheMb = 32
-    @Option(help: "Activation buffers the engine keeps after 2 s without requests, in MiB (default: 40); while busy it keeps what the batches need.")
+    @Option(help: "PNG cache size in MiB for deterministic requests (0 disables).") var cacheMb = 32
+    @Option(help: "Activation buffers the engine keeps after 2 s without requests, in MiB; while busy it keeps what the batches need.")
     var bufferPoolMb = BufferPool.shared.capacityBytes >> 20
-    @Option(help: "When to build the models' neighbour indexes, on a low-priority background thread: startup (default) or lazy (on the first /v1/neighbours request). Until an index is ready its lookups answer 503 with progress; /healthz shows each index's state.")
+    @Option(help: "When to build the models' neighbour indexes, on a low-priority background thread: startup or lazy (on the first /v1/neighbours request). Until an index is ready its lookups answer 503 with progress; /healthz shows each index's state.")
     var neighbourIndexes: IndexTiming = .startup
+
+    @Flag(help: "Print the route table (the README's Markdown table, generated from the server's routes) and exit.")
+    var printRouteTable = false
 
     enum IndexTiming: String, ExpressibleByArgument, CaseIterable { case startup, lazy }
 
@@ -64,6 +67,7 @@ struct ServerCommand: ParsableCommand {
     }
 
     func run() throws {
+        if printRouteTable { print(RouteTableMarkdown.render(), terminator: ""); return }
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "biggan.server")
         BLAS.setThreads(blasThreads ?? ProcessInfo.processInfo.activeProcessorCount)

@@ -12,12 +12,12 @@ struct ClassifierCommand: ParsableCommand {
         discussion: "  biggan-train classifier --out Models/fashion-mnist-classifier.safetensors")
 
     @Option(help: "Output classifier checkpoint.") var out: String
-    @Option(help: "Training data: fashion-mnist[:DIR] or folder:ROOT (default: fashion-mnist).") var data = "fashion-mnist"
+    @Option(help: "Training data: fashion-mnist[:DIR] or folder:ROOT.") var data = "fashion-mnist"
     @Option(help: "Image channels: 1 or 3 (default: from the data, 3 when any image is colour).") var channels: Int?
-    @Option(help: "Epochs (default: 10).") var epochs = 10
-    @Option(help: "Batch size (default: 64).") var batch = 64
-    @Option(help: "Adam learning rate (default: 1e-3).") var lr = 1e-3
-    @Option(help: "Seed (default: 0).") var seed: UInt64 = 0
+    @Option(help: "Epochs.") var epochs = 10
+    @Option(help: "Batch size.") var batch = 64
+    @Option(help: "Adam learning rate.") var lr = 1e-3
+    @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(help: "OpenBLAS threads (default: number of cores).") var threads: Int?
 
     func validate() throws {

@@ -1,3 +1,4 @@
+import BigGANTestSupport
 import Foundation
 import Testing
 @testable import BigGANCLI
@@ -6,11 +7,6 @@ import Testing
 
 /// Output and input paths of every `biggan` command: devices, links, directories, FIFOs.
 extension CLITests {
-    func fileType(_ p: String) -> mode_t {
-        var st = stat()
-        precondition(lstat(p, &st) == 0, "no \(p)")
-        return st.st_mode & S_IFMT
-    }
 
     @Test func outputsGoThroughLinksAndDevices() throws {
         // init --out /dev/null writes to the device and leaves it a device (tests run as root).

@@ -1,14 +1,9 @@
+import BigGANTestSupport
 import Foundation
 import Testing
 @testable import BigGANDatasets
 @testable import BigGANEngine
 @testable import BigGANImage
-
-func tempDir() -> URL {
-    let u = FileManager.default.temporaryDirectory.appendingPathComponent("biggan-data-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
-    return u
-}
 
 /// Writes an IDX file of unsigned bytes.
 func idx(_ shape: [Int], _ bytes: [UInt8]) -> [UInt8] {
@@ -28,7 +23,7 @@ func gzip(_ bytes: [UInt8], at path: String) throws {
 
 @Suite struct IDXTests {
     @Test func parsesAndPadsAFashionMNISTSplit() throws {
-        let dir = tempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = temporaryDirectory("biggan-data"); defer { try? FileManager.default.removeItem(at: dir) }
         // Three 28×28 images whose pixel value is (image index + 1) * 10 at (y, x) = (0, 0), else 0.
         var px = [UInt8](repeating: 0, count: 3 * 28 * 28)
         for i in 0..<3 { px[i * 784] = UInt8((i + 1) * 10) }
@@ -46,7 +41,7 @@ func gzip(_ bytes: [UInt8], at path: String) throws {
     }
 
     @Test func damagedFilesAreClearErrors() throws {
-        let dir = tempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = temporaryDirectory("biggan-data"); defer { try? FileManager.default.removeItem(at: dir) }
         func expectError(_ bytes: [UInt8], _ text: String) {
             #expect(throws: DatasetError.self) { try IDX.parse(bytes, path: "x.idx") }
             do { _ = try IDX.parse(bytes, path: "x.idx") } catch let e as DatasetError { #expect(e.message.contains(text), "\(e.message)") } catch {}
@@ -88,7 +83,7 @@ func gzip(_ bytes: [UInt8], at path: String) throws {
     }
 
     @Test func loadsClassesSkipsBadFilesAndResizes() throws {
-        let root = tempDir(); defer { try? FileManager.default.removeItem(at: root) }
+        let root = temporaryDirectory("biggan-data"); defer { try? FileManager.default.removeItem(at: root) }
         for cls in ["b-dogs", "a-cats"] { try FileManager.default.createDirectory(at: root.appendingPathComponent(cls), withIntermediateDirectories: true) }
         try png(8, 8, 3, value: 10).write(to: root.appendingPathComponent("a-cats/1.png"))
         try png(16, 16, 3, value: 20).write(to: root.appendingPathComponent("a-cats/2.png"))   // resized 2:1
@@ -105,7 +100,7 @@ func gzip(_ bytes: [UInt8], at path: String) throws {
     }
 
     @Test func emptyOrMissingFoldersAreErrors() throws {
-        let root = tempDir(); defer { try? FileManager.default.removeItem(at: root) }
+        let root = temporaryDirectory("biggan-data"); defer { try? FileManager.default.removeItem(at: root) }
         #expect(throws: DatasetError.self) { try ImageFolder.load(root: root.path + "/missing", size: 8, channels: 1) }
         #expect(throws: DatasetError.self) { try ImageFolder.load(root: root.path, size: 8, channels: 1) }
         try FileManager.default.createDirectory(at: root.appendingPathComponent("x"), withIntermediateDirectories: true)

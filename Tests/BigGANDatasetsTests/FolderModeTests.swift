@@ -1,3 +1,4 @@
+import BigGANTestSupport
 import Foundation
 import Testing
 @testable import BigGANDatasets
@@ -13,7 +14,7 @@ import Testing
     }
 
     func folder(_ files: [String: Data], dirs: [String] = []) throws -> URL {
-        let root = tempDir()
+        let root = temporaryDirectory("biggan-data")
         for d in dirs { try FileManager.default.createDirectory(at: root.appendingPathComponent(d), withIntermediateDirectories: true) }
         for (name, data) in files {
             try FileManager.default.createDirectory(at: root.appendingPathComponent(name).deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -78,7 +79,7 @@ import Testing
     }
 
     @Test func idxFilesThatAreNotFilesAreNamed() throws {
-        let root = tempDir(); defer { try? FileManager.default.removeItem(at: root) }
+        let root = temporaryDirectory("biggan-data"); defer { try? FileManager.default.removeItem(at: root) }
         let images = root.appendingPathComponent("train-images-idx3-ubyte").path
         #expect(mkfifo(images, 0o644) == 0)
         FileManager.default.createFile(atPath: root.appendingPathComponent("train-labels-idx1-ubyte").path, contents: Data(idx([1], [0])))

@@ -1,3 +1,4 @@
+import BigGANTestSupport
 import Foundation
 import Testing
 @testable import BigGANEngine
@@ -11,8 +12,8 @@ import Testing
     static let models = ["biggan-32", "biggan-32-grey", "biggan-128", "deep-128", "deep-256", "shipped"]
 
     static func path(_ name: String) -> String {
-        name == "shipped" ? Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Models/fashion-mnist-32.safetensors").path : Fixtures.path(name + ".safetensors")
+        name == "shipped" ? TestPaths.repositoryRoot
+            .appendingPathComponent("Models/fashion-mnist-32.safetensors").path : TestPaths.fixture(name + ".safetensors")
     }
 
     @Test(arguments: models)

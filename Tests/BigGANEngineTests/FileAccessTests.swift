@@ -1,3 +1,4 @@
+import BigGANTestSupport
 import Foundation
 import Testing
 @testable import BigGANEngine
@@ -10,11 +11,6 @@ import Testing
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
     func read(_ p: String) throws -> String { try String(contentsOfFile: p, encoding: .utf8) }
     func isLink(_ p: String) -> Bool { (try? FileManager.default.destinationOfSymbolicLink(atPath: p)) != nil }
-    func fileType(_ p: String) -> mode_t {
-        var st = stat()
-        precondition(lstat(p, &st) == 0, "no \(p)")
-        return st.st_mode & S_IFMT
-    }
     func error(_ body: () throws -> Void) -> FileAccessError? {
         do { try body(); return nil } catch let e as FileAccessError { return e } catch { Issue.record("unexpected \(error)"); return nil }
     }

@@ -1,3 +1,4 @@
+import BigGANTestSupport
 import Foundation
 import Testing
 @testable import BigGANEngine
@@ -5,9 +6,7 @@ import Testing
 /// Issue 10, B8: the tensor named in a load error is the same on every run. Swift's Dictionary
 /// order changes from process to process, so the real test runs the `biggan` executable.
 @Suite struct HeaderOrderTests {
-    static var biggan: String {
-        URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().appendingPathComponent("biggan").path
-    }
+    static var biggan: String { Executables.path("biggan") }
 
     func writeRaw(header: String, byteCount: Int, to path: String) {
         var bytes = [UInt8]()
@@ -18,16 +17,9 @@ import Testing
     }
 
     func info(_ path: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.biggan)
-        p.arguments = ["info", path]
-        let out = Pipe()
-        p.standardOutput = out; p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus != 0)
-        return text
+        let r = try Executables.run("biggan", ["info", path])
+        #expect(r.status != 0)
+        return r.output
     }
 
     /// Eight entries each wrong in its own way; the alphabetically first is reported.

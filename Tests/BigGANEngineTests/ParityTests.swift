@@ -1,3 +1,4 @@
+import BigGANTestSupport
 import Foundation
 import Testing
 @testable import BigGANEngine
@@ -26,8 +27,8 @@ import Testing
 
     @Test(arguments: cases)
     func outputMatchesReference(c: Case) throws {
-        let g = try GeneratorLoader.load(path: Fixtures.path(c.model + ".safetensors"))
-        let io = try SafeTensorsFile(path: Fixtures.path(c.io + ".safetensors"))
+        let g = try GeneratorLoader.load(path: TestPaths.fixture(c.model + ".safetensors"))
+        let io = try SafeTensorsFile(path: TestPaths.fixture(c.io + ".safetensors"))
         let z = try io.tensor("z"), y = try io.tensor("y"), expected = try io.tensor("out")
         let b = z.shape[0]
         // Truncation is stored as float32; the reference received the decimal literal, which
@@ -47,8 +48,8 @@ import Testing
 
     @Test func classIndexEmbeddingsMatchFixtureRows() throws {
         // Rows whose class is known use exactly the embedding the sampler would pick.
-        let g = try GeneratorLoader.load(path: Fixtures.path("biggan-32.safetensors"))
-        let io = try SafeTensorsFile(path: Fixtures.path("biggan-32-io.safetensors"))
+        let g = try GeneratorLoader.load(path: TestPaths.fixture("biggan-32.safetensors"))
+        let io = try SafeTensorsFile(path: TestPaths.fixture("biggan-32-io.safetensors"))
         let y = try io.tensor("y"), classes = try io.tensor("classes")
         for i in 0..<classes.count where classes[i] >= 0 {
             let e = g.embedding(forClass: Int(classes[i]))

@@ -1,3 +1,4 @@
+import BigGANTestSupport
 import Foundation
 import Testing
 @testable import BigGANEngine
@@ -10,7 +11,7 @@ struct NoiseFixture: Decodable {
     let latent: [Latent]
 
     static func load() throws -> NoiseFixture {
-        try JSONDecoder().decode(NoiseFixture.self, from: Data(contentsOf: URL(fileURLWithPath: Fixtures.path("noise.json"))))
+        try JSONDecoder().decode(NoiseFixture.self, from: Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("noise.json"))))
     }
 }
 
@@ -136,7 +137,7 @@ struct NoiseFixture: Decodable {
     /// where `Cardigan` the dog and `cardigan` the sweater differ by case only), with 134
     /// and 639 renamed as in the Keras/TF-Hub list, where `crane` and `maillot` name two classes each.
     static let imagenet: ModelConfig = {
-        let url = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
+        let url = TestPaths.repositoryRoot
             .appendingPathComponent("scripts/imagenet_classes.txt")
         var names = try! String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
         names[134] = "crane"; names[639] = "maillot"

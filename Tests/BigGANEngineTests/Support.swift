@@ -1,35 +1,6 @@
 import Foundation
 @testable import BigGANEngine
 
-/// Paths of committed fixtures (`Tests/Fixtures`, written by `scripts/make_fixtures.py` and
-/// `scripts/noise_reference.py`).
-enum Fixtures {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures")
-    static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-}
-
-/// A fresh temporary directory, removed by the caller.
-func temporaryDirectory() -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("biggan-tests-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
-
-func randomTensor(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {
-    var rng = NoiseGenerator(seed: seed)
-    let t = Tensor(shape: shape)
-    for i in 0..<t.count { t[i] = rng.nextNormal() * scale }
-    return t
-}
-
-func maxAbsDiff(_ a: Tensor, _ b: Tensor) -> Float {
-    precondition(a.count == b.count, "\(a.shape) vs \(b.shape)")
-    var m: Float = 0
-    for i in 0..<a.count { m = max(m, abs(a[i] - b[i])) }
-    return m
-}
-
 /// NHWC `[B, H, W, C]` → NCHW `[B, C, H, W]`.
 func toNCHW(_ x: Tensor) -> Tensor {
     let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])

@@ -1,3 +1,4 @@
+import BigGANTestSupport
 import Foundation
 import Testing
 @testable import BigGANEngine
@@ -25,7 +26,7 @@ import Testing
 
     @Test func generatorWithNaNInfOrNegativeVarianceIsRefused() throws {
         let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
-        let source = Fixtures.path("biggan-32.safetensors")
+        let source = TestPaths.fixture("biggan-32.safetensors")
         _ = try GeneratorLoader.load(path: source)   // the untouched fixture loads
         let cases: [(String, String, Int, Float, String)] = [
             ("nan.safetensors", "blocks.1.conv1.weight", 17, .nan, "holds NaN at element 17"),
@@ -41,7 +42,7 @@ import Testing
 
     @Test func zeroVarianceAndNegativeMeansStillLoad() throws {
         let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
-        let source = Fixtures.path("biggan-32.safetensors")
+        let source = TestPaths.fixture("biggan-32.safetensors")
         let p = try copy(source, to: dir, as: "a.safetensors", tensor: "blocks.0.bn1.var") { $0[0] = 0; $0[1] = -0.0 }
         let q = try copy(p, to: dir, as: "b.safetensors", tensor: "blocks.0.bn1.mean") { $0[0] = -5 }
         _ = try GeneratorLoader.load(path: q)
@@ -49,7 +50,7 @@ import Testing
 
     @Test func classifierWithNaNIsRefused() throws {
         let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(at: dir) }
-        let source = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
+        let source = TestPaths.repositoryRoot
             .appendingPathComponent("Models/fashion-mnist-classifier.safetensors").path
         _ = try Classifier.load(path: source)
         let p = try copy(source, to: dir, as: "c.safetensors", tensor: "fc1.weight") { $0[3] = .nan }

@@ -7,7 +7,7 @@ import Testing
 /// Hostile model and classifier configurations (issue 10, B1): every one is refused with a
 /// `CheckpointError` naming the file, never a trap, and one bad file never stops the others.
 @Suite struct HostileConfigTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = TestPaths.repositoryRoot
 
     /// `(file name, metadata[key])` of every committed checkpoint holding `key`.
     static func committedConfigs(_ key: String) throws -> [(String, String)] {

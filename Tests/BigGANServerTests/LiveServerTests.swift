@@ -1,3 +1,4 @@
+import BigGANTestSupport
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -60,9 +61,7 @@ func fetch(_ url: String, method: String = "GET", body: Data? = nil, headers: [S
 
 /// The real `biggan-server` executable, started as a separate process.
 @Suite(.serialized) struct ServerProcessTests {
-    static var binary: String {
-        URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().appendingPathComponent("biggan-server").path
-    }
+    static var binary: String { Executables.path("biggan-server") }
 
     final class Running {
         let process = Process()
@@ -93,16 +92,9 @@ func fetch(_ url: String, method: String = "GET", body: Data? = nil, headers: [S
     @Test(arguments: [(["--buffer-pool-mb", "70000"], "--buffer-pool-mb must be between 0 and 65536"),
                       (["--cache-mb", "5000"], "--cache-mb must be between 0 and 4096")])
     func badFlagsAreRefusedWithAMessage(flags: [String], message: String) throws {
-        let p = Process(), err = Pipe()
-        p.executableURL = URL(fileURLWithPath: Self.binary)
-        p.arguments = ["--port", "0", "--db", "/dev/null"] + flags
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = err
-        try p.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus != 0)
-        #expect(text.contains(message), "\(text)")
+        let r = try Executables.run("biggan-server", ["--port", "0", "--db", "/dev/null"] + flags)
+        #expect(r.status != 0)
+        #expect(r.output.contains(message), "\(r.output)")
     }
 
     @Test func committedRowsSurviveKill9() throws {

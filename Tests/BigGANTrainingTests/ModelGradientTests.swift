@@ -1,3 +1,4 @@
+import BigGANTestSupport
 import Testing
 @testable import BigGANEngine
 @testable import BigGANTraining

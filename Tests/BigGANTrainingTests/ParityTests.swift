@@ -1,3 +1,4 @@
+import BigGANTestSupport
 import Foundation
 import Testing
 @testable import BigGANEngine
@@ -9,7 +10,7 @@ extension TrainingTests {
 /// whose docstring describes the models and the iteration).
 @Suite struct ParityTests {
     @Test func oneIterationMatchesPyTorch() throws {
-        let file = try SafeTensorsFile(path: TrainFixtures.path("parity.safetensors"))
+        let file = try SafeTensorsFile(path: TestPaths.fixture("train/parity.safetensors"))
         func meta(_ k: String) throws -> Double { try #require(file.metadata[k].flatMap(Double.init), "metadata \(k)") }
         var cfg = TrainingConfig()
         cfg.gLearningRate = try meta("g_lr")

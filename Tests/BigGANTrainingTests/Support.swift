@@ -7,26 +7,6 @@ import Testing
 /// with different transposes are not safe in the OpenBLAS this project links (0.3.21).
 @Suite(.serialized) struct TrainingTests {}
 
-/// Committed fixtures for the training tests (`Tests/Fixtures/train`, from `scripts/make_train_fixtures.py`).
-enum TrainFixtures {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures").appendingPathComponent("train")
-    static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-}
-
-func temporaryDirectory() -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("biggan-train-tests-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
-
-func randomTensor(_ shape: [Int], seed: UInt64, scale: Float = 1, offset: Float = 0) -> Tensor {
-    var rng = NoiseGenerator(seed: seed)
-    let t = Tensor(shape: shape)
-    for i in 0..<t.count { t[i] = offset + rng.nextNormal() * scale }
-    return t
-}
-
 func fill(_ t: Tensor, seed: UInt64, scale: Float = 1, offset: Float = 0) {
     var rng = NoiseGenerator(seed: seed)
     for i in 0..<t.count { t[i] = offset + rng.nextNormal() * scale }
@@ -130,13 +110,6 @@ func relativeError(_ a: Tensor, _ b: Tensor) -> Double {
     var num = 0.0, den = 0.0
     for i in 0..<a.count { let d = Double(a[i]) - Double(b[i]); num += d * d; den += Double(b[i]) * Double(b[i]) }
     return num.squareRoot() / max(den.squareRoot(), 1e-30)
-}
-
-func maxAbsDiff(_ a: Tensor, _ b: Tensor) -> Float {
-    precondition(a.count == b.count, "\(a.shape) vs \(b.shape)")
-    var m: Float = 0
-    for i in 0..<a.count { m = max(m, abs(a[i] - b[i])) }
-    return m
 }
 
 /// Tiny generator configuration used across the tests: 4 → 8 → 16 pixels, tapering channels

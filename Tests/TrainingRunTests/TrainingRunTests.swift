@@ -6,9 +6,7 @@ import Testing
 
 /// The real `biggan-train` executable on a tiny run (a 32×32 grey folder data set, narrow G and D).
 @Suite(.serialized) struct TrainingRunTests {
-    static var binary: String {
-        URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().appendingPathComponent("biggan-train").path
-    }
+    static var binary: String { Executables.path("biggan-train") }
 
     let dir: URL
     init() throws {

@@ -1,4 +1,4 @@
-import COpenBLAS
+import CBigGANOpenBLAS
 
 /// Row-major single-precision matrix multiply:
 /// `C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C[m, n]`.

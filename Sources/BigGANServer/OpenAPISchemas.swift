@@ -1,0 +1,38 @@
+import Foundation
+
+/// The JSON schemas of request and response bodies that `OpenAPIDocument` refers to
+/// (`#/components/schemas/<name>`).
+enum OpenAPISchemas {
+    static let json = #"""
+{
+  "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+  "Health": {"type": "object", "properties": {"status": {"type": "string", "enum": ["ok", "degraded", "unavailable"]}, "models": {"type": "array", "items": {"type": "string"}},
+    "failed_models": {"type": "array", "items": {"type": "object", "properties": {"path": {"type": "string"}, "reason": {"type": "string"}}}},
+    "request_log": {"type": "object", "properties": {"ok": {"type": "boolean"}, "path": {"type": "string", "nullable": true}, "error": {"type": "string", "nullable": true}}},
+    "queue_depth": {"type": "integer"}}},
+  "ModelSummary": {"type": "object", "properties": {"name": {"type": "string"}, "architecture": {"type": "string"}, "resolution": {"type": "integer"}, "channels": {"type": "integer"},
+    "classes": {"type": "integer"}, "dim_z": {"type": "integer"}, "truncation": {"type": "string"}, "default": {"type": "boolean"}, "provenance": {"type": "string", "nullable": true}}},
+  "ModelDetail": {"allOf": [{"$ref": "#/components/schemas/ModelSummary"}, {"type": "object", "properties": {"class_names": {"type": "array", "items": {"type": "string"}}, "config": {"type": "object"}, "parameters": {"type": "integer"}}}]},
+  "NeighboursReply": {"type": "object", "properties": {"model": {"type": "string"}, "class": {"type": "integer"}, "class_name": {"type": "string"},
+    "seed": {"type": "integer"}, "truncation": {"type": "number"}, "space": {"type": "string"}, "scope": {"type": "string"}, "k": {"type": "integer"},
+    "neighbours": {"type": "array", "items": {"type": "object", "properties": {"rank": {"type": "integer"}, "index": {"type": "integer"}, "label": {"type": "integer"},
+      "class_name": {"type": "string"}, "distance": {"type": "number"}}}}}},
+  "ClassValue": {"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string"}]},
+  "SamplesRequest": {"type": "object", "properties": {"model": {"type": "string"}, "class": {"$ref": "#/components/schemas/ClassValue"},
+    "classes": {"type": "array", "items": {"$ref": "#/components/schemas/ClassValue"}}, "seed": {"type": "integer", "minimum": 0},
+    "seeds": {"type": "array", "items": {"type": "integer", "minimum": 0}, "maxItems": 64}, "n": {"type": "integer", "minimum": 1, "maximum": 64},
+    "z": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}, "maxItems": 64}, "truncation": {"type": "number"}}},
+  "SamplesReply": {"type": "object", "properties": {"model": {"type": "string"}, "truncation": {"type": "number"},
+    "images": {"type": "array", "items": {"type": "object", "properties": {"index": {"type": "integer"}, "class": {"type": "integer"}, "class_name": {"type": "string"},
+      "seed": {"type": "integer", "nullable": true}, "png_base64": {"type": "string", "format": "byte"}}}}}},
+  "RequestRow": {"type": "object", "properties": {"id": {"type": "integer"}, "time": {"type": "string"}, "method": {"type": "string"}, "path": {"type": "string"},
+    "query": {"type": "string"}, "status": {"type": "integer"}, "duration_ms": {"type": "number"}, "bytes": {"type": "integer"},
+    "model": {"type": "string", "nullable": true}, "client": {"type": "string"}, "error": {"type": "string", "nullable": true}}}
+}
+"""#
+
+    static let all: [String: JSONValue] = {
+        do { return try JSONDecoder().decode([String: JSONValue].self, from: Data(json.utf8)) }
+        catch { fatalError("OpenAPISchemas.json is not valid JSON: \(error)") }
+    }()
+}

@@ -1,0 +1,124 @@
+import Foundation
+
+/// Every route the server answers, as data. `Router` dispatches through `match`, `/openapi.json`
+/// is generated from it (`OpenAPIDocument`), the README's route table is printed from it
+/// (`RouteTableMarkdown`, `biggan-server --print-route-table`), and the tests iterate it.
+public enum RouteTable {
+    static let model = RouteParameter("model", "string", "Model name; the first loaded model when omitted")
+    static let classParam = RouteParameter("class", "string", required: true, "Class index or name", example: "0")
+    static let truncation = RouteParameter("truncation", "number",
+        "Omitted or none: untruncated. Else a threshold (resample models, >= 0.01) or a scale in (0, 1] (truncnorm-scaled models)")
+
+    public static let routes: [Route] = [
+        Route("GET", "/", metricsName: "static", summary: "The gallery (public/index.html)",
+              description: "the gallery (`public/`): opens on a class sheet of the default model; model, class by name, truncation (off = untruncated by default), seed, grid size, interpolation strips, neighbours, downloads",
+              responses: [RouteResponse(200, "The gallery page", content: ["text/html": .type("string")])],
+              handler: { r, c in try StaticFiles.serve(r, c) }),
+        Route("GET", "/healthz", summary: "Health: models loaded, request-log state, queue depth, neighbour indexes",
+              description: "JSON: `status` `ok`, or `degraded` when the request log cannot be written or has dropped rows; each model's neighbour-index state (`building` with `progress`, `ready`, `failed` with `reason`, …); 503 when no model loaded",
+              responses: [.json(200, "Serving (status ok, or degraded when the request log cannot be written)", .schemaRef("Health")),
+                          .json(503, "No model loaded", .schemaRef("Health"))],
+              handler: { _, c in InfoRoutes.health(c) }),
+        Route("GET", "/metrics", summary: "Prometheus metrics",
+              description: "Prometheus: requests by route and status, latency histogram, batch sizes, images per model, queue depth, request-log pending and dropped rows",
+              responses: [RouteResponse(200, "Prometheus text format 0.0.4", content: ["text/plain": .type("string")])],
+              handler: { _, c in InfoRoutes.metrics(c) }),
+        Route("GET", "/openapi.json", summary: "This document, generated from the route table",
+              description: "OpenAPI 3 document of every route",
+              responses: [.json(200, "OpenAPI 3 document", .type("object"))],
+              handler: { _, _ in InfoRoutes.openAPI() }),
+        Route("GET", "/v1/models", summary: "Loaded models",
+              description: "loaded models: config, truncation convention, `default_truncation` (`none`)",
+              responses: [.json(200, "Model list", .object(["type": .string("object"), "properties": .object([
+                  "models": .object(["type": .string("array"), "items": .schemaRef("ModelSummary")])])]))],
+              handler: { _, c in InfoRoutes.models(c) }),
+        Route("GET", "/v1/models/{name}", summary: "One model: config and class names",
+              description: "one model: config, class names, truncation convention, `default_truncation` (`none`)",
+              parameters: [RouteParameter("name", "string", in: .path, "A loaded model's name (one path segment)")],
+              responses: [.json(200, "Model detail", .schemaRef("ModelDetail")), .error(404, "No such model")],
+              badPathParameter: { name in APIError(404, "unknown_model", "no model named \(Echo.quoted(name)); see /v1/models") },
+              handler: { r, c in try InfoRoutes.model(r.pathParameters["name"] ?? "", c) }),
+        Route("GET", "/v1/sample", summary: "One image, or a grid when n > 1, as PNG",
+              description: "PNG: one image, or a grid for n > 1 (image i uses seed+i; no seed = random)",
+              parameters: [model, classParam,
+                           RouteParameter("seed", "integer", "Seed of the first image; image i uses seed+i. Random when omitted (then no ETag).", minimum: 0, example: "1"),
+                           truncation,
+                           RouteParameter("n", "integer", "Images in the grid", minimum: 1, maximum: 64, default: .int(1)),
+                           RouteParameter("columns", "integer", "Grid columns", minimum: 1)],
+              responses: [.png(), .notModified, .error(404, "Unknown model"), .busy],
+              handler: { r, c in try SampleRoutes.sample(r, c) }),
+        Route("POST", "/v1/samples", summary: "Samples as JSON with base64 PNGs; accepts explicit z vectors",
+              description: "JSON `{model, class or classes, seed+n or seeds or z, truncation}` → base64 PNGs with the seeds used",
+              requestBody: .schemaRef("SamplesRequest"),
+              responses: [.json(200, "Images and the seeds used", .schemaRef("SamplesReply")), .error(404, "Unknown model"), .busy],
+              handler: { r, c in try SamplesRoute.handle(r, c) }),
+        Route("GET", "/v1/interpolate", summary: "A PNG strip interpolating latents (class held) or classes (z held)",
+              description: "PNG strip: `kind=latent` holds `class` and goes from `seed_a` to `seed_b` (`method=linear` or `spherical`); `kind=class` holds `seed` and goes from `class_a` to `class_b`",
+              parameters: [model,
+                           RouteParameter("kind", "string", "latent: class held; class: z held", default: .string("latent"), allowed: ["latent", "class"]),
+                           RouteParameter("steps", "integer", "Images in the strip, ends included", minimum: 2, maximum: 32, default: .int(8)),
+                           truncation,
+                           RouteParameter("class", "string", "kind=latent: the class held (required)", example: "0"),
+                           RouteParameter("seed_a", "integer", "kind=latent: first seed", minimum: 0, default: .int(0)),
+                           RouteParameter("seed_b", "integer", "kind=latent: last seed", minimum: 0, default: .int(1)),
+                           RouteParameter("method", "string", "kind=latent only", default: .string("linear"), allowed: ["linear", "spherical"]),
+                           RouteParameter("seed", "integer", "kind=class: the seed held", minimum: 0, default: .int(0)),
+                           RouteParameter("class_a", "string", "kind=class: first class (required)"),
+                           RouteParameter("class_b", "string", "kind=class: last class (required)")],
+              responses: [.png("PNG strip"), .notModified, .error(404, "Unknown model"), .busy],
+              handler: { r, c in try SampleRoutes.interpolate(r, c) }),
+        Route("GET", "/v1/neighbours", aliases: ["/v1/neighbors"],
+              summary: "A sample and its k nearest training images (pixel or classifier-feature space), as a PNG row or JSON",
+              description: "PNG row: a sample and its k nearest training images (or JSON with distances); also at `/v1/neighbors`",
+              parameters: [model, classParam, RouteParameter("seed", "integer", "Random when omitted", minimum: 0, example: "1"), truncation,
+                           RouteParameter("k", "integer", "Neighbours", minimum: 1, maximum: 32, default: .int(8)),
+                           RouteParameter("space", "string", default: .string("pixel"), allowed: ["pixel", "feature"]),
+                           RouteParameter("scope", "string", "class: only training images of the sample's class", default: .string("class"), allowed: ["class", "all"]),
+                           RouteParameter("format", "string", default: .string("png"), allowed: ["png", "json"])],
+              responses: [RouteResponse(200, "PNG row (sample, then neighbours nearest first), or JSON",
+                                        content: ["image/png": .type("string", format: "binary"), "application/json": .schemaRef("NeighboursReply")]),
+                          .error(404, "Unknown model, or no neighbour index for it"), .busy],
+              handler: { r, c in try NeighboursRoute.handle(r, c) }),
+        Route("GET", "/v1/requests", summary: "Recent request-log rows (admin)",
+              description: "recent request-log rows, newest first; needs `Authorization: Bearer <--admin-token>`",
+              parameters: [RouteParameter("limit", "integer", "Rows", minimum: 1, maximum: 1000, default: .int(100))],
+              responses: [.json(200, "Newest first", .object(["type": .string("object"), "properties": .object([
+                              "requests": .object(["type": .string("array"), "items": .schemaRef("RequestRow")])])])),
+                          .error(401, "Missing or wrong admin token"), .error(404, "Started without --admin-token"),
+                          .error(503, "The request log is disabled or unreadable")],
+              needsAdminToken: true,
+              handler: { r, c in try InfoRoutes.requests(r, c) }),
+        Route("GET", "/{file}", metricsName: "static", summary: "Static files from public/ (any path outside /v1/ that no other route answers)",
+              description: "files of the gallery folder (`public/`), for any path outside `/v1/` that no other route answers",
+              parameters: [RouteParameter("file", "string", in: .path, "A path under public/")],
+              responses: [RouteResponse(200, "The file"), .error(404, "No such file")],
+              isFallback: true,
+              handler: { r, c in try StaticFiles.serve(r, c) }),
+    ]
+
+    /// What a path resolves to before the method is checked.
+    enum Match {
+        case route(Route, pathParameters: [String: String])
+        /// No route: the error to answer (a 404).
+        case notFound(APIError)
+    }
+
+    /// The route answering `path`: a literal path or alias, else a `{parameter}` route (one
+    /// non-empty segment), else a 404 under `/v1/`, else the static-file fallback.
+    static func match(_ path: String) -> Match {
+        if let route = routes.first(where: { !$0.isFallback && $0.templatePrefix == nil && ($0.path == path || $0.aliases.contains(path)) }) {
+            return .route(route, pathParameters: [:])
+        }
+        for route in routes where !route.isFallback {
+            guard let prefix = route.templatePrefix, let name = route.templateName, path.hasPrefix(prefix) else { continue }
+            let value = String(path.dropFirst(prefix.count))
+            if value.isEmpty || value.contains("/") {
+                return .notFound(route.badPathParameter?(value) ?? APIError.notFound("no route \(Echo.quoted(path))"))
+            }
+            return .route(route, pathParameters: [name: value])
+        }
+        if path.hasPrefix("/v1/") { return .notFound(APIError.notFound("no route \(Echo.quoted(path))")) }
+        guard let fallback = routes.first(where: \.isFallback) else { return .notFound(APIError.notFound("no route \(Echo.quoted(path))")) }
+        return .route(fallback, pathParameters: [:])
+    }
+}
