@@ -4,7 +4,7 @@
     python3 scripts/test_checkpoint_io.py [-v]
 
 Needs torch and safetensors; the BigGAN-deep conversion test also pytorch-pretrained-biggan
-(skipped without it). About 10 s on 2 cores.
+(skipped without it). A few seconds on 2 cores.
 """
 import ast
 import json
