@@ -6,8 +6,9 @@
 Builds a full-size HF BigGAN-deep-128 (default BigGANConfig: ch 128, 1000 classes) with random,
 non-trivial weights (the same randomisation as scripts/make_fixtures.py: calibrated-then-perturbed
 BN statistics per truncation row, attention gamma 0.7, random SN vectors, random output-BN
-affine), converts it with convert_hf_deep.convert_model into a temporary directory (or --keep
-DIR), writes an io file (z, y, classes, out, truncation; same layout as the fixtures) and runs
+affine), converts it with the registered "biggan-deep" converter (scripts/checkpoint/) into a
+temporary directory (or --keep DIR), writes an io file (z, y, classes, out, truncation; same
+layout as the fixtures) and runs
 
     <bin>/biggan-bench --model <model.safetensors> --check <io.safetensors>
 
@@ -35,19 +36,19 @@ def build_io(model_dir, batch, truncation, seed, calib_batch):
     from pytorch_pretrained_biggan import BigGAN, BigGANConfig
     from pytorch_pretrained_biggan.utils import truncated_noise_sample
 
-    from convert_ajbrock import read_class_names, write_checkpoint
-    from convert_hf_deep import IMAGENET_CLASSES, convert_model
-    from make_fixtures import _save_io, randomise_hf
+    import checkpoint
+    from make_fixtures import randomise_hf
 
     torch.manual_seed(seed)
     t0 = time.time()
     model = BigGAN(BigGANConfig())
     randomise_hf(model, calib_batch=calib_batch)
     print(f"built and randomised full-size BigGAN-deep-128 in {time.time() - t0:.1f} s", flush=True)
-    tensors, config = convert_model(model, read_class_names(IMAGENET_CLASSES),
-                                    provenance=f"random full-size parity model (scripts/check_full_parity.py, seed {seed})")
+    # 1000 classes: the converter adds the ImageNet names of scripts/imagenet_classes.txt
+    config, tensors = checkpoint.get("biggan-deep").convert(
+        model, provenance=f"random full-size parity model (scripts/check_full_parity.py, seed {seed})")
     model_path = os.path.join(model_dir, "deep-128-random.safetensors")
-    write_checkpoint(model_path, tensors, config)
+    checkpoint.write_checkpoint(model_path, tensors, config)
 
     n = model.config.num_classes
     z = torch.from_numpy(truncated_noise_sample(batch, model.config.z_dim, truncation, seed=seed)).float()
@@ -67,10 +68,10 @@ def build_io(model_dir, batch, truncation, seed, calib_batch):
         out64 = copy.deepcopy(model).double()(z.double(), y.double(), truncation)
     noise = (out.double() - out64).abs().max().item()
     io_path = os.path.join(model_dir, "deep-128-random-io.safetensors")
-    _save_io(io_path, {"z": z, "y": y, "classes": torch.tensor(classes), "out": out,
-                       "truncation": torch.tensor([truncation], dtype=torch.float32)},
-             {"case": "deep-128-full", "model": os.path.basename(model_path),
-              "truncation": repr(float(truncation)), "f32_noise": f"{noise:.2e}"})
+    checkpoint.write_tensors_sorted(io_path, {"z": z, "y": y, "classes": torch.tensor(classes), "out": out,
+                                              "truncation": torch.tensor([truncation], dtype=torch.float32)},
+                                    {"case": "deep-128-full", "model": os.path.basename(model_path),
+                                     "truncation": repr(float(truncation)), "f32_noise": f"{noise:.2e}"})
     print(f"reference: out {tuple(out.shape)}, max|out| {out.abs().max().item():.4f}, "
           f"float32 noise of the reference itself {noise:.2e}", flush=True)
     return model_path, io_path

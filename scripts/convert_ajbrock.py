@@ -6,258 +6,27 @@ format (docs/CHECKPOINT_FORMAT.md, architecture "biggan", truncation "resample")
         --dim-z 120 --shared-dim 128 --hier --attention 64 --bn-eps 1e-5 --sn-eps 1e-6 \\
         [--class-names scripts/imagenet_classes.txt] [--provenance TEXT]
 
-Spectral norm is baked exactly as the reference forward computes it in eval mode: one
-power-iteration step from the stored `u0` on W viewed as [out, -1],
-    v = normalize(u0 W), u = normalize(v W^T), sigma = (v W^T) u^T,  W_baked = W / sigma
-with normalize(x) = x / max(||x||, sn_eps). `sv0` (a training-time log) is ignored and dropped.
-
-Importable API:
-    convert_state_dict(state_dict, config_dict) -> (tensors, config)
-    write_checkpoint(path, tensors, config)
-    read_checkpoint(path) -> (tensors, config)
+The same as `python3 scripts/convert.py biggan ...`: the conversion lives in
+scripts/checkpoint/convert_biggan.py (spectral norm baked as ajbrock's eval-mode forward computes
+it: one power step from the stored u0), the file writer in scripts/checkpoint/format.py.
 """
 import argparse
-import json
 import os
 import sys
-
-import torch
-import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-import biggan_ref  # noqa: E402
-
-FORMAT_VERSION = 1
-
-
-# --------------------------------------------------------------------------------------
-# checkpoint I/O
-# --------------------------------------------------------------------------------------
-
-def write_checkpoint(path, tensors, config):
-    """Write `tensors` (name -> tensor) as float32 contiguous safetensors with
-    `__metadata__ = {"config": json.dumps(config)}`."""
-    from safetensors.torch import save_file
-
-    out = {}
-    for name, t in tensors.items():
-        if not isinstance(t, torch.Tensor):
-            t = torch.as_tensor(t)
-        out[name] = t.detach().to(device="cpu", dtype=torch.float32).contiguous().clone()
-    meta = {"config": json.dumps(config, allow_nan=False, ensure_ascii=False)}
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    save_file(out, path, metadata=meta)
-
-
-def read_checkpoint(path):
-    """Return (tensors, config) of a file written by `write_checkpoint`."""
-    from safetensors import safe_open
-
-    tensors = {}
-    with safe_open(path, framework="pt") as f:
-        meta = f.metadata() or {}
-        for k in f.keys():
-            tensors[k] = f.get_tensor(k)
-    config = json.loads(meta["config"]) if "config" in meta else None
-    return tensors, config
-
-
-def read_class_names(path):
-    with open(path, "r", encoding="utf-8") as f:
-        names = [line.rstrip("\r\n") for line in f]
-    while names and names[-1] == "":
-        names.pop()
-    return names
-
-
-# --------------------------------------------------------------------------------------
-# conversion
-# --------------------------------------------------------------------------------------
-
-_ALIASES = {
-    "G_ch": "ch", "G_attn": "attention", "BN_eps": "bn_eps", "SN_eps": "sn_eps",
-    "dim-z": "dim_z", "shared-dim": "shared_dim", "bn-eps": "bn_eps", "sn-eps": "sn_eps",
-    "G_shared_dim": "shared_dim",
-}
-
-
-def _normalise_config(config_dict):
-    cfg = {}
-    for k, v in config_dict.items():
-        cfg[_ALIASES.get(k, k)] = v
-    return cfg
-
-
-def bake_sn(weight, u0, sn_eps):
-    """W / sigma with sigma from one power step from u0 (ajbrock eval-mode forward)."""
-    sigma, _ = biggan_ref.sn_sigma(weight, u0, sn_eps)
-    return weight / sigma
-
-
-def convert_state_dict(state_dict, config_dict):
-    """Convert an ajbrock G state_dict.
-
-    config_dict keys (ajbrock spellings G_ch/G_attn/BN_eps/SN_eps also accepted):
-      resolution, ch, dim_z, shared_dim, hier, attention (list of ints or '64'/'32_64'),
-      bn_eps, sn_eps; optional: n_classes, out_channels (inferred from the weights),
-      class_names (list of str), provenance (str).
-    Returns (tensors: dict[str, torch.Tensor] float32, config: dict) for write_checkpoint.
-    """
-    cfg = _normalise_config(config_dict)
-    sd = {k: v for k, v in state_dict.items()}
-    if "shared.weight" not in sd:
-        raise ValueError("no 'shared.weight': only G_shared generators are supported")
-    n_classes, shared_dim = sd["shared.weight"].shape
-    out_channels = sd["output_layer.2.weight"].shape[0]
-    if cfg.get("n_classes") not in (None, n_classes):
-        raise ValueError(f"n_classes {cfg['n_classes']} != shared.weight rows {n_classes}")
-    if cfg.get("shared_dim") not in (None, 0, shared_dim):
-        raise ValueError(f"shared_dim {cfg['shared_dim']} != shared.weight cols {shared_dim}")
-    if cfg.get("out_channels") not in (None, out_channels):
-        raise ValueError(f"out_channels {cfg['out_channels']} != output conv rows {out_channels}")
-
-    resolution = int(cfg["resolution"])
-    ch = int(cfg["ch"])
-    hier = bool(cfg.get("hier", False))
-    attention = biggan_ref.parse_attention(cfg.get("attention", [64]))
-    bn_eps = float(cfg.get("bn_eps", 1e-5))
-    sn_eps = float(cfg.get("sn_eps", 1e-6))
-    if "dim_z" not in cfg:
-        raise ValueError("dim_z is required")
-
-    # Build the reference module on the meta device to check every key and shape.
-    with torch.device("meta"):
-        ref = biggan_ref.Generator(resolution=resolution, ch=ch, dim_z=int(cfg["dim_z"]),
-                                   shared_dim=shared_dim, n_classes=n_classes, hier=hier,
-                                   attention=attention, bn_eps=bn_eps, sn_eps=sn_eps,
-                                   out_channels=out_channels)
-    expected = {k: tuple(v.shape) for k, v in ref.state_dict().items()}
-    got = {k: tuple(v.shape) for k, v in sd.items()}
-    missing = [k for k in expected if k not in got and not k.endswith(".sv0")]
-    unexpected = [k for k in got if k not in expected]
-    wrong = [(k, got[k], expected[k]) for k in expected if k in got and got[k] != expected[k]
-             and not k.endswith(".gamma")]
-    if missing or unexpected or wrong:
-        raise ValueError("state_dict does not match the configuration:\n"
-                         f"  missing: {missing[:10]}{' ...' if len(missing) > 10 else ''}\n"
-                         f"  unexpected: {unexpected[:10]}{' ...' if len(unexpected) > 10 else ''}\n"
-                         f"  wrong shapes: {wrong[:10]}")
-    for a in attention:
-        if not any(b["resolution"] == a for b in ref.arch):
-            raise ValueError(f"attention resolution {a} matches no block output resolution")
-
-    f32 = {k: v.detach().to("cpu", torch.float32) for k, v in sd.items()}
-
-    def sn(prefix):
-        return bake_sn(f32[prefix + ".weight"], f32[prefix + ".u0"], sn_eps)
-
-    t = {}
-    t["shared.weight"] = f32["shared.weight"]
-    t["linear.weight"] = sn("linear")
-    t["linear.bias"] = f32["linear.bias"]
-    for i, spec in enumerate(ref.arch):
-        src = f"blocks.{i}.0"
-        dst = f"blocks.{i}"
-        for bn in ("bn1", "bn2"):
-            t[f"{dst}.{bn}.gain.weight"] = sn(f"{src}.{bn}.gain")
-            t[f"{dst}.{bn}.bias.weight"] = sn(f"{src}.{bn}.bias")
-            t[f"{dst}.{bn}.mean"] = f32[f"{src}.{bn}.stored_mean"]
-            t[f"{dst}.{bn}.var"] = f32[f"{src}.{bn}.stored_var"]
-        for conv in ("conv1", "conv2", "conv_sc"):
-            t[f"{dst}.{conv}.weight"] = sn(f"{src}.{conv}")
-            t[f"{dst}.{conv}.bias"] = f32[f"{src}.{conv}.bias"]
-        if spec["attention"]:
-            a = f"blocks.{i}.1"
-            for name in ("theta", "phi", "g", "o"):
-                t[f"{dst}.attention.{name}.weight"] = sn(f"{a}.{name}")
-            t[f"{dst}.attention.gamma"] = f32[f"{a}.gamma"].reshape(1)
-    t["output.bn.weight"] = f32["output_layer.0.gain"]
-    t["output.bn.bias"] = f32["output_layer.0.bias"]
-    t["output.bn.mean"] = f32["output_layer.0.stored_mean"]
-    t["output.bn.var"] = f32["output_layer.0.stored_var"]
-    t["output.conv.weight"] = sn("output_layer.2")
-    t["output.conv.bias"] = f32["output_layer.2.bias"]
-    t = {k: v.contiguous() for k, v in t.items()}
-
-    config = {
-        "format_version": FORMAT_VERSION,
-        "architecture": "biggan",
-        "resolution": resolution,
-        "dim_z": ref.dim_z,
-        "shared_dim": int(shared_dim),
-        "n_classes": int(n_classes),
-    }
-    names = cfg.get("class_names")
-    if names is not None:
-        names = list(names)
-        if len(names) != n_classes:
-            raise ValueError(f"{len(names)} class names for {n_classes} classes")
-        config["class_names"] = names
-    config.update({
-        "ch": ch,
-        "bottom_width": ref.bottom_width,
-        "blocks": [{"in": b["in"], "out": b["out"], "up": bool(b["up"])} for b in ref.arch],
-        "attention": [int(a) for a in attention],
-        "hier": hier,
-        "bn_eps": bn_eps,
-        "output_bn_eps": 1e-5,
-        "out_channels": int(out_channels),
-        "truncation": "resample",
-        "provenance": str(cfg.get("provenance",
-                                  "ajbrock/BigGAN-PyTorch generator state_dict, converted by "
-                                  "scripts/convert_ajbrock.py")),
-    })
-    return t, config
-
-
-def _load_state_dict(path):
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # older pickles with non-tensor objects
-        obj = torch.load(path, map_location="cpu", weights_only=False)
-    if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
-        obj = obj["state_dict"]
-    if hasattr(obj, "state_dict") and not isinstance(obj, dict):
-        obj = obj.state_dict()
-    return obj
+import checkpoint  # noqa: E402
+import convert  # noqa: E402
 
 
 def main(argv=None):
+    converter = checkpoint.get("biggan")
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("input", help="ajbrock G.pth / G_ema.pth (a state_dict)")
-    ap.add_argument("output", help="output .safetensors")
-    ap.add_argument("--resolution", type=int, required=True, choices=sorted(biggan_ref._ARCH))
-    ap.add_argument("--ch", type=int, default=96)
-    ap.add_argument("--dim-z", type=int, default=120)
-    ap.add_argument("--shared-dim", type=int, default=128)
-    ap.add_argument("--hier", action="store_true")
-    ap.add_argument("--attention", default="64", help="resolutions, e.g. 64 or 32_64 ('' for none)")
-    ap.add_argument("--bn-eps", type=float, default=1e-5)
-    ap.add_argument("--sn-eps", type=float, default=1e-6)
-    ap.add_argument("--class-names", help="text file, one class name per line in index order")
-    ap.add_argument("--provenance", help="free text stored in the config")
-    args = ap.parse_args(argv)
-
-    sd = _load_state_dict(args.input)
-    cfg = {
-        "resolution": args.resolution, "ch": args.ch, "dim_z": args.dim_z,
-        "shared_dim": args.shared_dim, "hier": args.hier,
-        "attention": biggan_ref.parse_attention(args.attention),
-        "bn_eps": args.bn_eps, "sn_eps": args.sn_eps,
-        "provenance": args.provenance or
-        f"ajbrock/BigGAN-PyTorch {os.path.basename(args.input)}, converted by scripts/convert_ajbrock.py",
-    }
-    if args.class_names:
-        cfg["class_names"] = read_class_names(args.class_names)
-    tensors, config = convert_state_dict(sd, cfg)
-    write_checkpoint(args.output, tensors, config)
-    n = sum(v.numel() for v in tensors.values())
-    print(f"wrote {args.output}: {len(tensors)} tensors, {n} floats, "
-          f"resolution {config['resolution']}, blocks {len(config['blocks'])}")
+    convert.add_io_arguments(ap, converter, "input", "output")
+    convert.run(converter, ap.parse_args(argv), tool="scripts/convert_ajbrock.py")
 
 
 if __name__ == "__main__":

@@ -53,6 +53,9 @@ import urllib.parse
 import urllib.request
 import zlib
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checkpoint  # noqa: E402  (scripts/checkpoint: standard library only at import)
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GRID_N = 4
 SEED = 7
@@ -584,8 +587,7 @@ def check_first_load(args, browser, work, base, model, names):
 
 def duplicate_names():
     """1000 ImageNet names with the collisions the gallery must keep apart."""
-    with open(os.path.join(REPO, "scripts", "imagenet_classes.txt")) as f:
-        names = [l.strip() for l in f if l.strip()]
+    names = checkpoint.read_class_names(checkpoint.IMAGENET_CLASSES)
     if len(names) != 1000:
         raise CheckFailed(f"scripts/imagenet_classes.txt has {len(names)} names, expected 1000")
     names[134] = names[517] = "crane"          # ImageNet: the bird and the machine
@@ -596,22 +598,14 @@ def duplicate_names():
 
 def set_class_names(path, names, truncation=None):
     """Rewrites a checkpoint's __metadata__ config with other class names, and optionally another
-    truncation convention (safetensors: 8-byte little-endian header length, JSON header, tensor data)."""
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    config = json.loads(header["__metadata__"]["config"])
-    if config.get("n_classes") != len(names):
-        raise CheckFailed(f"{path}: {config.get('n_classes')} classes, not {len(names)}")
-    config["class_names"] = names
-    if truncation:
-        config["truncation"] = truncation
-    header["__metadata__"]["config"] = json.dumps(config)
-    head = json.dumps(header).encode()
-    head += b" " * (-len(head) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(head)) + head + data[8 + n:])
+    truncation convention (checkpoint.patch_config: the tensor bytes are kept)."""
+    def update(config):
+        if config.get("n_classes") != len(names):
+            raise CheckFailed(f"{path}: {config.get('n_classes')} classes, not {len(names)}")
+        config["class_names"] = names
+        if truncation:
+            config["truncation"] = truncation
+    checkpoint.patch_config(path, update)
 
 
 def check_duplicate_names(args, browser, work):

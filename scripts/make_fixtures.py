@@ -5,7 +5,7 @@
 
 For each case it builds a tiny reference model with non-trivial random weights (random BN
 running statistics, nonzero attention gamma, random SN vectors, random output-BN affine), puts
-it in eval() mode, converts it with the converters' importable functions and writes
+it in eval() mode, converts it with the registered converters (scripts/checkpoint/) and writes
 
   {case}.safetensors         the converted model (docs/CHECKPOINT_FORMAT.md)
   {case}-io.safetensors      z [B, dim_z], y, classes [B], out [B, C, R, R] (NCHW, reference output)
@@ -40,8 +40,8 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 import biggan_ref  # noqa: E402
-from convert_ajbrock import convert_state_dict, write_checkpoint  # noqa: E402
-from convert_hf_deep import convert_model  # noqa: E402
+import checkpoint  # noqa: E402
+from checkpoint import write_checkpoint, write_tensors_sorted  # noqa: E402
 import np_forward  # noqa: E402
 
 B = 3
@@ -209,32 +209,6 @@ def randomise_hf(model, gamma=0.7, calib_batch=8):
 # cases
 # --------------------------------------------------------------------------------------
 
-def _save_io(path, tensors, meta=None):
-    """Write an io file as safetensors with a byte-stable layout (sorted names and metadata;
-    safetensors' own writer orders metadata keys randomly, so reruns would differ)."""
-    import json
-    from safetensors import safe_open
-
-    arrays = {k: v.detach().to(torch.float32).contiguous().numpy().astype("<f4")
-              for k, v in sorted(tensors.items())}
-    header, offset = {}, 0
-    for k, a in arrays.items():
-        header[k] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
-        offset += a.nbytes
-    if meta:
-        header["__metadata__"] = {str(k): str(v) for k, v in sorted(meta.items())}
-    hb = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    hb += b" " * (-len(hb) % 8)
-    with open(path, "wb") as f:
-        f.write(len(hb).to_bytes(8, "little"))
-        f.write(hb)
-        for a in arrays.values():
-            f.write(a.tobytes())
-    with safe_open(path, framework="pt") as f:             # round-trip check
-        for k in arrays:
-            assert torch.equal(f.get_tensor(k), tensors[k].detach().to(torch.float32)), k
-
-
 def _report(case, out, noise):
     a = out.abs()
     print(f"  {case}: out {tuple(out.shape)} max|out| {a.max().item():.4f}  mean|out| {a.mean().item():.4f}  "
@@ -247,10 +221,12 @@ def make_ajbrock_case(outdir, case, seed, class_names=None, **kw):
     G = biggan_ref.Generator(**kw)
     randomise_ajbrock(G)
     cfg = G.config_dict()
-    if class_names is not None:
-        cfg["class_names"] = class_names
-    cfg["provenance"] = f"random test fixture '{case}' (scripts/make_fixtures.py, seed {seed})"
-    tensors, config = convert_state_dict(G.state_dict(), cfg)
+    opts = {k: cfg[k] for k in ("resolution", "ch", "dim_z", "shared_dim", "hier", "attention",
+                                "bn_eps", "sn_eps")}
+    config, tensors = checkpoint.get("biggan").convert(
+        G.state_dict(), **opts, class_names=class_names,
+        provenance=f"random test fixture '{case}' (scripts/make_fixtures.py, seed {seed})")
+    assert config["n_classes"] == G.n_classes and config["out_channels"] == G.out_channels
     write_checkpoint(os.path.join(outdir, f"{case}.safetensors"), tensors, config)
 
     n = G.n_classes
@@ -266,9 +242,9 @@ def make_ajbrock_case(outdir, case, seed, class_names=None, **kw):
     noise = (out.double() - out64).abs().max().item()
     classes = torch.tensor([float(idx[0]), float(idx[1]), -1.0])
     io_path = os.path.join(outdir, f"{case}-io.safetensors")
-    _save_io(io_path, {"z": z, "y": y, "classes": classes, "out": out},
-             {"case": case, "model": f"{case}.safetensors", "mix": f"0.5*{mix[0]} + 0.5*{mix[1]}",
-              "f32_noise": f"{noise:.2e}"})
+    write_tensors_sorted(io_path, {"z": z, "y": y, "classes": classes, "out": out},
+                         {"case": case, "model": f"{case}.safetensors", "mix": f"0.5*{mix[0]} + 0.5*{mix[1]}",
+                          "f32_noise": f"{noise:.2e}"})
     _report(case, out, noise)
     return [(f"{case}.safetensors", io_path, None, "biggan")]
 
@@ -290,8 +266,8 @@ def make_deep_case(outdir, case, seed, output_dim, layers, channel_width=4, z_di
     att_c = channel_width * layers[conf.attention_layer_position][1]
     assert att_c >= 8, f"{case}: attention on {att_c} channels"
 
-    tensors, config = convert_model(model, None, provenance=f"random test fixture '{case}' "
-                                                            f"(scripts/make_fixtures.py, seed {seed})")
+    config, tensors = checkpoint.get("biggan-deep").convert(
+        model, provenance=f"random test fixture '{case}' (scripts/make_fixtures.py, seed {seed})")
     write_checkpoint(os.path.join(outdir, f"{case}.safetensors"), tensors, config)
 
     # the SN baking equals the eval-mode weights torch computes
@@ -321,10 +297,10 @@ def make_deep_case(outdir, case, seed, output_dim, layers, channel_width=4, z_di
             out64 = model64(z.double(), y_t.double(), t)
         noise = (out.double() - out64).abs().max().item()
         io_path = os.path.join(outdir, f"{case}{suffix}.safetensors")
-        _save_io(io_path, {"z": z, "y": y_t, "classes": classes_t, "out": out,
-                           "truncation": torch.tensor([t], dtype=torch.float32)},
-                 {"case": case, "model": f"{case}.safetensors", "truncation": repr(float(t)),
-                  "mix": f"0.3*{m0} + 0.7*{m1}", "f32_noise": f"{noise:.2e}"})
+        write_tensors_sorted(io_path, {"z": z, "y": y_t, "classes": classes_t, "out": out,
+                                       "truncation": torch.tensor([t], dtype=torch.float32)},
+                             {"case": case, "model": f"{case}.safetensors", "truncation": repr(float(t)),
+                              "mix": f"0.3*{m0} + 0.7*{m1}", "f32_noise": f"{noise:.2e}"})
         _report(f"{case}{suffix} (t={t})", out, noise)
         made.append((f"{case}.safetensors", io_path, t, "biggan-deep"))
     return made

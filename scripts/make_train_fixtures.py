@@ -55,6 +55,7 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 import biggan_ref  # noqa: E402
+from checkpoint import write_tensors_sorted  # noqa: E402
 
 B = 4
 N_CLASSES = 3
@@ -342,11 +343,11 @@ def main():
         out["expect.after.G_ema." + k] = after_e[k]
 
     os.makedirs(args.out, exist_ok=True)
-    from safetensors.torch import save_file
     path = os.path.join(args.out, "parity.safetensors")
     meta = {"g_lr": repr(G_LR), "d_lr": repr(D_LR), "ortho": repr(ORTHO), "sn_eps": repr(SN_EPS),
             "bn_eps": repr(BN_EPS), "ema_decay": repr(EMA_DECAY), "batch": str(B)}
-    save_file({k: v.float().contiguous() for k, v in out.items()}, path, metadata=meta)
+    # sorted names and metadata keys: byte-stable (safetensors' own writer orders metadata randomly)
+    write_tensors_sorted(path, {k: v.float().contiguous() for k, v in out.items()}, meta)
     print(f"wrote {path} ({os.path.getsize(path)} bytes, {len(out)} tensors); "
           f"loss_real {loss_real.item():.6f} loss_fake {loss_fake.item():.6f} g_loss {g_loss.item():.6f}")
 
