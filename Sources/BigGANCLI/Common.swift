@@ -8,7 +8,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Checkpoint file (.safetensors).")
     var model: String
 
-    @Option(name: .long, help: "OpenBLAS threads (default: number of cores).")
+    @Option(name: .long, help: "Engine threads for GEMMs and other loops (default: number of cores; OpenBLAS itself runs single-threaded).")
     var threads: Int?
 
     @Option(name: .long, help: "Largest batch per forward pass.")

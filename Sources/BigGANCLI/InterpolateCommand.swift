@@ -20,7 +20,7 @@ struct InterpolateCommand: ParsableCommand {
     @Option(name: [.customLong("class")], help: "Class for --kind latent.")
     var classText: String = "0"
     @Option(help: "First seed for --kind latent.") var seedA: String = "0"
-    @Option(help: "Second seed for --kind latent.") var seedB: String = "1"
+    @Option(help: "Second seed for --kind latent (default: --seed-a + 1).") var seedB: String?
     @Option(help: "Seed for --kind class.") var seed: String = "0"
     @Option(help: "First class for --kind class.") var classA: String?
     @Option(help: "Second class for --kind class.") var classB: String?
@@ -36,7 +36,7 @@ struct InterpolateCommand: ParsableCommand {
             if spherical { throw ValidationError("--spherical applies to --kind latent only") }
             _ = try parseSeed(seed, flag: "--seed")
         } else {
-            _ = try parseSeed(seedA, flag: "--seed-a"); _ = try parseSeed(seedB, flag: "--seed-b")
+            _ = try parseSeed(seedA, flag: "--seed-a"); if let seedB { _ = try parseSeed(seedB, flag: "--seed-b") }
         }
     }
 
@@ -49,7 +49,7 @@ struct InterpolateCommand: ParsableCommand {
         case .latent:
             images = try sampler.interpolateLatent(
                 classIndex: try ClassResolver.resolve(classText, config: cfg),
-                seedA: try parseSeed(seedA, flag: "--seed-a"), seedB: try parseSeed(seedB, flag: "--seed-b"),
+                seedA: try parseSeed(seedA, flag: "--seed-a"), seedB: try seedB.map { try parseSeed($0, flag: "--seed-b") } ?? (try parseSeed(seedA, flag: "--seed-a") &+ 1),
                 steps: steps, truncation: truncation.value, method: spherical ? .spherical : .linear)
         case .class:
             images = try sampler.interpolateClass(

@@ -6,7 +6,7 @@ import Foundation
 public enum RouteTable {
     static let model = RouteParameter("model", "string", "Model name; the first loaded model when omitted")
     static let classParam = RouteParameter("class", "string", required: true, "Class index or name", example: "0")
-    static let truncation = RouteParameter("truncation", "number",
+    static let truncation = RouteParameter("truncation", "string",
         "Omitted or none: untruncated. Else a threshold (resample models, >= 0.01) or a scale in (0, 1] (truncnorm-scaled models)")
 
     public static let routes: [Route] = [
@@ -60,7 +60,7 @@ public enum RouteTable {
                            truncation,
                            RouteParameter("class", "string", "kind=latent: the class held (required)", example: "0"),
                            RouteParameter("seed_a", "integer", "kind=latent: first seed", minimum: 0, default: .int(0)),
-                           RouteParameter("seed_b", "integer", "kind=latent: last seed", minimum: 0, default: .int(1)),
+                           RouteParameter("seed_b", "integer", "kind=latent: last seed (default: seed_a + 1)", minimum: 0),
                            RouteParameter("method", "string", "kind=latent only", default: .string("linear"), allowed: ["linear", "spherical"]),
                            RouteParameter("seed", "integer", "kind=class: the seed held", minimum: 0, default: .int(0)),
                            RouteParameter("class_a", "string", "kind=class: first class (required)"),

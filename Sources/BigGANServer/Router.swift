@@ -68,7 +68,10 @@ public struct Router: Sendable {
         case .route(let route, let pathParameters):
             let allowed = route.method == "GET" ? isRead : r.method == route.method
             guard allowed else {
-                return (route.metricsName, { throw APIError(405, "method_not_allowed", "\(r.method) is not allowed on \(r.path); use \(route.method)") })
+                // RFC 9110 §15.5.6: a 405 lists the allowed methods in `Allow`.
+                let allow = route.method == "GET" ? "GET, HEAD" : route.method
+                return (route.metricsName, { throw APIError(405, "method_not_allowed", "\(r.method) is not allowed on \(r.path); use \(route.method)",
+                                                            headers: ["Allow": allow]) })
             }
             var request = r
             request.pathParameters = pathParameters

@@ -91,7 +91,7 @@ enum SampleRoutes {
         switch p.string("kind") ?? "latent" {
         case "latent":
             let cls = try p.classIndex("class", m)
-            let a = try p.seed("seed_a") ?? 0, b = try p.seed("seed_b") ?? 1
+            let a = try p.seed("seed_a") ?? 0, b = try p.seed("seed_b") ?? a &+ 1
             let za = Truncation.latent(seed: a, dim: cfg.dimZ, truncation: t, convention: cfg.truncation)
             let zb = Truncation.latent(seed: b, dim: cfg.dimZ, truncation: t, convention: cfg.truncation)
             z = Interpolation.weights(steps: steps).map { method.apply(za, zb, $0) }

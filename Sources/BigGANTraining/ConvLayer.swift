@@ -17,7 +17,7 @@ import BigGANEngine
 /// - 1×1 layers skip im2col: in NHWC the activation already is the `[pixels, in]` matrix.
 ///
 /// im2col and col2im run in bands of output rows so the column buffers stay within
-/// `columnBudget` floats. All GEMMs are issued from the calling thread (OpenBLAS threads inside
+/// `columnBudget` floats. All GEMMs are issued from the calling thread (engine workers inside
 /// them); only the copy loops use `Parallel`, between GEMMs.
 public final class ConvLayer: ParameterContainer {
     public let name: String

@@ -10,6 +10,6 @@
 // Optimisation: HingeLoss, Adam, ExponentialMovingAverage, Orthogonal (init and regulariser),
 // Trainer (D and G steps), TrainingCheckpoint (save / resume), TrainingProfiler.
 //
-// Threading: every GEMM is issued from the calling thread (OpenBLAS threads inside it); the
+// Threading: every GEMM is issued from the calling thread (cut into pieces on the engine's workers); the
 // copy and reduction loops use the engine's `Parallel` between GEMMs; reductions are chunked
 // independently of the thread count so results are reproducible.

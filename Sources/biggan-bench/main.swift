@@ -21,7 +21,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Time training iterations (2 D steps + 1 G step) of a model pair instead: \(TrainBench.presets.joined(separator: " or ")).")
     var train: String?
     @Option(help: "Timed iterations after one warm-up.") var iters: Int = 5
-    @Option(help: "OpenBLAS threads (default: number of cores).") var threads: Int?
+    @Option(help: "Engine threads for GEMMs and other loops (default: number of cores; OpenBLAS itself runs single-threaded).") var threads: Int?
     @Option(help: "Truncation.") var truncation: Double = 0.5
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Print time and GFLOP/s per layer kind (one extra profiled pass).") var profile = false

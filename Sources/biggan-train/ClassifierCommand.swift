@@ -18,7 +18,7 @@ struct ClassifierCommand: ParsableCommand {
     @Option(help: "Batch size.") var batch = 64
     @Option(help: "Adam learning rate.") var lr = 1e-3
     @Option(help: "Seed.") var seed: UInt64 = 0
-    @Option(help: "OpenBLAS threads (default: number of cores).") var threads: Int?
+    @Option(help: "Engine threads for GEMMs and other loops (default: number of cores; OpenBLAS itself runs single-threaded).") var threads: Int?
 
     func validate() throws {
         guard (1...1000).contains(epochs), (1...4096).contains(batch), lr > 0 else { throw ValidationError("--epochs 1...1000, --batch 1...4096, --lr > 0") }

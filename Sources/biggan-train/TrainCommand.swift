@@ -43,7 +43,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Checkpoint every N iterations (default: 100).") var checkpointEvery: Int?
     @Option(help: "Sample sheet every N iterations (default: 250).") var sampleEvery: Int?
     @Option(help: "CSV log row every N iterations (default: 10).") var logEvery: Int?
-    @Option(help: "OpenBLAS threads (default: number of cores).") var threads: Int?
+    @Option(help: "Engine threads for GEMMs and other loops (default: number of cores; OpenBLAS itself runs single-threaded).") var threads: Int?
 
     func validate() throws {
         if let v = iterations, v < 1 { throw ValidationError("--iterations must be ≥ 1") }

@@ -82,9 +82,14 @@ final class BuildGate: @unchecked Sendable {
     /// and answers 503 instead of building in the request.
     @Test func aFirstLookupQueuesTheBuildInTheBackground() throws {
         let s = try server()
+        // Held at the gate, the 12-image build cannot finish before the lookup answers.
+        let gate = BuildGate()
+        defer { gate.open() }
+        s.context.registry.indexBuilder.pacing = .init(isBusy: { gate.isClosed }, maxWait: 600)
         #expect((indexes(s)["pixel"] as? [String: Any])?["state"] as? String == "not_started")
         let first = s.get("/v1/neighbours?class=cat&seed=1&k=2")
         #expect(first.status == 503 && first.errorCode == "index_building", "\(first.status) \(first.errorMessage)")
+        gate.open()
         #expect(s.context.registry.indexBuilder.waitUntilIdle(timeout: 60))
         #expect(s.get("/v1/neighbours?class=cat&seed=1&k=2").status == 200)
     }

@@ -34,6 +34,7 @@ import Testing
             }
             let wrong = s.router.handle(Self.request(route, method: route.method == "GET" ? "POST" : "GET"))
             #expect(wrong.status == 405 && wrong.errorMessage.hasSuffix("use \(route.method)"), "\(route.signature): \(wrong.status)")
+            #expect(wrong.header("Allow") == (route.method == "GET" ? "GET, HEAD" : route.method), "\(route.signature): Allow")
         }
         // The alias answers as its route, under the route's metrics name.
         #expect(s.get("/v1/neighbors?class=0&seed=1").status == 200)

@@ -89,6 +89,24 @@ import Testing
         #expect(r.status == 404 && r.errorCode == "unknown_model" && r.errorMessage.contains("available: tiny"))
     }
 
+    @Test func latentInterpolationWithOneSeedGoesToTheNextSeed() throws {
+        let s = try TestServer()
+        let one = s.get("/v1/interpolate?kind=latent&class=1&seed_a=5&steps=3")
+        let two = s.get("/v1/interpolate?kind=latent&class=1&seed_a=5&seed_b=6&steps=3")
+        #expect(one.status == 200 && one.body == two.body)
+        let strip = try one.image()
+        func tile(_ x0: Int) -> [UInt8] {
+            var out: [UInt8] = []
+            for y in 0..<32 {
+                let start: Int = (y * strip.width + x0) * strip.channels
+                out += strip.pixels[start ..< start + 32 * strip.channels]
+            }
+            return out
+        }
+        let first = tile(0), last = tile(2 * 34)
+        #expect(first != last, "a strip from seed 5 must not stay at seed 5")
+    }
+
     @Test func interpolationStrips() throws {
         let s = try TestServer()
         let l = s.get("/v1/interpolate?kind=latent&class=cat&seed_a=1&seed_b=2&steps=5&method=spherical")

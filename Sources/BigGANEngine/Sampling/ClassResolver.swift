@@ -84,8 +84,9 @@ public enum ClassResolver {
         return x.isEmpty ? y.count : previous[y.count]
     }
 
-    /// `text` cut to 64 characters for echoing in an error message, with its full size.
+    /// `text` cut to 100 characters for echoing in an error message, with its full size (the
+    /// server cuts every echoed value to the same length).
     static func clip(_ text: some StringProtocol) -> String {
-        text.count <= 64 ? String(text) : String(text.prefix(64)) + "…(\(text.utf8.count) bytes)"
+        text.count <= 100 ? String(text) : String(text.prefix(100)) + "…(\(text.utf8.count) bytes)"
     }
 }
