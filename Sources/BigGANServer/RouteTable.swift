@@ -15,7 +15,7 @@ public enum RouteTable {
               responses: [RouteResponse(200, "The gallery page", content: ["text/html": .type("string")])],
               handler: { r, c in try StaticFiles.serve(r, c) }),
         Route("GET", "/healthz", summary: "Health: models loaded, request-log state, queue depth, neighbour indexes",
-              description: "JSON: `status` `ok`, or `degraded` when the request log cannot be written or has dropped rows; each model's neighbour-index state (`building` with `progress`, `ready`, `failed` with `reason`, …); 503 when no model loaded",
+              description: "JSON: `status` `ok`, or `degraded` when the request log cannot be written or has dropped rows; each model's neighbour-index state (`building` with `progress`, `ready`, `failed` with `reason`, …)",
               responses: [.json(200, "Serving (status ok, or degraded when the request log cannot be written)", .schemaRef("Health")),
                           .json(503, "No model loaded", .schemaRef("Health"))],
               handler: { _, c in InfoRoutes.health(c) }),
