@@ -36,6 +36,8 @@ public final class NeighbourIndexBuilder: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [Job] = []
     private var running = false
+    /// Set by `stop`: the build in progress ends at its next batch, and nothing more starts.
+    private var stopping = false
     private var pacingValue = Pacing()
     private var niceValue: Int32 = 10
     private var logValue: @Sendable (String) -> Void = { _ in }
@@ -63,6 +65,9 @@ public final class NeighbourIndexBuilder: @unchecked Sendable {
     /// Queues the index of `space` for building unless it is already queued, building, built or
     /// impossible. `label` names it in log lines (such as the model's name).
     public func enqueue(_ service: NeighbourService, _ space: NeighbourService.Space, size: Int, channels: Int, label: String) {
+        condition.lock()
+        if stopping { condition.unlock(); return }
+        condition.unlock()
         guard service.claim(space) else { return }
         condition.lock()
         jobs.append(Job(service: service, space: space, size: size, channels: channels, label: label))
@@ -74,6 +79,21 @@ public final class NeighbourIndexBuilder: @unchecked Sendable {
         }
         condition.unlock()
     }
+
+    /// Cancels queued builds, ends the one in progress at its next batch (it is then reported as
+    /// failed) and waits up to `timeout` seconds for the thread to finish. Called at shutdown: the
+    /// process must not exit while the builder still reads the data set and runs the classifier.
+    @discardableResult
+    public func stop(timeout: TimeInterval = 10) -> Bool {
+        condition.lock()
+        stopping = true
+        jobs.removeAll()
+        condition.broadcast()
+        condition.unlock()
+        return waitUntilIdle(timeout: timeout)
+    }
+
+    private var isStopping: Bool { condition.lock(); defer { condition.unlock() }; return stopping }
 
     /// Whether no build is queued or running.
     public var isIdle: Bool { condition.lock(); defer { condition.unlock() }; return !running }
@@ -103,12 +123,20 @@ public final class NeighbourIndexBuilder: @unchecked Sendable {
             condition.unlock()
             let start = Date()
             do {
-                try job.service.prepare(job.space, size: job.size, channels: job.channels) { Self.yield(pace) }
+                try job.service.prepare(job.space, size: job.size, channels: job.channels) {
+                    if self.isStopping { throw NeighbourBuildCancelled() }
+                    Self.yield(pace)
+                }
                 log(String(format: "%@: %@ neighbour index ready in %.1f s", job.label, job.space.rawValue, Date().timeIntervalSince(start)))
             } catch {
                 log("\(job.label): \(job.space.rawValue) neighbour index failed: \(error)")
             }
         }
+    }
+
+    /// Why a build ended early: the server is shutting down.
+    struct NeighbourBuildCancelled: Error, CustomStringConvertible {
+        var description: String { "cancelled: the server is shutting down" }
     }
 
     /// Waits while the server is busy, for at most `maxWait`.

@@ -89,7 +89,7 @@ public final class NeighbourService: @unchecked Sendable {
     /// index is assembled): the server's builder waits there while the compute worker is busy.
     /// A failure is recorded as `failed` with its description, and thrown.
     @discardableResult
-    public func prepare(_ space: Space, size: Int, channels: Int, betweenBatches: () -> Void = {}) throws -> NeighbourIndex {
+    public func prepare(_ space: Space, size: Int, channels: Int, betweenBatches: () throws -> Void = {}) throws -> NeighbourIndex {
         buildLock.lock(); defer { buildLock.unlock() }
         lock.lock()
         if let i = indices[space] { lock.unlock(); return i }
@@ -103,7 +103,7 @@ public final class NeighbourService: @unchecked Sendable {
             let index: NeighbourIndex
             switch space {
             case .pixel:
-                betweenBatches()
+                try betweenBatches()
                 index = NeighbourIndex(vectors: d.batch(Array(0..<d.count)).images.reshaped([d.count, d.imageBytes]), labels: d.labels)
                 log(String(format: "pixel neighbour index: %d images × %d values in %.1f s", d.count, d.imageBytes, Date().timeIntervalSince(started)))
             case .feature:
@@ -117,7 +117,7 @@ public final class NeighbourService: @unchecked Sendable {
         }
     }
 
-    func cachedFeatures(_ d: ImageDataset, _ c: Classifier, started: Date, betweenBatches: () -> Void) throws -> Tensor {
+    func cachedFeatures(_ d: ImageDataset, _ c: Classifier, started: Date, betweenBatches: () throws -> Void) throws -> Tensor {
         let path = (cacheDirectory as NSString).appendingPathComponent("neighbours-\(d.contentHash)-\(c.fingerprint).safetensors")
         if let file = try? SafeTensorsFile(path: path), let f = try? file.tensor("features"),
            f.shape == [d.count, c.config.featureDim] {
@@ -127,7 +127,7 @@ public final class NeighbourService: @unchecked Sendable {
         let features = Tensor(uninitializedShape: [d.count, c.config.featureDim])
         var s = 0
         while s < d.count {
-            betweenBatches()
+            try betweenBatches()
             let m = min(featureBatch, d.count - s)
             let f = c.run(d.batch(Array(s..<(s + m))).images).features
             (features.data + s * c.config.featureDim).update(from: f.data, count: f.count)

@@ -14,6 +14,13 @@ enum NeighboursRoute {
         let model: String, `class`: Int, className: String, seed: UInt64, truncation: Double?
         let space: String, scope: String, k: Int, neighbours: [Neighbour]
         enum CodingKeys: String, CodingKey { case model, `class`, className = "class_name", seed, truncation, space, scope, k, neighbours }
+        /// `truncation` is written as null when untruncated, as in `POST /v1/samples`.
+        func encode(to e: Encoder) throws {
+            var c = e.container(keyedBy: CodingKeys.self)
+            try c.encode(model, forKey: .model); try c.encode(`class`, forKey: .class); try c.encode(className, forKey: .className)
+            try c.encode(seed, forKey: .seed); try c.encode(truncation, forKey: .truncation); try c.encode(space, forKey: .space)
+            try c.encode(scope, forKey: .scope); try c.encode(k, forKey: .k); try c.encode(neighbours, forKey: .neighbours)
+        }
     }
 
     static func handle(_ r: HTTPRequest, _ c: ServerContext) throws -> HTTPResponse {

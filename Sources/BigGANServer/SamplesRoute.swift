@@ -69,6 +69,12 @@ enum SamplesRoute {
         try SampleRoutes.checkTruncation(t, m)
         let maxN = c.limits.maxImages
         var seeds: [UInt64?] = [], latents: [[Float]] = []
+        // One source of latents and one of classes: a body naming two is refused, not half-read.
+        let sources = [("z", b.z != nil), ("seeds", b.seeds != nil), ("seed", b.seed != nil || b.n != nil)].filter(\.1).map(\.0)
+        if sources.count > 1 {
+            throw APIError.badRequest("give one of 'z', 'seeds' or 'seed' (with 'n'); this body has \(sources.map { "'\($0)'" }.joined(separator: " and "))")
+        }
+        if b.class != nil && b.classes != nil { throw APIError.badRequest("give 'class' or 'classes', not both") }
         if let z = b.z {
             latents = try JSONBody.latents(z, dim: cfg.dimZ, maxCount: maxN)
             seeds = Array(repeating: nil, count: latents.count)
@@ -88,7 +94,9 @@ enum SamplesRoute {
         let n = latents.count
         let classText: [String]
         if let cs = b.classes {
-            guard cs.count == n || cs.count == 1 else { throw APIError.badRequest("'classes' has \(cs.count) entries for \(n) images") }
+            guard cs.count == n || cs.count == 1 else {
+                throw APIError.badRequest("'classes' has \(cs.count) entries for \(n) image\(n == 1 ? "" : "s"); give one class per image (set 'n', 'seeds' or 'z' to match) or a single class")
+            }
             classText = cs.count == n ? cs.map(\.text) : Array(repeating: cs[0].text, count: n)
         } else {
             guard let one = b.class else {

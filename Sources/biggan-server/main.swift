@@ -137,6 +137,7 @@ struct ServerCommand: ParsableCommand {
         done.wait()
         logger.info("shutting down: finishing in-flight requests")
         server.stop()
+        registry.indexBuilder.stop()
         worker.shutdown()
         log.flush()
         logger.info("stopped")

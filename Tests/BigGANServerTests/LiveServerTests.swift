@@ -119,6 +119,34 @@ func fetch(_ url: String, method: String = "GET", body: Data? = nil, headers: [S
         #expect(rows == 5)
     }
 
+    /// SIGTERM while the feature index is still being built at start-up (a fresh Models folder
+    /// with no cache, as on a new clone) stops the builder and exits cleanly (it crashed with
+    /// SIGSEGV: the process exited under the builder thread).
+    @Test func sigtermDuringAnIndexBuildExitsCleanly() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("biggan-nnstop-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for f in ["fashion-mnist-32.safetensors", "fashion-mnist-classifier.safetensors"] {
+            try FileManager.default.copyItem(atPath: TestPaths.repositoryRoot.appendingPathComponent("Models/\(f)").path,
+                                             toPath: dir.appendingPathComponent(f).path)
+        }
+        let server = try Running(modelsDir: dir.path, db: dir.appendingPathComponent("r.sqlite").path)
+        // Wait until the feature index (the classifier over 60,000 images) is being built.
+        var building = false
+        for _ in 0..<600 where !building {
+            let (_, _, body) = try fetch(server.base + "/healthz")
+            let h = try JSONSerialization.jsonObject(with: body) as? [String: Any]
+            let indexes = (h?["neighbour_indexes"] as? [String: Any])?["fashion-mnist-32"] as? [String: Any]
+            building = (indexes?["feature"] as? [String: Any])?["state"] as? String == "building"
+            if !building { usleep(20_000) }
+        }
+        #expect(building, "the index build should be under way")
+        server.process.terminate()
+        server.process.waitUntilExit()
+        #expect(server.process.terminationReason == .exit && server.process.terminationStatus == 0,
+                "exit \(server.process.terminationReason == .exit ? "status" : "signal") \(server.process.terminationStatus)")
+    }
+
     @Test func sigtermFinishesInFlightRequests() throws {
         let s = try TestServer()
         let db = s.dir.appendingPathComponent("term.sqlite").path

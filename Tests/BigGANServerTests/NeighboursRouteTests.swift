@@ -30,6 +30,7 @@ func tinyDataset(at root: URL) throws {
         for y in 0..<32 { #expect(Array(img.pixels[(y * img.width * 3)..<(y * img.width * 3 + 96)]) == Array(sample.pixels[(y * 96)..<((y + 1) * 96)])) }
         let j = s.get("/v1/neighbours?class=dog&seed=3&k=4&format=json")
         let ns = try #require(j.jsonObject["neighbours"] as? [[String: Any]])
+        #expect(j.jsonObject["truncation"] is NSNull, "untruncated is written as null")
         #expect(ns.count == 4 && ns.allSatisfy { $0["class_name"] as? String == "dog" })
         let d = ns.compactMap { ($0["distance"] as? NSNumber)?.doubleValue }
         #expect(d == d.sorted())
