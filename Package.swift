@@ -86,8 +86,9 @@ let package = Package(
 )
 
 // One build configuration for everything: release builds of this package's own targets keep
-// `-enable-testing`, so `swift run -c release biggan-server` and `swift test -c release` (whose
-// tests `@testable import` the modules) share one build instead of rebuilding each other.
+// `-enable-testing`, so `swift run -c release biggan-server` and
+// `swift test -c release --disable-testable-imports` (whose tests `@testable import` the modules)
+// share one build instead of rebuilding each other.
 for target in package.targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-enable-testing"], .when(configuration: .release))]
 }
