@@ -36,6 +36,7 @@ failure. Needs Chromium and at least one font (Chromium aborts without any):
 """
 import argparse
 import collections
+import contextlib
 import html.parser
 import json
 import os
@@ -362,6 +363,23 @@ def stop_server(proc):
         raise CheckFailed("the server did not stop within 30 s of SIGTERM")
 
 
+@contextlib.contextmanager
+def serving(proc, server_log, label="server"):
+    """Runs the block against a started server. On failure the server is killed and its log
+    shown; on success it is stopped with SIGTERM and must exit with status 0."""
+    try:
+        yield
+    except BaseException:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log(f"{label} log (tail):\n" + tail(server_log))
+        raise
+    code = stop_server(proc)
+    if code != 0:
+        raise CheckFailed(f"the {label} exited with status {code} after SIGTERM:\n" + tail(server_log))
+
+
 # ----------------------------------------------------------------------------- chromium
 
 def find_chromium(given):
@@ -626,7 +644,7 @@ def check_duplicate_names(args, browser, work):
     proc, base, server_log = start_server(args, work, ["--models-dir", folder], tag="dupnames")
     ok(f"duplicate names: server with a random 1000-class truncnorm-scaled model (crane = 134 and 517, "
        f"maillot = 638 and 639, goldfish 1 / Goldfish 2) at {base}/")
-    try:
+    with serving(proc, server_log, "duplicate-names server"):
         status, _, body = http_get(base, "/v1/models/dupnames-32")
         model = json.loads(body) if status == 200 else None
         if model is None or model.get("class_names") != names or model.get("truncation") != "truncnorm-scaled":
@@ -715,15 +733,6 @@ def check_duplicate_names(args, browser, work):
         if values != ["134", "517"]:
             raise CheckFailed(f"{what}: the class picker offers {values[:10]}; expected the candidates 134 and 517")
         ok(f"duplicate names: {what} renders nothing and says: {msg!r}")
-    except BaseException:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        log("duplicate-names server log (tail):\n" + tail(server_log))
-        raise
-    code = stop_server(proc)
-    if code != 0:
-        raise CheckFailed(f"the duplicate-names server exited with status {code} after SIGTERM:\n" + tail(server_log))
 
 
 # ----------------------------------------------------------------------------- the check
@@ -734,7 +743,7 @@ def run_check(args, work):
     ok(f"Chromium: {browser}")
     proc, base, server_log = start_server(args, work)
     ok(f"server listening at {base}/ (pid {proc.pid})")
-    try:
+    with serving(proc, server_log, "server"):
         # Static files and the API the page relies on.
         status, headers, body = http_get(base, "/")
         if status != 200 or b"app.js" not in body or b"style.css" not in body:
@@ -912,15 +921,6 @@ def run_check(args, work):
         if status != 200 or health.get("status") not in ("ok", "degraded") or name not in health.get("models", []):
             raise CheckFailed(f"GET /healthz answered {status}: {body[:300]!r}")
         ok(f"GET /healthz: {health['status']}, models {health['models']}, queue depth {health.get('queue_depth')}")
-    except BaseException:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        log("server log (tail):\n" + tail(server_log))
-        raise
-    code = stop_server(proc)
-    if code != 0:
-        raise CheckFailed(f"the server exited with status {code} after SIGTERM:\n" + tail(server_log))
     ok("server stopped cleanly on SIGTERM (exit 0)")
 
     # 6. Colliding class names, on a second server with a random 1000-class model.

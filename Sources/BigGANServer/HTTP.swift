@@ -1,3 +1,4 @@
+import BigGANEngine
 import Foundation
 
 /// A request as the routes see it: no sockets, no C types. Built by the libmicrohttpd adapter,
@@ -85,37 +86,6 @@ public enum EntityTag {
     static func opaque<S: StringProtocol>(_ tag: S) -> Substring {
         let t = Substring(tag)
         return t.hasPrefix("W/") ? t.dropFirst(2) : t
-    }
-}
-
-/// Bounds on values that responses and log rows echo back, so that a huge parameter cannot
-/// come back as a huge response or log row.
-public enum Echo {
-    /// Characters of an echoed value kept in error messages.
-    public static let maxValueCharacters = 100
-    /// Characters of a whole error message.
-    public static let maxMessageCharacters = 600
-
-    /// `value` in single quotes, cut to `maxValueCharacters` with a note of its full length.
-    public static func quoted(_ value: String) -> String { "'\(cut(value, maxValueCharacters))'" }
-
-    /// `value` cut to `limit` characters with a note of its full size in UTF-8 bytes.
-    public static func cut(_ value: String, _ limit: Int) -> String {
-        guard value.utf8.count > limit, value.count > limit else { return value }
-        return String(value.prefix(limit)) + "…(\(value.utf8.count) bytes)"
-    }
-
-    /// `value` cut to at most `bytes` UTF-8 bytes (never inside a character), for log columns.
-    public static func capBytes(_ value: String, _ bytes: Int) -> String {
-        guard value.utf8.count > bytes else { return value }
-        let note = "…(\(value.utf8.count) bytes)"
-        var out = "", used = 0
-        for ch in value {
-            let n = ch.utf8.count
-            if used + n + note.utf8.count > bytes { break }
-            out.append(ch); used += n
-        }
-        return out + note
     }
 }
 

@@ -107,27 +107,52 @@ enum JSONBody {
 
     /// Decodes `T` from `body`, which must be a JSON object whose keys are all in `fields`.
     /// Malformed JSON, a non-object, an unknown key and a wrong type are 400s that say which.
+    /// The body is parsed once: the key check runs inside the decoder.
     static func decode<T: Decodable>(_ type: T.Type, from body: [UInt8], fields: [String]) throws -> T {
         guard !body.isEmpty else { throw APIError(400, "invalid_json", "the request body is empty; send a JSON object") }
-        let data = Data(body)
-        let object: Any
-        do { object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) }
-        catch { throw APIError(400, "invalid_json", "malformed JSON: \((error as NSError).localizedDescription)") }
-        guard let dict = object as? [String: Any] else { throw APIError(400, "invalid_json", "the body must be a JSON object") }
-        if let unknown = dict.keys.sorted().first(where: { !fields.contains($0) }) {
-            throw APIError.badRequest("unknown field \(Echo.quoted(unknown)); the fields are \(fields.joined(separator: ", "))")
+        let decoder = JSONDecoder()
+        decoder.userInfo[fieldsKey] = fields
+        do { return try decoder.decode(KnownFields<T>.self, from: Data(body)).value }
+        catch let e as APIError { throw e }
+        catch let DecodingError.typeMismatch(_, ctx) where ctx.codingPath.isEmpty {
+            throw APIError(400, "invalid_json", "the body must be a JSON object")
         }
-        do { return try JSONDecoder().decode(T.self, from: data) }
         catch let DecodingError.typeMismatch(_, ctx) {
             throw APIError.badRequest("wrong type at '\(path(ctx.codingPath))': \(ctx.debugDescription)")
         }
         catch let DecodingError.valueNotFound(_, ctx) {
             throw APIError.badRequest("'\(path(ctx.codingPath))' must not be null")
         }
+        catch let DecodingError.dataCorrupted(ctx) where ctx.codingPath.isEmpty {
+            throw APIError(400, "invalid_json", "malformed JSON: \(ctx.underlyingError.map { ($0 as NSError).localizedDescription } ?? ctx.debugDescription)")
+        }
         catch let DecodingError.dataCorrupted(ctx) {
             throw APIError.badRequest("bad value at '\(path(ctx.codingPath))': \(ctx.debugDescription)")
         }
         catch { throw APIError(400, "invalid_json", "cannot read the body: \(error)") }
+    }
+
+    /// Where `decode` hands `KnownFields` the allowed keys.
+    static let fieldsKey = CodingUserInfoKey(rawValue: "biggan.fields")!
+
+    /// `T` decoded from a JSON object after checking that every key is one of the fields in the
+    /// decoder's `userInfo[fieldsKey]`.
+    struct KnownFields<T: Decodable>: Decodable {
+        let value: T
+        struct AnyKey: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+        init(from d: Decoder) throws {
+            let fields = d.userInfo[JSONBody.fieldsKey] as? [String] ?? []
+            let keys = try d.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
+            if let unknown = keys.sorted().first(where: { !fields.contains($0) }) {
+                throw APIError.badRequest("unknown field \(Echo.quoted(unknown)); the fields are \(fields.joined(separator: ", "))")
+            }
+            value = try T(from: d)
+        }
     }
 
     /// `classes[2]`-style path of a coding path.

@@ -32,8 +32,7 @@ struct Parameters {
         guard let text = request.param(name) else {
             throw APIError.badRequest("'\(name)' is required: a class index from 0 to \(m.config.nClasses - 1) or a name (see /v1/models/\(m.name))")
         }
-        do { return try ClassResolver.resolve(text, config: m.config) }
-        catch let e as SamplingError { throw APIError.badRequest("'\(name)': \(e.message)") }
+        return try SampleRoutes.resolveClass(text, m, parameter: name)
     }
 }
 

@@ -1,3 +1,4 @@
+import BigGANEngine
 import Foundation
 import GRDB
 import Logging

@@ -1,3 +1,4 @@
+import BigGANEngine
 import Foundation
 
 /// Every route the server answers, as data. `Router` dispatches through `match`, `/openapi.json`

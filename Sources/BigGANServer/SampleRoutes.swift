@@ -7,8 +7,11 @@ enum SampleRoutes {
     /// Deterministic responses may be cached for a year: the ETag covers the weights and every parameter.
     static let immutableCache = "public, max-age=31536000, immutable"
 
-    static func resolveClass(_ text: String, _ m: LoadedModel) throws -> Int {
-        do { return try ClassResolver.resolve(text, config: m.config) } catch let e as SamplingError { throw e.apiError }
+    /// The class that `text`, given as `parameter`, names (see `ClassResolver`); errors are 400s
+    /// that name the parameter.
+    static func resolveClass(_ text: String, _ m: LoadedModel, parameter: String) throws -> Int {
+        do { return try ClassResolver.resolve(text, config: m.config) }
+        catch let e as SamplingError { throw APIError.badRequest("'\(parameter)': \(e.message)") }
     }
 
     static func checkTruncation(_ t: Double?, _ m: LoadedModel) throws {

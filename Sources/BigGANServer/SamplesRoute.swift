@@ -92,19 +92,20 @@ enum SamplesRoute {
             latents = s.map { Truncation.latent(seed: $0, dim: cfg.dimZ, truncation: t, convention: cfg.truncation) }
         }
         let n = latents.count
-        let classText: [String]
+        // Each given class is resolved once, then repeated for the images it applies to.
+        let classes: [Int]
         if let cs = b.classes {
             guard cs.count == n || cs.count == 1 else {
                 throw APIError.badRequest("'classes' has \(cs.count) entries for \(n) image\(n == 1 ? "" : "s"); give one class per image (set 'n', 'seeds' or 'z' to match) or a single class")
             }
-            classText = cs.count == n ? cs.map(\.text) : Array(repeating: cs[0].text, count: n)
+            let resolved = try cs.enumerated().map { try SampleRoutes.resolveClass($1.text, m, parameter: "classes[\($0)]") }
+            classes = cs.count == n ? resolved : Array(repeating: resolved[0], count: n)
         } else {
             guard let one = b.class else {
                 throw APIError.badRequest("'class' (or 'classes') is required: a class index from 0 to \(cfg.nClasses - 1) or a name")
             }
-            classText = Array(repeating: one.text, count: n)
+            classes = Array(repeating: try SampleRoutes.resolveClass(one.text, m, parameter: "class"), count: n)
         }
-        let classes = try classText.map { try SampleRoutes.resolveClass($0, m) }
         let images = try c.worker.generate(model: m, latents: latents, embeddings: classes.map(m.generator.embedding(forClass:)), truncation: t)
         var out: [Image] = []
         for i in 0..<n {

@@ -1,3 +1,4 @@
+import BigGANEngine
 import Foundation
 
 /// Serves files under the public directory. No path outside it is ever served: `..` segments

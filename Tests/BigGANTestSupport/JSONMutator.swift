@@ -1,21 +1,16 @@
+import BigGANEngine
 import Foundation
 
 /// Deterministic (seeded) mutations of a JSON object, for fuzzing configuration decoders:
 /// numbers replaced by extremes, values by other types, keys deleted, list entries duplicated
 /// or deleted, and (for `blocks`) long runs of upsampling blocks.
 public struct JSONMutator {
-    private var state: UInt64
+    /// The engine's SplitMix64 generator, seeded from a mixed `seed`.
+    private var rng: NoiseGenerator
 
-    public init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
+    public init(seed: UInt64) { rng = NoiseGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15 | 1) }
 
-    /// SplitMix64.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { rng.nextUInt64() }
 
     public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 

@@ -18,7 +18,7 @@ import torch
 
 import biggan_ref
 
-from .format import FORMAT_VERSION, read_class_names
+from .format import config_head, read_class_names
 from .registry import Converter, register
 
 FAMILY = "biggan"
@@ -128,20 +128,7 @@ def convert_state_dict(state_dict, config_dict):
     t["output.conv.bias"] = f32["output_layer.2.bias"]
     t = {k: v.contiguous() for k, v in t.items()}
 
-    config = {
-        "format_version": FORMAT_VERSION,
-        "architecture": "biggan",
-        "resolution": resolution,
-        "dim_z": ref.dim_z,
-        "shared_dim": int(shared_dim),
-        "n_classes": int(n_classes),
-    }
-    names = cfg.get("class_names")
-    if names is not None:
-        names = list(names)
-        if len(names) != n_classes:
-            raise ValueError(f"{len(names)} class names for {n_classes} classes")
-        config["class_names"] = names
+    config = config_head("biggan", resolution, ref.dim_z, int(shared_dim), int(n_classes), cfg.get("class_names"))
     config.update({
         "ch": ch,
         "bottom_width": ref.bottom_width,

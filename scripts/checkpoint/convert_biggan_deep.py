@@ -30,7 +30,7 @@ import os
 
 import torch
 
-from .format import FORMAT_VERSION, IMAGENET_CLASSES, read_class_names
+from .format import IMAGENET_CLASSES, config_head, read_class_names
 from .registry import Converter, register
 
 FAMILY = "biggan-deep"
@@ -125,19 +125,7 @@ def convert_model(model, class_names=None, provenance=None):
     t["output.conv.bias"] = _plain(gen.conv_to_rgb.bias)[:out_channels].contiguous()
     t = {k_: v.contiguous() for k_, v in t.items()}
 
-    config = {
-        "format_version": FORMAT_VERSION,
-        "architecture": "biggan-deep",
-        "resolution": int(cfg.output_dim),
-        "dim_z": dim_z,
-        "shared_dim": shared_dim,
-        "n_classes": n_classes,
-    }
-    if class_names is not None:
-        class_names = list(class_names)
-        if len(class_names) != n_classes:
-            raise ValueError(f"{len(class_names)} class names for {n_classes} classes")
-        config["class_names"] = class_names
+    config = config_head("biggan-deep", int(cfg.output_dim), dim_z, shared_dim, n_classes, class_names)
     config.update({
         "ch": ch,
         "bottom_width": 4,

@@ -23,6 +23,25 @@ SCRIPTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IMAGENET_CLASSES = os.path.join(SCRIPTS_DIR, "imagenet_classes.txt")
 
 
+def config_head(architecture, resolution, dim_z, shared_dim, n_classes, class_names=None):
+    """The leading fields of a generator config, in the order every converter writes them;
+    `class_names` (optional) must hold one name per class. Converters add their own fields after."""
+    config = {
+        "format_version": FORMAT_VERSION,
+        "architecture": architecture,
+        "resolution": resolution,
+        "dim_z": dim_z,
+        "shared_dim": shared_dim,
+        "n_classes": n_classes,
+    }
+    if class_names is not None:
+        class_names = list(class_names)
+        if len(class_names) != n_classes:
+            raise ValueError(f"{len(class_names)} class names for {n_classes} classes")
+        config["class_names"] = class_names
+    return config
+
+
 def write_checkpoint(path, tensors, config):
     """Write `tensors` (name -> tensor) as float32 contiguous safetensors with
     `__metadata__ = {"config": json.dumps(config)}`."""

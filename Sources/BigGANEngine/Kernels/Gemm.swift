@@ -27,18 +27,19 @@ public func sgemm(
     }
     let splitRows = m >= n
     let extent = splitRows ? m : n
-    let bounds = UncheckedSendable(value: (a, b, c))
-    DispatchQueueConcurrent.run(pieces) { p in
-        let (a, b, c) = bounds.value
-        // Piece boundaries on multiples of 16 rows or columns.
-        let lo = (extent * p / pieces) / 16 * 16, hi = p == pieces - 1 ? extent : (extent * (p + 1) / pieces) / 16 * 16
-        guard hi > lo else { return }
-        if splitRows {
-            sgemmSingle(transA: transA, transB: transB, m: hi - lo, n: n, k: k, alpha: alpha,
-                        a: transA ? a + lo : a + lo * lda, lda: lda, b: b, ldb: ldb, beta: beta, c: c + lo * ldc, ldc: ldc)
-        } else {
-            sgemmSingle(transA: transA, transB: transB, m: m, n: hi - lo, k: k, alpha: alpha, a: a, lda: lda,
-                        b: transB ? b + lo * ldb : b + lo, ldb: ldb, beta: beta, c: c + lo, ldc: ldc)
+    // Piece boundaries on multiples of 16 rows or columns; `pieces` ≤ `threads`, so each worker
+    // takes one piece.
+    func bound(_ p: Int) -> Int { p == pieces ? extent : (extent * p / pieces) / 16 * 16 }
+    Parallel.forRanges(pieces) { range in
+        for p in range where bound(p + 1) > bound(p) {
+            let lo = bound(p), hi = bound(p + 1)
+            if splitRows {
+                sgemmSingle(transA: transA, transB: transB, m: hi - lo, n: n, k: k, alpha: alpha,
+                            a: transA ? a + lo : a + lo * lda, lda: lda, b: b, ldb: ldb, beta: beta, c: c + lo * ldc, ldc: ldc)
+            } else {
+                sgemmSingle(transA: transA, transB: transB, m: m, n: hi - lo, k: k, alpha: alpha, a: a, lda: lda,
+                            b: transB ? b + lo * ldb : b + lo, ldb: ldb, beta: beta, c: c + lo, ldc: ldc)
+            }
         }
     }
 }
@@ -73,9 +74,7 @@ public func sgemmPerImage(
 ) {
     if images == 0 || m == 0 || n == 0 { return }
     if images > 1 && BLAS.pieces(macs: m * n * k, rows: m, columns: n) <= 1 {
-        let bounds = UncheckedSendable(value: (a, b, c))
         Parallel.forRanges(images) { range in
-            let (a, b, c) = bounds.value
             for i in range {
                 sgemmSingle(transA: false, transB: transB, m: m, n: n, k: k, alpha: 1, a: a + i * m * lda, lda: lda,
                             b: b, ldb: ldb, beta: beta, c: c + i * m * ldc, ldc: ldc)
@@ -86,13 +85,6 @@ public func sgemmPerImage(
     for i in 0..<images {
         sgemm(transB: transB, m: m, n: n, k: k, a: a + i * m * lda, lda: lda, b: b, ldb: ldb,
               beta: beta, c: c + i * m * ldc, ldc: ldc)
-    }
-}
-
-/// Runs `body(0..<count)` on the engine's workers, one index per call.
-enum DispatchQueueConcurrent {
-    static func run(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-        Parallel.forRanges(count) { range in for p in range { body(p) } }
     }
 }
 

@@ -29,18 +29,18 @@ public enum ClassResolver {
         if folded.count == 1 { return folded[0] }
         if folded.count > 1 {
             let list = folded.map { "\(names[$0]):\($0)" }.joined(separator: ", ")
-            throw SamplingError("class name '\(clip(s))' is ambiguous: \(folded.count) classes are called that (\(list)); give one as NAME:INDEX or by index")
+            throw SamplingError("class name \(Echo.quoted(s)) is ambiguous: \(folded.count) classes are called that (\(list)); give one as NAME:INDEX or by index")
         }
         if let colon = s.lastIndex(of: ":"), let i = Int(s[s.index(after: colon)...]) {
             let name = s[..<colon].trimmingCharacters(in: .whitespaces)
-            guard i >= 0 && i < n else { throw SamplingError("class \(i) in '\(clip(s))' is out of range: this model has classes 0...\(n - 1)") }
+            guard i >= 0 && i < n else { throw SamplingError("class \(i) in \(Echo.quoted(s)) is out of range: this model has classes 0...\(n - 1)") }
             guard names[i].lowercased() == name.lowercased() else {
-                throw SamplingError("class \(i) is called '\(names[i])', not '\(clip(name))'")
+                throw SamplingError("class \(i) is called '\(names[i])', not \(Echo.quoted(name))")
             }
             return i
         }
         let close = suggestions(for: key, names: names)
-        throw SamplingError("unknown class name '\(clip(s))'" + (close.isEmpty ? "" : "; did you mean: \(close.joined(separator: ", "))?"))
+        throw SamplingError("unknown class name \(Echo.quoted(s))" + (close.isEmpty ? "" : "; did you mean: \(close.joined(separator: ", "))?"))
     }
 
     /// A form of class `i`'s name that `resolve` maps back to `i`: the name itself when it is
@@ -82,11 +82,5 @@ public enum ClassResolver {
             swap(&previous, &current)
         }
         return x.isEmpty ? y.count : previous[y.count]
-    }
-
-    /// `text` cut to 100 characters for echoing in an error message, with its full size (the
-    /// server cuts every echoed value to the same length).
-    static func clip(_ text: some StringProtocol) -> String {
-        text.count <= 100 ? String(text) : String(text.prefix(100)) + "…(\(text.utf8.count) bytes)"
     }
 }
