@@ -26,6 +26,13 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
+/// The class a command's `--class` names (see `ClassResolver`); without `--class`, class 0 for
+/// a conditional model and none for an unconditional one.
+func resolveClass(_ text: String?, _ sampler: Sampler) throws -> Int? {
+    guard let text else { return sampler.generator.capabilities.conditional ? 0 : nil }
+    return try ClassResolver.resolve(text, info: sampler.info)
+}
+
 /// A user-facing failure: printed as `Error: <message>` with exit code 1.
 struct CLIError: Error, CustomStringConvertible {
     let description: String

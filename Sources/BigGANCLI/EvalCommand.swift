@@ -38,7 +38,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         if let out { try checkOutputFolder(out) }
         let sampler = try modelOptions.load()
-        let cfg = sampler.config
+        let cfg = sampler.info
         let dir = (modelOptions.model as NSString).deletingLastPathComponent
         guard let cpath = classifier ?? cfg.classifier.map({ (dir as NSString).appendingPathComponent($0) }) else {
             throw CLIError("\(modelOptions.model) names no classifier; pass --classifier FILE (train one with `biggan-train classifier`)")
@@ -48,8 +48,8 @@ struct EvalCommand: ParsableCommand {
         guard cls.config.nClasses == cfg.nClasses else { throw CLIError("the classifier has \(cls.config.nClasses) classes, the model \(cfg.nClasses)") }
         guard let ds = data ?? cfg.dataset ?? cls.config.dataset else { throw CLIError("no data set: pass --data") }
         let ref = try DatasetReference(ds)
-        let test = try ref.load(split: .test, size: cfg.resolution, channels: cfg.outChannels)
-        let train = try ref.load(split: .train, size: cfg.resolution, channels: cfg.outChannels)
+        let test = try ref.load(split: .test, size: cfg.resolution, channels: cfg.channels)
+        let train = try ref.load(split: .train, size: cfg.resolution, channels: cfg.channels)
         var ev = Evaluator(sampler: sampler, classifier: cls, test: test)
         let n = perClass * cfg.nClasses
         var rows = [ev.realRow(train: train, count: n, seed: seed)]

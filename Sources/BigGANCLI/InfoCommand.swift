@@ -11,22 +11,31 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         try requireInputFile(file, what: "model file")
         let g = try GeneratorLoader.load(path: file)
-        let c = g.config
-        if json { print(c.jsonString()); return }
+        let i = g.info, caps = g.capabilities
+        if json { print(i.configJSON); return }
+        let shown: Set<String> = ["architecture", "resolution", "out_channels", "dim_z", "n_classes", "class_names", "truncation", "provenance"]
         print("""
         file:          \(file)
-        architecture:  \(c.architecture.rawValue)
-        resolution:    \(c.resolution)×\(c.resolution), \(c.outChannels == 3 ? "RGB" : "grey")
-        dim_z:         \(c.dimZ)\(c.hier == true ? " (hierarchical, \(c.blocks.count + 1) chunks of \(c.zChunk))" : "")
-        classes:       \(c.nClasses), embedding \(c.sharedDim)
-        channels:      \(c.blocks.map { "\($0.inChannels)→\($0.outChannels)\($0.up ? "↑" : "")" }.joined(separator: " "))
-        attention:     \(c.attention.isEmpty ? "none" : c.attention.map(String.init).joined(separator: ", "))
-        bn eps:        \(c.bnEps)
-        truncation:    \(c.truncation.rawValue)\(c.nStats.map { ", \($0) truncation-indexed BN statistics" } ?? "")
+        architecture:  \(i.architecture)
+        resolution:    \(i.resolution)×\(i.resolution), \(i.channels == 3 ? "RGB" : "grey")
+        latents:       \(caps.latentSpaces.map(\.rawValue).joined(separator: ", ")); dim_z \(i.dimZ)
+        classes:       \(caps.conditional ? "\(i.nClasses) (class-conditional)" : "unconditional")
+        truncation:    \(caps.truncation.name), \(caps.truncation.symbol) in \(caps.truncation.rangeText) or none
+        encoder:       \(caps.encoder ? "yes" : "no")
         parameters:    \(g.parameterCount) stored scalars (\(String(format: "%.1f", Double(g.parameterCount) * 4 / 1_048_576)) MiB)
-        provenance:    \(c.provenance ?? "-")
+        provenance:    \(i.provenance ?? "-")
         """)
-        let names = (0..<min(c.nClasses, 10)).map { "\($0): \(c.className($0))" }.joined(separator: ", ")
-        print("class names:   \(names)\(c.nClasses > 10 ? ", ..." : "")")
+        // The family's own fields, as stored.
+        if let object = try? JSONSerialization.jsonObject(with: Data(i.configJSON.utf8)) as? [String: Any] {
+            for key in object.keys.sorted() where !shown.contains(key) {
+                guard let value = object[key], let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]) else { continue }
+                let text = String(decoding: data, as: UTF8.self)
+                print((key + ":").padding(toLength: 15, withPad: " ", startingAt: 0) + (text.count > 100 ? text.prefix(100) + "…" : text))
+            }
+        }
+        if caps.conditional {
+            let names = (0..<min(i.nClasses, 10)).map { "\($0): \(i.className($0))" }.joined(separator: ", ")
+            print("class names:   \(names)\(i.nClasses > 10 ? ", ..." : "")")
+        }
     }
 }

@@ -17,8 +17,8 @@ struct InterpolateCommand: ParsableCommand {
     @Option(help: "latent (z_a → z_b, class held) or class (class a → b, z held).")
     var kind: Kind
 
-    @Option(name: [.customLong("class")], help: "Class for --kind latent.")
-    var classText: String = "0"
+    @Option(name: [.customLong("class")], help: "Class for --kind latent (default: 0; none for unconditional models).")
+    var classText: String?
     @Option(help: "First seed for --kind latent.") var seedA: String = "0"
     @Option(help: "Second seed for --kind latent (default: --seed-a + 1).") var seedB: String?
     @Option(help: "Seed for --kind class.") var seed: String = "0"
@@ -43,20 +43,18 @@ struct InterpolateCommand: ParsableCommand {
     func run() throws {
         try checkOutput(out)
         let sampler = try modelOptions.load()
-        let cfg = sampler.config
-        let images: Tensor
-        switch kind {
+        let kind: GenerationRequest.Kind
+        switch self.kind {
         case .latent:
-            images = try sampler.interpolateLatent(
-                classIndex: try ClassResolver.resolve(classText, config: cfg),
-                seedA: try parseSeed(seedA, flag: "--seed-a"), seedB: try seedB.map { try parseSeed($0, flag: "--seed-b") } ?? (try parseSeed(seedA, flag: "--seed-a") &+ 1),
-                steps: steps, truncation: truncation.value, method: spherical ? .spherical : .linear)
+            let a = try parseSeed(seedA, flag: "--seed-a")
+            kind = .latentInterpolation(class: try resolveClass(classText, sampler), seedA: a,
+                                        seedB: try seedB.map { try parseSeed($0, flag: "--seed-b") } ?? a &+ 1,
+                                        steps: steps, method: spherical ? .spherical : .linear)
         case .class:
-            images = try sampler.interpolateClass(
-                seed: try parseSeed(seed, flag: "--seed"),
-                classA: try ClassResolver.resolve(classA!, config: cfg), classB: try ClassResolver.resolve(classB!, config: cfg),
-                steps: steps, truncation: truncation.value)
+            kind = .classInterpolation(seed: try parseSeed(seed, flag: "--seed"), classA: try resolveClass(classA, sampler),
+                                       classB: try resolveClass(classB, sampler), steps: steps)
         }
+        let images = try sampler.images(for: GenerationRequest(kind, truncation: truncation.value))
         try writePNG(Image8.grid(images, columns: steps), to: out, label: "--out")
         print("wrote \(out) (\(steps) steps)")
     }

@@ -10,7 +10,7 @@ struct NeighboursCommand: ParsableCommand {
         discussion: "  biggan neighbours --model m.safetensors --class Sneaker --seed 3 --k 8 --space feature --out row.png")
 
     @OptionGroup var modelOptions: ModelOptions
-    @Option(name: [.customLong("class")], help: "Class index or name.") var classText = "0"
+    @Option(name: [.customLong("class")], help: "Class index or name (default: 0; none for unconditional models).") var classText: String?
     @Option(help: "Seed.") var seed = "0"
     @Option(help: truncationHelp, transform: TruncationArgument.parse) var truncation: TruncationArgument = .none
     @Option(help: "Neighbours (1...64).") var k = 8
@@ -31,8 +31,8 @@ struct NeighboursCommand: ParsableCommand {
     func run() throws {
         try checkOutput(out)
         let sampler = try modelOptions.load()
-        let cfg = sampler.config
-        let cls = try ClassResolver.resolve(classText, config: cfg)
+        let cfg = sampler.info
+        let cls = try resolveClass(classText, sampler)
         guard let ds = data ?? cfg.dataset else {
             throw CLIError("\(modelOptions.model) names no training data set; pass --data fashion-mnist or --data folder:ROOT")
         }
@@ -46,13 +46,13 @@ struct NeighboursCommand: ParsableCommand {
         let service = NeighbourService(dataset: try DatasetReference(ds), classifier: cls_,
                                        cacheDirectory: cacheDir ?? (dir as NSString).appendingPathComponent(".cache"))
         service.log = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-        let sample = try sampler.sample(classes: [cls], seeds: [try parseSeed(seed, flag: "--seed")], truncation: truncation.value)
+        let sample = try sampler.images(for: .samples(class: cls, seed: try parseSeed(seed, flag: "--seed"), count: 1, truncation: truncation.value))
         let r = try service.neighbours(of: sample, k: k, space: NeighbourService.Space(rawValue: space)!, restrictTo: scope == "class" ? cls : nil)
         let row = Tensor(uninitializedShape: [1 + r.matches.count] + Array(sample.shape.dropFirst()))
         row.data.update(from: sample.data, count: sample.count)
         (row.data + sample.count).update(from: r.images.data, count: r.images.count)
         try writePNG(Image8.grid(row, columns: row.shape[0]), to: out, label: "--out")
-        print("wrote \(out): sample of class \(cls) '\(cfg.className(cls))', then")
+        print("wrote \(out): sample\(cls.map { " of class \($0) '\(cfg.className($0))'" } ?? ""), then")
         for (i, m) in r.matches.enumerated() {
             let name = cfg.className(m.label)
             print(String(format: "  %2d. training image %6d  ", i + 1, m.index) + name.padding(toLength: max(12, name.count), withPad: " ", startingAt: 0)

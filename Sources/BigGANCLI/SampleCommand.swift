@@ -16,8 +16,8 @@ struct SampleCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(name: [.customLong("class")], help: "Class index or name, or 'all' for a sheet with one row of --n images per class.")
-    var classText: String = "0"
+    @Option(name: [.customLong("class")], help: "Class index or name, or 'all' for a sheet with one row of --n images per class (default: 0; none for unconditional models).")
+    var classText: String?
 
     @Option(help: "Base seed.")
     var seed: String = "0"
@@ -36,13 +36,13 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Output PNG (one image or a grid).")
     var out: String?
 
-    @Option(help: "Directory for many PNGs, one per image: <class>-<seed>.png.")
+    @Option(help: "Directory for many PNGs, one per image: <class>-<seed>.png (<seed>.png for unconditional models).")
     var outDir: String?
 
     @Option(help: "Number of images written to --out-dir (1...1000000).")
     var count: Int?
 
-    var allClasses: Bool { classText.lowercased() == "all" }
+    var allClasses: Bool { classText?.lowercased() == "all" }
 
     func validate() throws {
         if allClasses {
@@ -69,43 +69,39 @@ struct SampleCommand: ParsableCommand {
         let sampler = try modelOptions.load()
         let base = try parseSeed(seed, flag: "--seed")
         if allClasses { try writeSheet(sampler: sampler, base: base); return }
-        let cls = try ClassResolver.resolve(classText, config: sampler.config)
+        let cls = try resolveClass(classText, sampler)
         if let dir = outDir {
             try writeMany(sampler: sampler, classIndex: cls, base: base, count: count!, dir: dir)
             return
         }
-        let images: Tensor
-        if let zPath = z {
-            let latents = try readLatents(zPath)
-            images = try sampler.sample(classes: Array(repeating: cls, count: latents.count), latents: latents, truncation: truncation.value)
-        } else {
-            let seeds = (0..<n).map { base &+ UInt64($0) }
-            images = try sampler.sample(classes: Array(repeating: cls, count: n), seeds: seeds, truncation: truncation.value)
-        }
+        let latents: GenerationRequest.Latents = try z.map { .explicit(try readLatents($0)) } ?? .seeds((0..<n).map { base &+ UInt64($0) })
+        let images = try sampler.images(for: GenerationRequest(.samples(classes: cls.map { [$0] } ?? [], latents: latents), truncation: truncation.value))
+        let what = cls.map { " of class \($0) '\(sampler.info.className($0))'" } ?? ""
         try writePNG(Image8.grid(images, columns: columns), to: out!, label: "--out")
-        print("wrote \(out!) (\(images.shape[0]) image\(images.shape[0] == 1 ? "" : "s") of class \(cls) '\(sampler.config.className(cls))')")
+        print("wrote \(out!) (\(images.shape[0]) image\(images.shape[0] == 1 ? "" : "s")\(what))")
     }
 
     /// One row per class, `n` images each with seeds `base ..< base+n` (the same seeds in every row).
     private func writeSheet(sampler: Sampler, base: UInt64) throws {
-        let classes = sampler.config.nClasses
+        let classes = sampler.info.nClasses
         guard classes * n <= 4096 else { throw CLIError("a sheet of \(classes) classes × \(n) images is over 4096 images; lower --n") }
-        let images = try sampler.classSheet(perClass: n, seed: base, truncation: truncation.value)
+        let images = try sampler.images(for: GenerationRequest(.classSheet(perClass: n, seed: base), truncation: truncation.value))
         try writePNG(Image8.grid(images, columns: n), to: out!, label: "--out")
         print("wrote \(out!) (\(classes) rows, one per class, of \(n) image\(n == 1 ? "" : "s"))")
     }
 
-    private func writeMany(sampler: Sampler, classIndex: Int, base: UInt64, count: Int, dir: String) throws {
+    private func writeMany(sampler: Sampler, classIndex: Int?, base: UInt64, count: Int, dir: String) throws {
         do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         catch { throw CLIError("cannot create \(dir): \(error.localizedDescription)") }
         var bar = ProgressBar(total: count, label: "sampling")
         var i = 0
         while i < count {
             let m = min(sampler.maxBatch, count - i)
-            let seeds = (0..<m).map { base &+ UInt64(i + $0) }
-            let images = try sampler.sample(classes: Array(repeating: classIndex, count: m), seeds: seeds, truncation: truncation.value)
+            let first = base &+ UInt64(i)
+            let images = try sampler.images(for: .samples(class: classIndex, seed: first, count: m, truncation: truncation.value))
             for k in 0..<m {
-                try writePNG(Image8(batch: images, index: k), to: (dir as NSString).appendingPathComponent("\(classIndex)-\(seeds[k]).png"))
+                let name = (classIndex.map { "\($0)-" } ?? "") + "\(first &+ UInt64(k)).png"
+                try writePNG(Image8(batch: images, index: k), to: (dir as NSString).appendingPathComponent(name))
             }
             i += m
             bar.advance(by: m)

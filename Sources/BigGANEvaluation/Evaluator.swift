@@ -60,7 +60,7 @@ public struct Evaluator {
 
     /// `perClass` samples of every class at `truncation`; sample `i` has seed `seed + i`.
     public func sampleRow(truncation: Double?, perClass: Int, seed: UInt64, batch: Int = 64) throws -> EvaluationRow {
-        let cfg = sampler.config
+        let cfg = sampler.info, conditional = sampler.generator.capabilities.conditional
         let n = perClass * cfg.nClasses
         let features = Tensor(uninitializedShape: [n, classifier.config.featureDim])
         let logits = Tensor(uninitializedShape: [n, classifier.config.nClasses])
@@ -70,7 +70,8 @@ public struct Evaluator {
             let m = min(batch, n - start)
             let classes = (start..<(start + m)).map { Self.sampleClass($0, nClasses: cfg.nClasses) }
             let seeds = (start..<(start + m)).map { seed &+ UInt64($0) }
-            let images = try sampler.sample(classes: classes, seeds: seeds, truncation: truncation)
+            let images = try sampler.images(for: GenerationRequest(.samples(classes: conditional ? classes : [], latents: .seeds(seeds)),
+                                                                   truncation: truncation))
             let (f, l) = classifier.run(images)
             (features.data + start * f.shape[1]).update(from: f.data, count: f.count)
             (logits.data + start * l.shape[1]).update(from: l.data, count: l.count)

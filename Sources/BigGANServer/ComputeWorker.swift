@@ -1,29 +1,46 @@
 import BigGANEngine
+import BigGANEvaluation
 import Foundation
 
-/// The one thread that runs generators. Requests enqueue jobs and block until theirs is done;
-/// jobs for the same model (and, for truncation-indexed models, the same truncation) that wait
-/// in the queue together are batched into one forward pass of up to `maxBatch` images.
+/// The one thread that runs generators. Requests enqueue typed jobs (`Work`) and block until
+/// theirs is done; generation jobs with the same batch key (the model's, see
+/// `Generator.batchKey`) that wait in the queue together are batched into one forward pass of up
+/// to `maxBatch` images.
 ///
 /// Threading: this worker is the only caller of the engine, so OpenBLAS may use every core
 /// inside each GEMM while HTTP threads only parse, wait and encode PNGs.
 public final class ComputeWorker: @unchecked Sendable {
+    /// What a job asks of the compute thread.
+    enum Work {
+        /// Run the generator on a validated request.
+        case generate(PreparedBatch)
+        /// Generate one image, then find its nearest training images (both use BLAS).
+        case neighbours(PreparedBatch, NeighbourLookup)
+    }
+
+    /// What a job hands back.
+    enum Output {
+        case images(Tensor)
+        case neighbours(Tensor, NeighbourService.Result)
+    }
+
     final class Job {
         let model: LoadedModel
-        let latents: [[Float]]
-        let embeddings: [[Float]]
-        /// `nil`: untruncated.
-        let truncation: Double?
-        /// Other work that must run on the compute thread (it uses BLAS); never batched.
-        let task: (() -> Void)?
+        let work: Work
         let done = DispatchSemaphore(value: 0)
-        var result: Result<Tensor, Error>?
-        init(model: LoadedModel, latents: [[Float]], embeddings: [[Float]], truncation: Double?, task: (() -> Void)? = nil) {
-            self.model = model; self.latents = latents; self.embeddings = embeddings; self.truncation = truncation; self.task = task
+        var result: Result<Output, Error>?
+        init(model: LoadedModel, work: Work) { self.model = model; self.work = work }
+
+        var batch: PreparedBatch {
+            switch work { case .generate(let b), .neighbours(let b, _): return b }
         }
-        /// Jobs with equal keys can share a forward pass.
-        lazy var batchKey: String = task != nil ? UUID().uuidString
-            : model.config.nStats == nil ? model.name : "\(model.name)|\(Truncation.describe(truncation))"
+        var images: Int { batch.count }
+        /// Jobs with equal keys share a forward pass: generation jobs of one model whose
+        /// generator gave the same `batchKey` (see `Generator.batchKey`). Lookups run alone.
+        lazy var batchKey: String? = {
+            guard case .generate(let b) = work else { return nil }
+            return model.name + "|" + b.batchKey
+        }()
     }
 
     public let maxBatch: Int
@@ -72,20 +89,25 @@ public final class ComputeWorker: @unchecked Sendable {
     /// connection threads) the worker would otherwise wait behind them for its own lock.
     private let slots = AtomicCount()
 
-    /// Generates images for `latents`/`embeddings`; blocks until done. A full queue is a 503.
-    public func generate(model: LoadedModel, latents: [[Float]], embeddings: [[Float]], truncation: Double?) throws -> Tensor {
-        let job = Job(model: model, latents: latents, embeddings: embeddings, truncation: truncation)
-        try enqueueAndWait(job)
-        return try job.result!.get()
+    /// The images `[N, R, R, C]` of a validated request (`LoadedModel.prepare`); blocks until
+    /// done. A full queue is a 503; non-finite output is a `NonFiniteOutputError`.
+    public func generate(model: LoadedModel, _ batch: PreparedBatch) throws -> Tensor {
+        guard case .images(let t) = try run(Job(model: model, work: .generate(batch))) else { preconditionFailure("generate returns images") }
+        return t
     }
 
-    /// Runs `body` on the compute thread (for other BLAS work, such as neighbour search) and
-    /// returns its result; queued like a generation request.
-    public func perform<T>(model: LoadedModel, _ body: @escaping () throws -> T) throws -> T {
-        nonisolated(unsafe) var outcome: Result<T, Error>?
-        let job = Job(model: model, latents: [[]], embeddings: [[]], truncation: 0, task: { outcome = Result { try body() } })
+    /// The image of a one-image request and its nearest training images.
+    /// - Throws: as `generate`, and the lookup's own errors (`NeighbourError`).
+    public func neighbours(model: LoadedModel, _ batch: PreparedBatch, _ lookup: NeighbourLookup) throws -> (Tensor, NeighbourService.Result) {
+        guard case let .neighbours(image, found) = try run(Job(model: model, work: .neighbours(batch, lookup))) else {
+            preconditionFailure("neighbours returns neighbours")
+        }
+        return (image, found)
+    }
+
+    private func run(_ job: Job) throws -> Output {
         try enqueueAndWait(job)
-        return try outcome!.get()
+        return try job.result!.get()
     }
 
     private func enqueueAndWait(_ job: Job) throws {
@@ -135,19 +157,19 @@ public final class ComputeWorker: @unchecked Sendable {
             if queue.isEmpty && stopping { condition.unlock(); return }
             // Under load (more HTTP requests in flight than jobs queued), wait briefly so the
             // requests about to arrive join this forward pass; small batches waste the GEMMs.
-            func queuedImages() -> Int { queue.reduce(0) { $0 + $1.latents.count } }
+            func queuedImages() -> Int { queue.reduce(0) { $0 + $1.images } }
             if batchWindow > 0, let m = metrics, queuedImages() < maxBatch, m.requestsInFlight > queue.count {
                 let deadline = Date().addingTimeInterval(batchWindow)
                 while !stopping, queuedImages() < maxBatch, m.requestsInFlight > queue.count, condition.wait(until: deadline) {}
             }
             // The oldest job, plus later compatible jobs while the batch has room.
             let first = queue.removeFirst()
-            var batch = [first], images = first.latents.count
+            var batch = [first], images = first.images
             var i = 0
-            while i < queue.count && images < maxBatch {
+            while let key = first.batchKey, i < queue.count && images < maxBatch {
                 let j = queue[i]
-                if j.batchKey == first.batchKey && images + j.latents.count <= maxBatch {
-                    batch.append(j); images += j.latents.count; queue.remove(at: i)
+                if j.batchKey == key && images + j.images <= maxBatch {
+                    batch.append(j); images += j.images; queue.remove(at: i)
                 } else { i += 1 }
             }
             metrics?.setQueueDepth(queue.count)
@@ -158,22 +180,45 @@ public final class ComputeWorker: @unchecked Sendable {
     }
 
     private func run(_ jobs: [Job]) {
-        if let task = jobs[0].task {
-            task()
+        let model = jobs[0].model
+        let sampler = Sampler(generator: model.generator, maxBatch: maxBatch)
+        if case let .neighbours(batch, lookup) = jobs[0].work {
+            jobs[0].result = Result {
+                let image = try sampler.finite(sampler.run(batch))
+                metrics?.recordBatch(images: 1, model: model.name)
+                return .neighbours(image, try lookup.search(image))
+            }
             jobs[0].done.signal()
             return
         }
-        let sampler = Sampler(generator: jobs[0].model.generator, maxBatch: maxBatch)
-        let out = sampler.run(latents: jobs.flatMap(\.latents), embeddings: jobs.flatMap(\.embeddings), truncation: jobs[0].truncation)
-        metrics?.recordBatch(images: out.shape[0], model: jobs[0].model.name)
+        let out = sampler.run(PreparedBatch.concatenated(jobs.map(\.batch)))
+        metrics?.recordBatch(images: out.shape[0], model: model.name)
         var start = 0
         for j in jobs {
             // Each request's images are checked on their own: a request whose z overflows fails
             // alone, never the requests it was batched with.
-            let mine = out.slice(first: start, count: j.latents.count)
-            j.result = Result { try sampler.finite(mine) }
-            start += j.latents.count
+            let mine = out.slice(first: start, count: j.images)
+            j.result = Result { .images(try sampler.finite(mine)) }
+            start += j.images
             j.done.signal()
         }
+    }
+}
+
+/// A nearest-neighbour search to run on the compute thread after generating its query image.
+public struct NeighbourLookup: Sendable {
+    public let service: NeighbourService
+    public let k: Int
+    public let space: NeighbourService.Space
+    /// Search only this class's training images (nil: all).
+    public let restrictTo: Int?
+
+    public init(service: NeighbourService, k: Int, space: NeighbourService.Space, restrictTo: Int?) {
+        self.service = service; self.k = k; self.space = space; self.restrictTo = restrictTo
+    }
+
+    /// Searches a ready index only (indexes are built by `NeighbourIndexBuilder`, never here).
+    func search(_ image: Tensor) throws -> NeighbourService.Result {
+        try service.neighbours(of: image, k: k, space: space, restrictTo: restrictTo, build: false)
     }
 }

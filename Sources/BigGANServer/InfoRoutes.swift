@@ -69,22 +69,52 @@ enum InfoRoutes {
         HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: OpenAPIDocument.json)
     }
 
+    /// A model's `capabilities` in `/v1/models`: what clients (the gallery among them) build
+    /// their controls from, instead of assuming a class-conditional BigGAN.
+    struct CapabilitiesReport: Encodable {
+        struct TruncationReport: Encodable {
+            let rule: String, symbol: String, min: Double, minInclusive: Bool, max: Double?, range: String, summary: String
+            /// What an omitted truncation means: always untruncated (`null`).
+            let `default`: Double? = nil
+            enum CodingKeys: String, CodingKey {
+                case rule, symbol, min, minInclusive = "min_inclusive", max, range, summary, `default`
+            }
+            func encode(to e: Encoder) throws {
+                var c = e.container(keyedBy: CodingKeys.self)
+                try c.encode(rule, forKey: .rule); try c.encode(symbol, forKey: .symbol); try c.encode(min, forKey: .min)
+                try c.encode(minInclusive, forKey: .minInclusive); try c.encode(max, forKey: .max); try c.encode(range, forKey: .range)
+                try c.encode(summary, forKey: .summary); try c.encode(`default`, forKey: .default)
+            }
+        }
+        let conditional: Bool, latentSpaces: [String], truncation: TruncationReport, encoder: Bool
+        enum CodingKeys: String, CodingKey { case conditional, latentSpaces = "latent_spaces", truncation, encoder }
+
+        init(_ c: ModelCapabilities) {
+            conditional = c.conditional; latentSpaces = c.latentSpaces.map(\.rawValue); encoder = c.encoder
+            let t = c.truncation
+            truncation = TruncationReport(rule: t.name, symbol: t.symbol, min: t.minimum, minInclusive: t.minimumIncluded, max: t.maximum,
+                                          range: t.rangeText, summary: t.summary)
+        }
+    }
+
     struct ModelSummary: Encodable {
         let name: String, architecture: String, resolution: Int, channels: Int, classes: Int, dimZ: Int
         let truncation: String, isDefault: Bool, provenance: String?
         /// What an omitted `truncation` means: always `none` (untruncated, z ~ N(0, I)).
         let defaultTruncation = "none"
-        /// The thresholds this model's convention accepts besides `none`.
+        /// The thresholds this model's rule accepts besides `none`.
         let truncationRange: String
+        let capabilities: CapabilitiesReport
         enum CodingKeys: String, CodingKey {
             case name, architecture, resolution, channels, classes, dimZ = "dim_z", truncation, isDefault = "default", provenance
-            case defaultTruncation = "default_truncation", truncationRange = "truncation_range"
+            case defaultTruncation = "default_truncation", truncationRange = "truncation_range", capabilities
         }
         init(_ m: LoadedModel, isDefault: Bool) {
-            let c = m.config
-            name = m.name; architecture = c.architecture.rawValue; resolution = c.resolution; channels = c.outChannels
-            classes = c.nClasses; dimZ = c.dimZ; truncation = c.truncation.rawValue; self.isDefault = isDefault; provenance = c.provenance
-            truncationRange = c.truncation == .resample ? "[\(Truncation.minimumThreshold), ∞)" : "(0, 1]"
+            let i = m.info, caps = m.capabilities
+            name = m.name; architecture = i.architecture; resolution = i.resolution; channels = i.channels
+            classes = i.nClasses; dimZ = i.dimZ; truncation = caps.truncation.name; self.isDefault = isDefault; provenance = i.provenance
+            truncationRange = caps.truncation.rangeText
+            capabilities = CapabilitiesReport(caps)
         }
     }
 
@@ -97,7 +127,8 @@ enum InfoRoutes {
         struct Detail: Encodable {
             let summary: ModelSummary
             let classNames: [String]
-            let config: ModelConfig
+            /// The checkpoint's config as stored (its fields depend on the family).
+            let config: JSONValue
             let parameters: Int
             func encode(to e: Encoder) throws {
                 try summary.encode(to: e)
@@ -107,9 +138,9 @@ enum InfoRoutes {
             enum K: String, CodingKey { case classNames = "class_names", config, parameters }
         }
         let m = try c.registry.model(named: name)
+        let config = (try? JSONDecoder().decode(JSONValue.self, from: Data(m.info.configJSON.utf8))) ?? .null
         var r = HTTPResponse.json(Detail(summary: ModelSummary(m, isDefault: m === c.registry.defaultModel),
-                                         classNames: (0..<m.config.nClasses).map(m.config.className), config: m.config,
-                                         parameters: m.generator.parameterCount))
+                                         classNames: m.info.classNames, config: config, parameters: m.generator.parameterCount))
         r.logModel = m.name
         return r
     }

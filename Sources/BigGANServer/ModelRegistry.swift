@@ -14,17 +14,26 @@ public final class LoadedModel: Sendable {
     /// Why there is no neighbour service (for the 404 message).
     public let neighboursUnavailable: String?
 
-    public var config: ModelConfig { generator.config }
+    /// Resolution, classes, data set and config (any family).
+    public var info: ModelInfo { generator.info }
+    public var capabilities: ModelCapabilities { generator.capabilities }
+
+    /// Validates `request` for this model and builds its latents (`Sampler.prepare`): the one
+    /// place a request is checked. Errors are 400s naming the parameter.
+    public func prepare(_ request: GenerationRequest) throws -> PreparedBatch {
+        do { return try Sampler(generator: generator).prepare(request) }
+        catch let e as SamplingError { throw e.apiError }
+    }
 
     init(name: String, path: String, generator: any Generator, cacheDirectory: String? = nil) {
         self.name = name; self.path = path; self.generator = generator
         let dir = (path as NSString).deletingLastPathComponent
         var service: NeighbourService?, why: String?
-        if let ds = generator.config.dataset {
+        if let ds = generator.info.dataset {
             do {
                 let reference = try DatasetReference(ds)
                 var classifier: Classifier?
-                if let cf = generator.config.classifier {
+                if let cf = generator.info.classifier {
                     let cpath = (dir as NSString).appendingPathComponent(cf)
                     classifier = FileManager.default.fileExists(atPath: cpath) ? try? Classifier.load(path: cpath) : nil
                 }
@@ -38,7 +47,7 @@ public final class LoadedModel: Sendable {
         let attrs = try? FileManager.default.attributesOfItem(atPath: path)
         let size = (attrs?[.size] as? NSNumber)?.intValue ?? 0
         let mtime = (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        fingerprint = String(fnv1a64(generator.config.jsonString() + "|\(size)|\(mtime)"), radix: 16)
+        fingerprint = String(fnv1a64(generator.info.configJSON + "|\(size)|\(mtime)"), radix: 16)
     }
 
     /// The state of the neighbour index for `space` (`unavailable` without a neighbour service).
@@ -52,7 +61,7 @@ public final class LoadedModel: Sendable {
     public func prepareNeighbourIndexes(on builder: NeighbourIndexBuilder, spaces: [NeighbourService.Space]? = nil) {
         guard let service = neighbours else { return }
         for space in spaces ?? service.spaces {
-            builder.enqueue(service, space, size: config.resolution, channels: config.outChannels, label: name)
+            builder.enqueue(service, space, size: info.resolution, channels: info.channels, label: name)
         }
     }
 }

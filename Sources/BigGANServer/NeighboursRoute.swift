@@ -11,7 +11,7 @@ enum NeighboursRoute {
         enum CodingKeys: String, CodingKey { case rank, index, label, className = "class_name", distance }
     }
     struct Reply: Encodable {
-        let model: String, `class`: Int, className: String, seed: UInt64, truncation: Double?
+        let model: String, `class`: Int?, className: String?, seed: UInt64, truncation: Double?
         let space: String, scope: String, k: Int, neighbours: [Neighbour]
         enum CodingKeys: String, CodingKey { case model, `class`, className = "class_name", seed, truncation, space, scope, k, neighbours }
         /// `truncation` is written as null when untruncated, as in `POST /v1/samples`.
@@ -29,7 +29,6 @@ enum NeighboursRoute {
         let cls = try p.classIndex("class", m)
         let k = try p.int("k", default: 8, range: 1...c.limits.maxNeighbours)
         let t = try p.truncation()
-        try SampleRoutes.checkTruncation(t, m)
         guard let space = NeighbourService.Space(rawValue: p.string("space") ?? "pixel") else {
             throw APIError.badRequest("'space' must be pixel or feature, got '\(p.string("space")!)'")
         }
@@ -39,6 +38,7 @@ enum NeighboursRoute {
         guard format == "png" || format == "json" else { throw APIError.badRequest("'format' must be png or json, got '\(format)'") }
         let given = try p.seed("seed")
         let seed = given ?? SampleRoutes.randomSeed()
+        let batch = try m.prepare(.samples(class: cls, seed: seed, count: 1, truncation: t))
         guard let service = m.neighbours else {
             throw APIError(404, "no_index", "model '\(m.name)' has no neighbour index: \(m.neighboursUnavailable ?? "unavailable")")
         }
@@ -46,23 +46,20 @@ enum NeighboursRoute {
             throw APIError(404, "no_index", "model '\(m.name)' has no feature-space index: \(NeighbourError.noClassifier)")
         }
         try checkIndex(service, space, m, c)
-        let cfg = m.config
-        let z = Truncation.latent(seed: seed, dim: cfg.dimZ, truncation: t, convention: cfg.truncation)
-        // Generation and search both use BLAS: run them on the compute worker, the one thread
-        // that serves requests with BLAS, so that concurrent lookups never run GEMMs beside it
-        // (the search of a ready index takes milliseconds; nothing is built here).
-        let (sample, result): (Tensor, NeighbourService.Result) = try c.worker.perform(model: m) {
-            let sampler = Sampler(generator: m.generator)
-            let image = try sampler.finite(sampler.run(latents: [z], embeddings: [m.generator.embedding(forClass: cls)], truncation: t))
-            do { return (image, try service.neighbours(of: image, k: k, space: space, restrictTo: scope == "class" ? cls : nil, build: false)) }
-            catch { throw APIError(404, "no_index", "model '\(m.name)': neighbour index unavailable: \(error)") }
-        }
+        let info = m.info
+        // Generation and search both use BLAS: the compute worker runs them, the one thread that
+        // serves requests with BLAS (the search of a ready index takes milliseconds; nothing is
+        // built here).
+        let lookup = NeighbourLookup(service: service, k: k, space: space, restrictTo: scope == "class" ? cls : nil)
+        let sample: Tensor, result: NeighbourService.Result
+        do { (sample, result) = try c.worker.neighbours(model: m, batch, lookup) }
+        catch let e as NeighbourError { throw APIError(404, "no_index", "model '\(m.name)': neighbour index unavailable: \(e)") }
         var resp: HTTPResponse
         if format == "json" {
             let ns = result.matches.enumerated().map { i, x in
-                Neighbour(rank: i + 1, index: x.index, label: x.label, className: cfg.className(x.label), distance: x.distance)
+                Neighbour(rank: i + 1, index: x.index, label: x.label, className: info.className(x.label), distance: x.distance)
             }
-            resp = .json(Reply(model: m.name, class: cls, className: cfg.className(cls), seed: seed, truncation: t,
+            resp = .json(Reply(model: m.name, class: cls, className: cls.map(info.className), seed: seed, truncation: t,
                                space: space.rawValue, scope: scope, k: k, neighbours: ns))
         } else {
             let row = Tensor(uninitializedShape: [1 + result.matches.count] + Array(sample.shape.dropFirst()))

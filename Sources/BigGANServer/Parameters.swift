@@ -27,15 +27,19 @@ struct Parameters {
         catch { throw APIError.badRequest("'truncation' must be a positive number or 'none', got \(Echo.quoted(s))") }
     }
 
-    /// The class parameter `name`, required: an index or a name (see `ClassResolver`).
-    func classIndex(_ name: String, _ m: LoadedModel) throws -> Int {
-        guard let text = request.param(name) else {
-            throw APIError.badRequest("'\(name)' is required: a class index from 0 to \(m.config.nClasses - 1) or a name (see /v1/models/\(m.name))")
-        }
+    /// The class parameter `name` as an index (see `ClassResolver`), or nil when absent: whether
+    /// the model needs one is checked once, by `LoadedModel.prepare`.
+    func classIndex(_ name: String, _ m: LoadedModel) throws -> Int? {
+        guard let text = request.param(name) else { return nil }
         return try SampleRoutes.resolveClass(text, m, parameter: name)
     }
 }
 
 extension SamplingError {
-    var apiError: APIError { APIError.badRequest(message) }
+    /// A 400 whose message names the parameter (`'class': ...`) unless the message already
+    /// starts with it.
+    var apiError: APIError {
+        guard let p = parameter, !message.hasPrefix("'\(p)'") else { return APIError.badRequest(message) }
+        return APIError.badRequest("'\(p)': \(message)")
+    }
 }

@@ -10,12 +10,8 @@ enum SampleRoutes {
     /// The class that `text`, given as `parameter`, names (see `ClassResolver`); errors are 400s
     /// that name the parameter.
     static func resolveClass(_ text: String, _ m: LoadedModel, parameter: String) throws -> Int {
-        do { return try ClassResolver.resolve(text, config: m.config) }
+        do { return try ClassResolver.resolve(text, info: m.info) }
         catch let e as SamplingError { throw APIError.badRequest("'\(parameter)': \(e.message)") }
-    }
-
-    static func checkTruncation(_ t: Double?, _ m: LoadedModel) throws {
-        do { try Truncation.validate(t, convention: m.config.truncation) } catch let e as SamplingError { throw e.apiError }
     }
 
     /// A strong ETag over the weights, every parameter and the engine's thread count: an image's
@@ -61,17 +57,16 @@ enum SampleRoutes {
         let n = try p.int("n", default: 1, range: 1...c.limits.maxImages)
         let columns = try p.int("columns", default: Int(Double(n).squareRoot().rounded(.up)), range: 1...n)
         let t = try p.truncation()
-        try checkTruncation(t, m)
         let given = try p.seed("seed")
         let seed = given ?? randomSeed()
-        let tag = given == nil ? nil : etag(m, ["sample", "\(cls)", "\(seed)", "\(n)", Truncation.describe(t), "\(columns)"])
-        let headers = [("X-Model", m.name), ("X-Class", "\(cls)"), ("X-Seed", "\(seed)"), ("X-Truncation", Truncation.describe(t)),
+        let batch = try m.prepare(.samples(class: cls, seed: seed, count: n, truncation: t))
+        let classKey = cls.map(String.init) ?? "-"
+        let tag = given == nil ? nil : etag(m, ["sample", classKey, "\(seed)", "\(n)", Truncation.describe(t), "\(columns)"])
+        var headers = [("X-Model", m.name), ("X-Seed", "\(seed)"), ("X-Truncation", Truncation.describe(t)),
                        ("X-Seeds", n == 1 ? "\(seed)" : "\(seed)-\(seed &+ UInt64(n - 1))")]
+        if let cls { headers.insert(("X-Class", "\(cls)"), at: 1) }
         return try pngResponse(r, c, m, etag: tag, headers: headers) {
-            let seeds = (0..<n).map { seed &+ UInt64($0) }
-            let z = seeds.map { Truncation.latent(seed: $0, dim: m.config.dimZ, truncation: t, convention: m.config.truncation) }
-            let e = Array(repeating: m.generator.embedding(forClass: cls), count: n)
-            return try encode(try c.worker.generate(model: m, latents: z, embeddings: e, truncation: t), columns: columns)
+            try encode(try c.worker.generate(model: m, batch), columns: columns)
         }
     }
 
@@ -82,39 +77,32 @@ enum SampleRoutes {
         let m = try c.registry.model(named: p.string("model"))
         let steps = try p.int("steps", default: 8, range: 2...c.limits.maxSteps)
         let t = try p.truncation()
-        try checkTruncation(t, m)
         let method: Interpolation
         switch p.string("method") ?? "linear" {
         case "linear": method = .linear
         case "spherical", "slerp": method = .spherical
-        case let other: throw APIError.badRequest("'method' must be linear or spherical, got '\(other)'")
+        case let other: throw APIError.badRequest("'method' must be linear or spherical, got \(Echo.quoted(other))")
         }
-        let cfg = m.config
-        let z: [[Float]], e: [[Float]], key: [String]
+        let kind: GenerationRequest.Kind, key: [String]
         switch p.string("kind") ?? "latent" {
         case "latent":
             let cls = try p.classIndex("class", m)
             let a = try p.seed("seed_a") ?? 0, b = try p.seed("seed_b") ?? a &+ 1
-            let za = Truncation.latent(seed: a, dim: cfg.dimZ, truncation: t, convention: cfg.truncation)
-            let zb = Truncation.latent(seed: b, dim: cfg.dimZ, truncation: t, convention: cfg.truncation)
-            z = Interpolation.weights(steps: steps).map { method.apply(za, zb, $0) }
-            e = Array(repeating: m.generator.embedding(forClass: cls), count: steps)
-            key = ["latent", "\(cls)", "\(a)", "\(b)", method.rawValue]
+            kind = .latentInterpolation(class: cls, seedA: a, seedB: b, steps: steps, method: method)
+            key = ["latent", cls.map(String.init) ?? "-", "\(a)", "\(b)", method.rawValue]
         case "class":
             if method != .linear { throw APIError.badRequest("'method' applies to kind=latent only") }
             let a = try p.classIndex("class_a", m), b = try p.classIndex("class_b", m)
             let seed = try p.seed("seed") ?? 0
-            let z0 = Truncation.latent(seed: seed, dim: cfg.dimZ, truncation: t, convention: cfg.truncation)
-            let ea = m.generator.embedding(forClass: a), eb = m.generator.embedding(forClass: b)
-            z = Array(repeating: z0, count: steps)
-            e = Interpolation.weights(steps: steps).map { Interpolation.linear.apply(ea, eb, $0) }
-            key = ["class", "\(a)", "\(b)", "\(seed)"]
+            kind = .classInterpolation(seed: seed, classA: a, classB: b, steps: steps)
+            key = ["class", a.map(String.init) ?? "-", b.map(String.init) ?? "-", "\(seed)"]
         case let other:
-            throw APIError.badRequest("'kind' must be latent or class, got '\(other)'")
+            throw APIError.badRequest("'kind' must be latent or class, got \(Echo.quoted(other))")
         }
+        let batch = try m.prepare(GenerationRequest(kind, truncation: t))
         let tag = etag(m, ["interpolate"] + key + ["\(steps)", Truncation.describe(t)])
         return try pngResponse(r, c, m, etag: tag, headers: [("X-Model", m.name), ("X-Truncation", Truncation.describe(t))]) {
-            try encode(try c.worker.generate(model: m, latents: z, embeddings: e, truncation: t), columns: steps)
+            try encode(try c.worker.generate(model: m, batch), columns: steps)
         }
     }
 }

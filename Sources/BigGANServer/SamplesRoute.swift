@@ -35,9 +35,10 @@ enum SamplesRoute {
     }
 
     struct Image: Encodable {
-        let index: Int, `class`: Int, className: String, seed: UInt64?, pngBase64: String
+        let index: Int, `class`: Int?, className: String?, seed: UInt64?, pngBase64: String
         enum CodingKeys: String, CodingKey { case index, `class`, className = "class_name", seed, pngBase64 = "png_base64" }
-        /// `seed` is written as null for explicit latents rather than left out.
+        /// `seed` is written as null for explicit latents, `class` and `class_name` for
+        /// unconditional models, rather than left out.
         func encode(to e: Encoder) throws {
             var c = e.container(keyedBy: CodingKeys.self)
             try c.encode(index, forKey: .index); try c.encode(`class`, forKey: .class); try c.encode(className, forKey: .className)
@@ -64,54 +65,43 @@ enum SamplesRoute {
     static func handle(_ r: HTTPRequest, _ c: ServerContext) throws -> HTTPResponse {
         let b = try decode(r, c)
         let m = try c.registry.model(named: b.model)
-        let cfg = m.config
         let t = try b.truncation?.value() ?? nil
-        try SampleRoutes.checkTruncation(t, m)
         let maxN = c.limits.maxImages
-        var seeds: [UInt64?] = [], latents: [[Float]] = []
         // One source of latents and one of classes: a body naming two is refused, not half-read.
         let sources = [("z", b.z != nil), ("seeds", b.seeds != nil), ("seed", b.seed != nil || b.n != nil)].filter(\.1).map(\.0)
         if sources.count > 1 {
             throw APIError.badRequest("give one of 'z', 'seeds' or 'seed' (with 'n'); this body has \(sources.map { "'\($0)'" }.joined(separator: " and "))")
         }
         if b.class != nil && b.classes != nil { throw APIError.badRequest("give 'class' or 'classes', not both") }
+        let latents: GenerationRequest.Latents
         if let z = b.z {
-            latents = try JSONBody.latents(z, dim: cfg.dimZ, maxCount: maxN)
-            seeds = Array(repeating: nil, count: latents.count)
+            latents = .explicit(try JSONBody.latents(z, dim: m.info.dimZ, maxCount: maxN))
+        } else if let given = b.seeds {
+            guard (1...maxN).contains(given.count) else { throw APIError.badRequest("'seeds' must hold 1 to \(maxN) seeds, got \(given.count)") }
+            latents = .seeds(try given.enumerated().map { try $1.seed("seeds[\($0)]") })
         } else {
-            let s: [UInt64]
-            if let given = b.seeds {
-                guard (1...maxN).contains(given.count) else { throw APIError.badRequest("'seeds' must hold 1 to \(maxN) seeds, got \(given.count)") }
-                s = try given.enumerated().map { try $1.seed("seeds[\($0)]") }
-            } else {
-                let n = try b.n?.int("n", 1...maxN) ?? 1
-                let base = try b.seed?.seed("seed") ?? SampleRoutes.randomSeed()
-                s = (0..<n).map { base &+ UInt64($0) }
-            }
-            seeds = s
-            latents = s.map { Truncation.latent(seed: $0, dim: cfg.dimZ, truncation: t, convention: cfg.truncation) }
+            let n = try b.n?.int("n", 1...maxN) ?? 1
+            let base = try b.seed?.seed("seed") ?? SampleRoutes.randomSeed()
+            latents = .seeds((0..<n).map { base &+ UInt64($0) })
         }
-        let n = latents.count
-        // Each given class is resolved once, then repeated for the images it applies to.
+        // Each given class is resolved once; the engine checks the count and repeats a single one.
         let classes: [Int]
         if let cs = b.classes {
-            guard cs.count == n || cs.count == 1 else {
+            guard cs.count == latents.count || cs.count == 1 else {
+                let n = latents.count
                 throw APIError.badRequest("'classes' has \(cs.count) entries for \(n) image\(n == 1 ? "" : "s"); give one class per image (set 'n', 'seeds' or 'z' to match) or a single class")
             }
-            let resolved = try cs.enumerated().map { try SampleRoutes.resolveClass($1.text, m, parameter: "classes[\($0)]") }
-            classes = cs.count == n ? resolved : Array(repeating: resolved[0], count: n)
+            classes = try cs.enumerated().map { try SampleRoutes.resolveClass($1.text, m, parameter: "classes[\($0)]") }
         } else {
-            guard let one = b.class else {
-                throw APIError.badRequest("'class' (or 'classes') is required: a class index from 0 to \(cfg.nClasses - 1) or a name")
-            }
-            classes = Array(repeating: try SampleRoutes.resolveClass(one.text, m, parameter: "class"), count: n)
+            classes = try b.class.map { [try SampleRoutes.resolveClass($0.text, m, parameter: "class")] } ?? []
         }
-        let images = try c.worker.generate(model: m, latents: latents, embeddings: classes.map(m.generator.embedding(forClass:)), truncation: t)
+        let batch = try m.prepare(GenerationRequest(.samples(classes: classes, latents: latents), truncation: t))
+        let images = try c.worker.generate(model: m, batch)
         var out: [Image] = []
-        for i in 0..<n {
+        for i in 0..<batch.count {
             let png: [UInt8]
             do { png = try PNGCodec.encode(Image8(batch: images, index: i)) } catch { throw APIError(500, "encode_failed", "\(error)") }
-            out.append(Image(index: i, class: classes[i], className: cfg.className(classes[i]), seed: seeds[i],
+            out.append(Image(index: i, class: batch.classes[i], className: batch.classes[i].map(m.info.className), seed: batch.seeds[i],
                              pngBase64: Data(png).base64EncodedString()))
         }
         var resp = HTTPResponse.json(Reply(model: m.name, truncation: t, images: out))

@@ -59,16 +59,17 @@ struct Bench: ParsableCommand {
         if let check { try runCheck(g, ioPath: check); return }
 
         let sampler = Sampler(generator: g, maxBatch: batch)
-        let classes = (0..<batch).map { $0 % g.config.nClasses }
+        let classes = (0..<batch).map { $0 % g.info.nClasses }
         let seeds = (0..<batch).map { UInt64($0) }
-        let t = g.config.truncation == .truncnormScaled ? min(truncation, 1) : truncation
-        _ = try sampler.sample(classes: classes, seeds: seeds, truncation: t)   // warm-up
+        let t = g.capabilities.truncation.maximum.map { min(truncation, $0) } ?? truncation
+        let request = GenerationRequest(.samples(classes: g.capabilities.conditional ? classes : [], latents: .seeds(seeds)), truncation: t)
+        _ = try sampler.images(for: request)   // warm-up
         if memory { printMemory("after the warm-up pass", weightBytes: weightBytes) }
         var times: [Double] = []
         let faultsBefore = ProcessMemory.current()?.minorPageFaults ?? 0
         for _ in 0..<iters {
             let s = DispatchTime.now().uptimeNanoseconds
-            _ = try sampler.sample(classes: classes, seeds: seeds, truncation: t)
+            _ = try sampler.images(for: request)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
         }
         let median = times.sorted()[times.count / 2]
@@ -82,12 +83,12 @@ struct Bench: ParsableCommand {
         if profile {
             Profiler.isEnabled = true
             Profiler.detailed = detailed
-            _ = try sampler.sample(classes: classes, seeds: seeds, truncation: t)
+            _ = try sampler.images(for: request)
             Profiler.isEnabled = false
             printProfile()
         }
         let msPerImage = median * 1000 / Double(batch)
-        let gflopPerImage = 2 * Double(Cost.macsPerImage(g.config)) / 1e9
+        let gflopPerImage = 2 * Double(g.macsPerImage) / 1e9
         let gflops = gflopPerImage / (median / Double(batch))
         if json {
             let obj: [String: Any] = ["impl": "swift", "model": model, "batch": batch, "threads": BLAS.threads,
@@ -143,10 +144,10 @@ struct Bench: ParsableCommand {
         let io = try SafeTensorsFile(path: ioPath)
         let z = try io.tensor("z"), y = try io.tensor("y"), expected = try io.tensor("out")
         // ajbrock io files hold embedded classes [B, shared_dim]; BigGAN-deep ones class vectors [B, n_classes].
-        let e = g.config.architecture == .biggan ? y : g.embeddings(forClassVectors: y)
+        let e = y.shape[1] == g.conditioning(forClass: 0).count ? y : g.conditioning(forClassVectors: y)
         let t = Double(String(format: "%.6g", Double(try io.tensor("truncation")[0])))!
         let start = Date()
-        let out = g.forward(z: z, embeddings: e, truncation: t)
+        let out = g.forward(z: z, conditioning: e, truncation: t)
         let seconds = Date().timeIntervalSince(start)
         let (b, h, w, c) = (out.shape[0], out.shape[1], out.shape[2], out.shape[3])
         precondition(expected.shape == [b, c, h, w], "reference output shape \(expected.shape)")

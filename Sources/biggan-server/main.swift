@@ -84,7 +84,7 @@ struct ServerCommand: ParsableCommand {
         let registry = ModelRegistry.load(paths: paths)
         for f in registry.failures { logger.error("skipped \(f.path): \(f.reason)") }
         for m in registry.models {
-            logger.info("loaded \(m.name): \(m.config.architecture.rawValue) \(m.config.resolution)px, \(m.config.nClasses) classes")
+            logger.info("loaded \(m.name): \(m.info.architecture) \(m.info.resolution)px, \(m.capabilities.conditional ? "\(m.info.nClasses) classes" : "unconditional")")
             // Index builds (in the background, see below) report here; set before any starts.
             m.neighbours?.log = { logger.info("\(m.name): \($0)") }
         }

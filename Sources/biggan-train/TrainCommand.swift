@@ -182,7 +182,7 @@ struct TrainCommand: ParsableCommand {
         }
         func sampleSheet() throws {
             let g = try trainer.ema.inferenceGenerator()
-            let images = try Sampler(generator: g, maxBatch: 64).classSheet(perClass: 10, seed: 0, truncation: nil)
+            let images = try Sampler(generator: g, maxBatch: 64).images(for: GenerationRequest(.classSheet(perClass: 10, seed: 0), truncation: nil))
             let path = (dir as NSString).appendingPathComponent(String(format: "samples/iter-%06d.png", trainer.iteration))
             try SafeTensorsWriter.writeAtomically(Data(try PNGCodec.encode(Image8.grid(images, columns: 10))), to: path)
         }

@@ -116,7 +116,7 @@ import Testing
         let out = dir.appendingPathComponent("r.safetensors").path
         try run(["init", "--preset", "deep-128", "--ch", "8", "--classes", "4", "--out", out])
         let g = try GeneratorLoader.load(path: out)
-        #expect(g.config.architecture == .bigganDeep && g.config.nClasses == 4)
+        #expect(g.info.architecture == "biggan-deep" && g.info.nClasses == 4)
         #expect(failure(["init", "--preset", "deep-99", "--out", out])?.contains("unknown preset") == true)
     }
 

@@ -20,22 +20,22 @@ import Testing
     func imagesDoNotDependOnBatch(model: String) throws {
         let g = try GeneratorLoader.load(path: Self.path(model))
         let n = 16
-        let t = g.config.truncation == .truncnormScaled ? 0.4 : 1.0
-        let z = (0..<n).map { Truncation.latent(seed: UInt64(100 + $0), dim: g.config.dimZ, truncation: t, convention: g.config.truncation) }
-        let e = (0..<n).map { g.embedding(forClass: ($0 * 7) % g.config.nClasses) }
+        let t = g.capabilities.truncation.maximum == nil ? 1.0 : 0.4
+        let batch = try Sampler(generator: g).prepare(GenerationRequest(
+            .samples(classes: (0..<n).map { ($0 * 7) % g.info.nClasses }, latents: .seeds((0..<n).map { UInt64(100 + $0) })), truncation: t))
         let saved = BLAS.threads
         defer { BLAS.setThreads(saved) }
         for threads in [1, 2] {
             BLAS.setThreads(threads)
             var reference: [Float]?
             for b in 1...n {
-                let out = Sampler(generator: g, maxBatch: b).run(latents: z, embeddings: e, truncation: t).array
+                let out = Sampler(generator: g, maxBatch: b).run(batch).array
                 if let ref = reference {
                     let per = out.count / n
                     let bad = (0..<n).filter { i in out[(i * per)..<((i + 1) * per)] != ref[(i * per)..<((i + 1) * per)] }
                     #expect(bad.isEmpty, "\(model): batch \(b), \(threads) BLAS threads: images \(bad) differ from batch 16")
                 } else {
-                    reference = Sampler(generator: g, maxBatch: n).run(latents: z, embeddings: e, truncation: t).array
+                    reference = Sampler(generator: g, maxBatch: n).run(batch).array
                     #expect(out == reference!, "\(model): batch 1, \(threads) BLAS threads: differs from batch 16")
                 }
             }

@@ -51,10 +51,10 @@ let tinyConfig: ModelConfig = {
         #expect(file.entries.count == tensors.count)
         for (name, t) in tensors { #expect(try file.tensor(name).array == t.array) }
         let loaded = try GeneratorLoader.load(path: path)
-        #expect(loaded.config == tinyConfig)
+        #expect(loaded.bigganConfig == tinyConfig)
         #expect(loaded.parameterCount == g.parameterCount)
         let z = randomTensor([2, 8], seed: 3), e = randomTensor([2, 4], seed: 4)
-        #expect(maxAbsDiff(loaded.forward(z: z, embeddings: e, truncation: 1), g.forward(z: z, embeddings: e, truncation: 1)) == 0)
+        #expect(maxAbsDiff(loaded.forward(z: z, conditioning: e, truncation: 1), g.forward(z: z, conditioning: e, truncation: 1)) == 0)
     }
 
     @Test func shortFileIsTruncated() {

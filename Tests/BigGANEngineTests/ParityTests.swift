@@ -35,9 +35,9 @@ import Testing
         // matters for BigGAN-deep's statistics lookup, so recover the literal.
         let truncation = io.entries["truncation"] == nil ? 1.0 : Double(String(format: "%.6g", Double(try io.tensor("truncation")[0])))!
         // biggan fixtures store G.shared(y) (or a mix of two rows); deep ones store class vectors.
-        let embeddings = g.config.architecture == .biggan ? y : g.embeddings(forClassVectors: y)
-        #expect(embeddings.shape == [b, g.config.sharedDim])
-        let out = toNCHW(g.forward(z: z, embeddings: embeddings, truncation: truncation))
+        let embeddings = y.shape[1] == g.bigganConfig!.sharedDim && g.bigganConfig!.architecture == .biggan ? y : g.conditioning(forClassVectors: y)
+        #expect(embeddings.shape == [b, g.bigganConfig!.sharedDim])
+        let out = toNCHW(g.forward(z: z, conditioning: embeddings, truncation: truncation))
         #expect(out.shape == expected.shape)
         let err = maxAbsDiff(out, expected)
         #expect(err < Self.tolerance, "max abs error \(err)")
@@ -52,7 +52,7 @@ import Testing
         let io = try SafeTensorsFile(path: TestPaths.fixture("biggan-32-io.safetensors"))
         let y = try io.tensor("y"), classes = try io.tensor("classes")
         for i in 0..<classes.count where classes[i] >= 0 {
-            let e = g.embedding(forClass: Int(classes[i]))
+            let e = g.conditioning(forClass: Int(classes[i]))
             #expect(e == Array(y.array[(i * e.count)..<((i + 1) * e.count)]))
         }
     }

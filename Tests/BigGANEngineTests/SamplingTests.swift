@@ -37,7 +37,7 @@ struct NoiseFixture: Decodable {
         let f = try NoiseFixture.load()
         #expect(f.latent.count == 4)
         for c in f.latent {
-            let conv = ModelConfig.TruncationConvention(rawValue: c.convention)!
+            let conv = TruncationConvention(rawValue: c.convention)!
             #expect(Truncation.latent(seed: c.seed, dim: c.dim, truncation: c.truncation, convention: conv) == c.values)
         }
     }
@@ -66,12 +66,16 @@ struct NoiseFixture: Decodable {
     }
 
     @Test func truncationValuesAreValidated() {
-        #expect(throws: SamplingError.self) { try Truncation.validate(.nan, convention: .resample) }
-        #expect(throws: SamplingError.self) { try Truncation.validate(-1, convention: .resample) }
-        #expect(throws: SamplingError.self) { try Truncation.validate(0.001, convention: .resample) }
-        #expect(throws: SamplingError.self) { try Truncation.validate(1.5, convention: .truncnormScaled) }
-        #expect(throws: SamplingError.self) { try Truncation.validate(0, convention: .truncnormScaled) }
-        #expect(throws: Never.self) { try Truncation.validate(2.5, convention: .resample) }
+        #expect(throws: SamplingError.self) { try TruncationConvention.resample.rule.validate(.nan) }
+        #expect(throws: SamplingError.self) { try TruncationConvention.resample.rule.validate(-1) }
+        #expect(throws: SamplingError.self) { try TruncationConvention.resample.rule.validate(0.001) }
+        #expect(throws: SamplingError.self) { try TruncationConvention.truncnormScaled.rule.validate(1.5) }
+        #expect(throws: SamplingError.self) { try TruncationConvention.truncnormScaled.rule.validate(0) }
+        #expect(throws: Never.self) { try TruncationConvention.resample.rule.validate(2.5) }
+        #expect(throws: Never.self) { try TruncationConvention.truncnormScaled.rule.validate(1) }
+        #expect(throws: Never.self) { try TruncationConvention.resample.rule.validate(nil) }
+        #expect(TruncationConvention.resample.rule.rangeText == "[0.01, ∞)")
+        #expect(TruncationConvention.truncnormScaled.rule.rangeText == "(0, 1]")
     }
 
     @Test func interpolationEndsAtItsInputs() {
@@ -90,10 +94,10 @@ struct NoiseFixture: Decodable {
     @Test func samplerIsDeterministicAndBatchIndependent() throws {
         let (g, _) = try GeneratorLoader.random(config: tinyConfig, seed: 2)
         let one = Sampler(generator: g, maxBatch: 1), many = Sampler(generator: g, maxBatch: 8)
-        let a = try one.sample(classes: [0, 1, 2], seeds: [5, 6, 7], truncation: 0.8)
-        let b = try many.sample(classes: [0, 1, 2], seeds: [5, 6, 7], truncation: 0.8)
+        let a = try one.images(for: GenerationRequest(.samples(classes: [0, 1, 2], latents: .seeds([5, 6, 7])), truncation: 0.8))
+        let b = try many.images(for: GenerationRequest(.samples(classes: [0, 1, 2], latents: .seeds([5, 6, 7])), truncation: 0.8))
         #expect(maxAbsDiff(a, b) < 1e-5)
-        let c = try many.sample(classes: [1], seeds: [6], truncation: 0.8)
+        let c = try many.images(for: GenerationRequest(.samples(classes: [1], latents: .seeds([6])), truncation: 0.8))
         #expect(maxAbsDiff(c, b.slice(first: 1, count: 1)) < 1e-5)
         #expect(a.shape == [3, 32, 32, 3])
     }
@@ -101,12 +105,12 @@ struct NoiseFixture: Decodable {
     @Test func interpolationStripsStartAndEndAtTheirSamples() throws {
         let (g, _) = try GeneratorLoader.random(config: tinyConfig, seed: 2)
         let s = Sampler(generator: g)
-        let strip = try s.interpolateLatent(classIndex: 1, seedA: 3, seedB: 4, steps: 4, truncation: 1)
-        let ends = try s.sample(classes: [1, 1], seeds: [3, 4], truncation: 1)
+        let strip = try s.images(for: GenerationRequest(.latentInterpolation(class: 1, seedA: 3, seedB: 4, steps: 4, method: .linear), truncation: 1))
+        let ends = try s.images(for: GenerationRequest(.samples(classes: [1, 1], latents: .seeds([3, 4])), truncation: 1))
         #expect(maxAbsDiff(strip.slice(first: 0, count: 1), ends.slice(first: 0, count: 1)) < 1e-5)
         #expect(maxAbsDiff(strip.slice(first: 3, count: 1), ends.slice(first: 1, count: 1)) < 1e-5)
-        let cls = try s.interpolateClass(seed: 9, classA: 0, classB: 2, steps: 3, truncation: 1)
-        let cEnds = try s.sample(classes: [0, 2], seeds: [9, 9], truncation: 1)
+        let cls = try s.images(for: GenerationRequest(.classInterpolation(seed: 9, classA: 0, classB: 2, steps: 3), truncation: 1))
+        let cEnds = try s.images(for: GenerationRequest(.samples(classes: [0, 2], latents: .seeds([9, 9])), truncation: 1))
         #expect(maxAbsDiff(cls.slice(first: 2, count: 1), cEnds.slice(first: 1, count: 1)) < 1e-5)
         #expect(maxAbsDiff(cls.slice(first: 1, count: 1), cEnds.slice(first: 0, count: 1)) > 1e-4)
     }
@@ -114,19 +118,34 @@ struct NoiseFixture: Decodable {
     @Test func badRequestsAreRejected() throws {
         let (g, _) = try GeneratorLoader.random(config: tinyConfig, seed: 2)
         let s = Sampler(generator: g)
-        #expect(throws: SamplingError.self) { try s.sample(classes: [3], seeds: [0], truncation: 1) }
-        #expect(throws: SamplingError.self) { try s.sample(classes: [-1], seeds: [0], truncation: 1) }
-        #expect(throws: SamplingError("z[0] has 3 entries; this model needs 8")) {
-            try s.sample(classes: [0], latents: [[1, 2, 3]], truncation: 1)
+        #expect(throws: SamplingError.self) { try s.images(for: GenerationRequest(.samples(classes: [3], latents: .seeds([0])), truncation: 1)) }
+        #expect(throws: SamplingError.self) { try s.images(for: GenerationRequest(.samples(classes: [-1], latents: .seeds([0])), truncation: 1)) }
+        #expect(throws: SamplingError(parameter: "z[0]", "z[0] has 3 entries; this model needs 8")) {
+            try s.images(for: GenerationRequest(.samples(classes: [0], latents: .explicit([[1, 2, 3]])), truncation: 1))
         }
-        #expect(throws: SamplingError.self) { try s.sample(classes: [0], latents: [[Float](repeating: .nan, count: 8)], truncation: 1) }
+        #expect(throws: SamplingError(parameter: "z[0]", "z[0] contains a non-finite value")) {
+            try s.images(for: GenerationRequest(.samples(classes: [0], latents: .explicit([[Float](repeating: .nan, count: 8)])), truncation: 1))
+        }
+        // Every kind of bad request names its parameter.
+        func parameter(_ r: GenerationRequest) -> String? {
+            do { _ = try s.prepare(r); return nil } catch let e as SamplingError { return e.parameter } catch { return "\(error)" }
+        }
+        #expect(parameter(GenerationRequest(.samples(classes: [3], latents: .seeds([0])), truncation: nil)) == "class")
+        #expect(parameter(GenerationRequest(.samples(classes: [0, 9], latents: .seeds([0, 1])), truncation: nil)) == "classes[1]")
+        #expect(parameter(GenerationRequest(.samples(classes: [0, 1], latents: .seeds([0, 1, 2])), truncation: nil)) == "classes")
+        #expect(parameter(GenerationRequest(.samples(classes: [], latents: .seeds([0])), truncation: nil)) == "class")
+        #expect(parameter(GenerationRequest(.samples(classes: [0], latents: .seeds([0])), truncation: 0.001)) == "truncation")
+        #expect(parameter(GenerationRequest(.latentInterpolation(class: 0, seedA: 0, seedB: 1, steps: 1, method: .linear), truncation: nil)) == "steps")
+        #expect(parameter(GenerationRequest(.classInterpolation(seed: 0, classA: 0, classB: nil, steps: 3), truncation: nil)) == "class_b")
+        #expect(parameter(GenerationRequest(.classInterpolation(seed: 0, classA: 7, classB: 1, steps: 3), truncation: nil)) == "class_a")
+        #expect(parameter(GenerationRequest(.samples(classes: [0], latents: .seeds([])), truncation: nil)) == "n")
     }
 
     @Test func classesResolveByIndexOrName() throws {
-        #expect(try ClassResolver.resolve("2", config: tinyConfig) == 2)
-        #expect(try ClassResolver.resolve("Dog", config: tinyConfig) == 1)
-        #expect(throws: SamplingError.self) { try ClassResolver.resolve("3", config: tinyConfig) }
-        do { _ = try ClassResolver.resolve("do", config: tinyConfig); Issue.record("expected error") }
+        #expect(try ClassResolver.resolve("2", info: tinyConfig.info) == 2)
+        #expect(try ClassResolver.resolve("Dog", info: tinyConfig.info) == 1)
+        #expect(throws: SamplingError.self) { try ClassResolver.resolve("3", info: tinyConfig.info) }
+        do { _ = try ClassResolver.resolve("do", info: tinyConfig.info); Issue.record("expected error") }
         catch let e as SamplingError { #expect(e.message.contains("did you mean: 1 (dog)")) }
     }
 }
@@ -154,53 +173,53 @@ struct NoiseFixture: Decodable {
 
     @Test func duplicateNamesAreAmbiguousAndListTheCandidates() throws {
         #expect(Self.imagenet.nClasses == 1000)
-        do { _ = try ClassResolver.resolve("crane", config: Self.imagenet); Issue.record("crane resolved silently") }
+        do { _ = try ClassResolver.resolve("crane", info: Self.imagenet.info); Issue.record("crane resolved silently") }
         catch let e as SamplingError { #expect(e.message.contains("crane:134") && e.message.contains("crane:517"), "\(e.message)") }
-        do { _ = try ClassResolver.resolve("Maillot", config: Self.imagenet); Issue.record("maillot resolved silently") }
+        do { _ = try ClassResolver.resolve("Maillot", info: Self.imagenet.info); Issue.record("maillot resolved silently") }
         catch let e as SamplingError { #expect(e.message.contains("maillot:638") && e.message.contains("maillot:639"), "\(e.message)") }
     }
 
     @Test func everyClassIsReachableByItsUniqueName() throws {
         for config in [Self.imagenet, Self.cased, tinyConfig] {
             for i in 0..<config.nClasses {
-                let name = ClassResolver.uniqueName(i, config: config)
-                #expect(try ClassResolver.resolve(name, config: config) == i, "\(name) should resolve to \(i)")
+                let name = ClassResolver.uniqueName(i, info: config.info)
+                #expect(try ClassResolver.resolve(name, info: config.info) == i, "\(name) should resolve to \(i)")
             }
         }
-        #expect(ClassResolver.uniqueName(517, config: Self.imagenet) == "crane:517")
-        #expect(try ClassResolver.resolve("CRANE:134", config: Self.imagenet) == 134)
-        #expect(try ClassResolver.resolve("Cardigan", config: Self.imagenet) == 264)
-        #expect(try ClassResolver.resolve("cardigan", config: Self.imagenet) == 474)
-        #expect(throws: SamplingError.self) { try ClassResolver.resolve("CARDIGAN", config: Self.imagenet) }
+        #expect(ClassResolver.uniqueName(517, info: Self.imagenet.info) == "crane:517")
+        #expect(try ClassResolver.resolve("CRANE:134", info: Self.imagenet.info) == 134)
+        #expect(try ClassResolver.resolve("Cardigan", info: Self.imagenet.info) == 264)
+        #expect(try ClassResolver.resolve("cardigan", info: Self.imagenet.info) == 474)
+        #expect(throws: SamplingError.self) { try ClassResolver.resolve("CARDIGAN", info: Self.imagenet.info) }
     }
 
     @Test func exactMatchWinsOverCaseInsensitive() throws {
-        #expect(try ClassResolver.resolve("Crane", config: Self.cased) == 0)
-        #expect(try ClassResolver.resolve("crane", config: Self.cased) == 1)
-        #expect(throws: SamplingError.self) { try ClassResolver.resolve("CRANE", config: Self.cased) }
-        #expect(try ClassResolver.resolve("BAG", config: Self.cased) == 2)
+        #expect(try ClassResolver.resolve("Crane", info: Self.cased.info) == 0)
+        #expect(try ClassResolver.resolve("crane", info: Self.cased.info) == 1)
+        #expect(throws: SamplingError.self) { try ClassResolver.resolve("CRANE", info: Self.cased.info) }
+        #expect(try ClassResolver.resolve("BAG", info: Self.cased.info) == 2)
         // A name containing a colon is matched whole before the NAME:INDEX form is tried.
-        #expect(try ClassResolver.resolve("bag:2", config: Self.cased) == 3)
-        #expect(try ClassResolver.resolve("Crane:1", config: Self.cased) == 1)
+        #expect(try ClassResolver.resolve("bag:2", info: Self.cased.info) == 3)
+        #expect(try ClassResolver.resolve("Crane:1", info: Self.cased.info) == 1)
     }
 
     @Test func wrongNameIndexPairsAreRefused() {
         #expect(throws: SamplingError("class 134 is called 'crane', not 'goldfish'")) {
-            try ClassResolver.resolve("goldfish:134", config: Self.imagenet)
+            try ClassResolver.resolve("goldfish:134", info: Self.imagenet.info)
         }
-        #expect(throws: SamplingError.self) { try ClassResolver.resolve("crane:1000", config: Self.imagenet) }
+        #expect(throws: SamplingError.self) { try ClassResolver.resolve("crane:1000", info: Self.imagenet.info) }
     }
 
     @Test func nearMissesSuggestCloseNames() throws {
         var c = tinyConfig
         c.nClasses = 10
         c.classNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-        do { _ = try ClassResolver.resolve("Sneakr", config: c); Issue.record("expected error") }
+        do { _ = try ClassResolver.resolve("Sneakr", info: c.info); Issue.record("expected error") }
         catch let e as SamplingError { #expect(e.message.contains("did you mean: 7 (Sneaker)"), "\(e.message)") }
-        do { _ = try ClassResolver.resolve("zzzzzzzz", config: c); Issue.record("expected error") }
+        do { _ = try ClassResolver.resolve("zzzzzzzz", info: c.info); Issue.record("expected error") }
         catch let e as SamplingError { #expect(!e.message.contains("did you mean"), "\(e.message)") }
         // A huge name is cut short in the message.
-        do { _ = try ClassResolver.resolve(String(repeating: "x", count: 1 << 20), config: c); Issue.record("expected error") }
+        do { _ = try ClassResolver.resolve(String(repeating: "x", count: 1 << 20), info: c.info); Issue.record("expected error") }
         catch let e as SamplingError { #expect(e.message.count < 300) }
     }
 }

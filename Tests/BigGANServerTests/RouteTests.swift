@@ -49,7 +49,7 @@ import Testing
     @Test func sampleMatchesTheEngineDirectly() throws {
         let s = try TestServer()
         let g = try GeneratorLoader.load(path: s.modelPath)
-        let expected = try Sampler(generator: g).sample(classes: [2, 2], seeds: [3, 4], truncation: 0.5)
+        let expected = try Sampler(generator: g).images(for: GenerationRequest(.samples(classes: [2, 2], latents: .seeds([3, 4])), truncation: 0.5))
         let r = s.get("/v1/sample?class=2&seed=3&n=2&columns=2&truncation=0.5")
         #expect(try r.image() == Image8.grid(expected, columns: 2))
     }

@@ -36,7 +36,7 @@ import Testing
     @Test(arguments: [
         (#"{"class":1,"z":[[1,2,3]]}"#, 400, "'z[0]' has 3 entries; this model needs 8"),
         (#"{"class":1"#, 400, "malformed JSON"),
-        (#"{"class":null}"#, 400, "'class' (or 'classes') is required"),
+        (#"{"class":null}"#, 400, "'class' is required"),
         ("", 400, "the request body is empty"),
         (#"{"class":[1]}"#, 400, "wrong type"),
         (#"{"classes":[0,1],"seeds":[1,2,3]}"#, 400, "'classes' has 2 entries for 3 images; give one class per image"),
@@ -62,7 +62,7 @@ import Testing
         (#"{"class":1,"z":[[1,2,3,4,5,6,7,1e300]]}"#, 400, "'z[0][7]' must be a number from -1000.0 to 1000.0"),
         (#"{"class":0,"truncaton":0.5}"#, 400, "unknown field 'truncaton'"),
         (#"[1,2]"#, 400, "the body must be a JSON object"),
-        (#"{"seed":1}"#, 400, "'class' (or 'classes') is required"),
+        (#"{"seed":1}"#, 400, "'class' is required"),
     ])
     func badBodies(body: String, status: Int, message: String) throws {
         let s = try TestServer()

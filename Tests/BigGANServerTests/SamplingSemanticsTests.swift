@@ -93,6 +93,6 @@ import Testing
         let p = router.handle(HTTPRequest(method: "POST", "/v1/samples", body: Array(#"{"class":0,"seeds":[1,2]}"#.utf8)))
         #expect(p.status == 500 && p.errorCode == "non_finite_output")
         // A good request batched with a non-finite one still succeeds (checked per request).
-        #expect(throws: NonFiniteOutputError.self) { try Sampler(generator: m.generator).sample(classes: [0], seeds: [1], truncation: nil) }
+        #expect(throws: NonFiniteOutputError.self) { try Sampler(generator: m.generator).images(for: GenerationRequest(.samples(classes: [0], latents: .seeds([1])), truncation: nil)) }
     }
 }

@@ -44,11 +44,12 @@ import Testing
         let s = try TestServer(queueCapacity: 1)
         worker.setPaused(true)
         let model = s.context.registry.models[0]
+        let batch = try model.prepare(.samples(class: 0, seed: 1, count: 1, truncation: nil))
         let first = DispatchSemaphore(value: 0)
-        Thread { _ = try? worker.perform(model: model) { 1 }; first.signal() }.start()
+        Thread { _ = try? worker.generate(model: model, batch); first.signal() }.start()
         for _ in 0..<2000 where worker.queueDepth < 1 { usleep(1000) }
         let start = Date()
-        #expect(throws: APIError.self) { try worker.perform(model: model) { 2 } }
+        #expect(throws: APIError.self) { try worker.generate(model: model, batch) }
         let waited = Date().timeIntervalSince(start)
         #expect(waited >= 0.2 && waited < 1.5, "\(waited)")
         worker.setPaused(false)

@@ -21,9 +21,9 @@ extension TrainingTests {
         try source.finish()   // every exported tensor was used
         let z = randomTensor([3, 9], seed: 310)
         let labels = [2, 0, 1]
-        let embeddings = Tensor(shape: [3, cfg.sharedDim], values: labels.flatMap { engine.embedding(forClass: $0) })
+        let embeddings = Tensor(shape: [3, cfg.sharedDim], values: labels.flatMap { engine.conditioning(forClass: $0) })
         let expected = g.forward(z: z, labels: labels, mode: .evaluation)
-        let got = engine.forward(z: z, embeddings: embeddings, truncation: 1)
+        let got = engine.forward(z: z, conditioning: embeddings, truncation: 1)
         #expect(got.shape == expected.shape)
         #expect(maxAbsDiff(got, expected) < 1e-4)
     }
@@ -43,7 +43,7 @@ extension TrainingTests {
         let path = dir.appendingPathComponent("g.safetensors").path
         try g.saveCheckpoint(to: path, provenance: "test")
         let loaded = try GeneratorLoader.load(path: path)
-        #expect(loaded.config.provenance == "test")
+        #expect(loaded.info.provenance == "test")
     }
 }
 }

@@ -27,7 +27,7 @@ extension TrainingRunTests {
         #expect(o.contains("9 greyscale images converted to RGB"))
         #expect(o.contains("12 training images, 3 held out for evaluation (20%); 3 classes, RGB"))
         let g = try GeneratorLoader.load(path: path("rgb.safetensors"))
-        #expect(g.config.outChannels == 3)
+        #expect(g.info.channels == 3)
         let state = try SafeTensorsFile(path: path("run-rgb/state.safetensors"))
         #expect(state.metadata["discriminator_config"]?.contains("\"input_channels\":3") == true)
         #expect(try PNGCodec.decode(Array(Data(contentsOf: URL(fileURLWithPath: path("run-rgb/samples/iter-000002.png"))))).channels == 3)
@@ -35,7 +35,7 @@ extension TrainingRunTests {
         let (s1, o1) = try run(args("grey", set: [("--data", colour), ("--iterations", "1"), ("--channels", "1")]))
         #expect(s1 == 0, "\(o1)")
         #expect(o1.contains("6 colour images converted to greyscale"))
-        #expect(try GeneratorLoader.load(path: path("grey.safetensors")).config.outChannels == 1)
+        #expect(try GeneratorLoader.load(path: path("grey.safetensors")).info.channels == 1)
     }
 
     @Test func emptyClassFoldersAreRefused() throws {

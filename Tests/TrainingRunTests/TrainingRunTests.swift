@@ -70,15 +70,15 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("run-resumed/samples/iter-000008.png").path))
         #expect(try String(contentsOf: dir.appendingPathComponent("run-resumed/curves.svg"), encoding: .utf8).contains("<polyline"))
         let g = try GeneratorLoader.load(path: dir.appendingPathComponent("resumed.safetensors").path)
-        #expect(g.config.classNames == ["circle", "line", "square"] && g.config.outChannels == 1)
+        #expect(g.info.classNames == ["circle", "line", "square"] && g.info.channels == 1)
         // `export` writes the run's EMA generator: the same model as the run's output.
         let exported = dir.appendingPathComponent("exported.safetensors").path
         let (es, eo) = try run(["export", "--run-dir", dir.appendingPathComponent("run-resumed").path, "--out", exported])
         #expect(es == 0, "\(eo)")
         let e = try GeneratorLoader.load(path: exported)
         let z = Tensor(shape: [1, 8], values: [0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, -0.8])
-        let emb = Tensor(shape: [1, 8], values: g.embedding(forClass: 1))
-        #expect(e.forward(z: z, embeddings: emb, truncation: 1).array == g.forward(z: z, embeddings: emb, truncation: 1).array)
+        let emb = Tensor(shape: [1, 8], values: g.conditioning(forClass: 1))
+        #expect(e.forward(z: z, conditioning: emb, truncation: 1).array == g.forward(z: z, conditioning: emb, truncation: 1).array)
     }
 
     @Test func refusesToOverwriteARunAndBadData() throws {

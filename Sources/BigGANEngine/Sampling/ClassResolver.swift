@@ -14,14 +14,14 @@
 public enum ClassResolver {
     /// The class index for `text`.
     /// - Throws: `SamplingError` for an out-of-range index, an ambiguous name or an unknown name.
-    public static func resolve(_ text: String, config: ModelConfig) throws -> Int {
+    public static func resolve(_ text: String, info: ModelInfo) throws -> Int {
         let s = text.trimmingCharacters(in: .whitespaces)
-        let n = config.nClasses
+        let n = info.nClasses
         if let i = Int(s) {
             guard i >= 0 && i < n else { throw SamplingError("class \(i) is out of range: this model has classes 0...\(n - 1)") }
             return i
         }
-        let names = (0..<n).map(config.className)
+        let names = (0..<n).map(info.className)
         let exact = names.indices.filter { names[$0] == s }
         if exact.count == 1 { return exact[0] }
         let key = s.lowercased()
@@ -45,9 +45,9 @@ public enum ClassResolver {
 
     /// A form of class `i`'s name that `resolve` maps back to `i`: the name itself when it is
     /// unique (exactly or in any case), else `NAME:INDEX`.
-    public static func uniqueName(_ i: Int, config: ModelConfig) -> String {
-        let name = config.className(i)
-        if (try? resolve(name, config: config)) == i, Int(name) == nil { return name }
+    public static func uniqueName(_ i: Int, info: ModelInfo) -> String {
+        let name = info.className(i)
+        if (try? resolve(name, info: info)) == i, Int(name) == nil { return name }
         return "\(name):\(i)"
     }
 

@@ -1,5 +1,6 @@
-/// Turns user-level requests (classes, seeds, truncation, explicit latents, interpolations) into
-/// generator calls, batching at most `maxBatch` images per forward pass.
+/// The one entry point from a `GenerationRequest` to images: `prepare` validates the request and
+/// builds latents and conditioning vectors; `run` runs the generator on them in chunks of at most
+/// `maxBatch` images; `images(for:)` does both and refuses non-finite output.
 ///
 /// Seeds: image `i` of a request with base seed `s` uses seed `s + i` (wrapping).
 /// Truncation: `nil` is untruncated sampling (see `Truncation`).
@@ -11,67 +12,103 @@ public struct Sampler: Sendable {
         self.generator = generator; self.maxBatch = max(1, maxBatch)
     }
 
-    public var config: ModelConfig { generator.config }
+    public var info: ModelInfo { generator.info }
 
-    /// The latent for `seed` under the model's truncation convention.
-    public func latent(seed: UInt64, truncation: Double?) throws -> [Float] {
-        try Truncation.validate(truncation, convention: config.truncation)
-        return Truncation.latent(seed: seed, dim: config.dimZ, truncation: truncation, convention: config.truncation)
+    /// Images `[N, R, R, C]` in [−1, 1] for `request`.
+    /// - Throws: `SamplingError` (naming the parameter) for an invalid request;
+    ///   `NonFiniteOutputError` when the generator overflows.
+    public func images(for request: GenerationRequest) throws -> Tensor {
+        try finite(run(prepare(request)))
     }
 
-    public func checkClass(_ c: Int) throws {
-        guard c >= 0 && c < config.nClasses else {
-            throw SamplingError("class \(c) is out of range: this model has classes 0...\(config.nClasses - 1)")
+    /// Validates `request` against the model and builds each image's latent and conditioning.
+    /// - Throws: `SamplingError` whose `parameter` names the field at fault.
+    public func prepare(_ request: GenerationRequest) throws -> PreparedBatch {
+        let caps = generator.capabilities, t = request.truncation
+        try caps.truncation.validate(t)
+        var latents: [[Float]], conditioning: [[Float]], seeds: [UInt64?], classes: [Int?]
+        switch request.kind {
+        case let .samples(given, source):
+            let n = source.count
+            guard n > 0 else { throw SamplingError(parameter: "n", "a request needs at least one image") }
+            switch source {
+            case .seeds(let s):
+                latents = s.map { generator.latent(seed: $0, truncation: t) }
+                seeds = s
+            case .explicit(let zs):
+                for (i, z) in zs.enumerated() {
+                    guard z.count == info.dimZ else { throw SamplingError(parameter: "z[\(i)]", "z[\(i)] has \(z.count) entries; this model needs \(info.dimZ)") }
+                    guard z.allSatisfy(\.isFinite) else { throw SamplingError(parameter: "z[\(i)]", "z[\(i)] contains a non-finite value") }
+                }
+                latents = zs
+                seeds = Array(repeating: nil, count: n)
+            }
+            guard given.count <= 1 || given.count == n else {
+                throw SamplingError(parameter: "classes", "'classes' has \(given.count) entries for \(n) image\(n == 1 ? "" : "s"); "
+                                    + "give one class per image or a single class")
+            }
+            let parameter = given.count > 1 ? "classes" : "class"
+            let resolved = try given.enumerated().map { try checkClass($1, parameter: given.count > 1 ? "classes[\($0)]" : "class") }
+            if resolved.isEmpty { try requireUnconditional(parameter) }
+            classes = resolved.isEmpty ? Array(repeating: nil, count: n) : resolved.count == 1 ? Array(repeating: resolved[0], count: n) : resolved
+            conditioning = classes.map { generator.conditioning(forClass: $0 ?? 0) }
+        case let .latentInterpolation(cls, a, b, steps, method):
+            try checkSteps(steps)
+            let c = try cls.map { try checkClass($0, parameter: "class") }
+            if c == nil { try requireUnconditional("class") }
+            let za = generator.latent(seed: a, truncation: t), zb = generator.latent(seed: b, truncation: t)
+            latents = Interpolation.weights(steps: steps).map { method.apply(za, zb, $0) }
+            conditioning = Array(repeating: generator.conditioning(forClass: c ?? 0), count: steps)
+            seeds = Array(repeating: nil, count: steps)
+            classes = Array(repeating: c, count: steps)
+        case let .classInterpolation(seed, a, b, steps):
+            guard caps.conditional else {
+                throw SamplingError(parameter: "kind", "class interpolation needs a class-conditional model; this one is unconditional")
+            }
+            try checkSteps(steps)
+            func required(_ c: Int?, _ parameter: String) throws -> [Float] {
+                guard let c else { throw SamplingError(parameter: parameter, "'\(parameter)' is required: a class index from 0 to \(info.nClasses - 1) or a class name") }
+                return generator.conditioning(forClass: try checkClass(c, parameter: parameter))
+            }
+            let ea = try required(a, "class_a"), eb = try required(b, "class_b")
+            latents = Array(repeating: generator.latent(seed: seed, truncation: t), count: steps)
+            conditioning = Interpolation.weights(steps: steps).map { Interpolation.linear.apply(ea, eb, $0) }
+            seeds = Array(repeating: seed, count: steps)
+            classes = Array(repeating: nil, count: steps)
+        case let .classSheet(perClass, seed):
+            guard perClass > 0 else { throw SamplingError(parameter: "n", "a class sheet needs at least one image per class") }
+            let n = info.nClasses
+            let rowSeeds = (0..<perClass).map { seed &+ UInt64($0) }
+            let rowLatents = rowSeeds.map { generator.latent(seed: $0, truncation: t) }
+            latents = (0..<n).flatMap { _ in rowLatents }
+            seeds = (0..<n).flatMap { _ in rowSeeds }
+            classes = (0..<n).flatMap { c in Array(repeating: caps.conditional ? c : nil, count: perClass) }
+            conditioning = (0..<n).flatMap { c in Array(repeating: generator.conditioning(forClass: c), count: perClass) }
+        }
+        return PreparedBatch(latents: latents, conditioning: conditioning, seeds: seeds, classes: classes,
+                             truncation: t, batchKey: generator.batchKey(truncation: t))
+    }
+
+    /// `c` when it is a class of this conditional model.
+    private func checkClass(_ c: Int, parameter: String) throws -> Int {
+        guard generator.capabilities.conditional else {
+            throw SamplingError(parameter: parameter, "this model is unconditional: it takes no class")
+        }
+        guard c >= 0 && c < info.nClasses else {
+            throw SamplingError(parameter: parameter, "class \(c) is out of range: this model has classes 0...\(info.nClasses - 1)")
+        }
+        return c
+    }
+
+    /// A request that names no class is valid only for an unconditional model.
+    private func requireUnconditional(_ parameter: String) throws {
+        guard !generator.capabilities.conditional else {
+            throw SamplingError(parameter: parameter, "'\(parameter)' is required: a class index from 0 to \(info.nClasses - 1) or a class name")
         }
     }
 
-    /// Images for `classes[i]` with seed `seeds[i]`: `[B, R, R, C]` in [−1, 1].
-    public func sample(classes: [Int], seeds: [UInt64], truncation: Double?) throws -> Tensor {
-        precondition(classes.count == seeds.count)
-        for c in classes { try checkClass(c) }
-        let zs = try seeds.map { try latent(seed: $0, truncation: truncation) }
-        return try finite(run(latents: zs, embeddings: classes.map(generator.embedding(forClass:)), truncation: truncation))
-    }
-
-    /// A class sheet: for every class in order, `perClass` images with seeds `seed ..< seed+perClass`
-    /// (the same seeds in every row). Laid out with `perClass` columns it has one row per class.
-    public func classSheet(perClass: Int, seed: UInt64, truncation: Double?) throws -> Tensor {
-        let n = config.nClasses
-        return try sample(classes: (0..<n).flatMap { Array(repeating: $0, count: perClass) },
-                          seeds: (0..<n).flatMap { _ in (0..<perClass).map { seed &+ UInt64($0) } }, truncation: truncation)
-    }
-
-    /// Images for explicit latents. Each `z` must have `dim_z` finite entries.
-    public func sample(classes: [Int], latents: [[Float]], truncation: Double?) throws -> Tensor {
-        precondition(classes.count == latents.count)
-        try Truncation.validate(truncation, convention: config.truncation)
-        for c in classes { try checkClass(c) }
-        for (i, z) in latents.enumerated() {
-            guard z.count == config.dimZ else { throw SamplingError("z[\(i)] has \(z.count) entries; this model needs \(config.dimZ)") }
-            guard z.allSatisfy(\.isFinite) else { throw SamplingError("z[\(i)] contains a non-finite value") }
-        }
-        return try finite(run(latents: latents, embeddings: classes.map(generator.embedding(forClass:)), truncation: truncation))
-    }
-
-    /// Latent interpolation: class held, `z(seedA)` → `z(seedB)` in `steps` images.
-    public func interpolateLatent(classIndex: Int, seedA: UInt64, seedB: UInt64, steps: Int, truncation: Double?,
-                                  method: Interpolation = .linear) throws -> Tensor {
-        try checkClass(classIndex)
-        let za = try latent(seed: seedA, truncation: truncation), zb = try latent(seed: seedB, truncation: truncation)
-        let ws = Interpolation.weights(steps: steps)
-        let e = generator.embedding(forClass: classIndex)
-        return try finite(run(latents: ws.map { method.apply(za, zb, $0) }, embeddings: Array(repeating: e, count: ws.count),
-                              truncation: truncation))
-    }
-
-    /// Class interpolation: `z(seed)` held, class embedding a → b (linear) in `steps` images.
-    public func interpolateClass(seed: UInt64, classA: Int, classB: Int, steps: Int, truncation: Double?) throws -> Tensor {
-        try checkClass(classA); try checkClass(classB)
-        let z = try latent(seed: seed, truncation: truncation)
-        let ea = generator.embedding(forClass: classA), eb = generator.embedding(forClass: classB)
-        let ws = Interpolation.weights(steps: steps)
-        return try finite(run(latents: Array(repeating: z, count: ws.count), embeddings: ws.map { Interpolation.linear.apply(ea, eb, $0) },
-                              truncation: truncation))
+    private func checkSteps(_ steps: Int) throws {
+        guard steps >= 2 else { throw SamplingError(parameter: "steps", "'steps' must be at least 2, got \(steps)") }
     }
 
     /// `images` itself, or `NonFiniteOutputError` naming the images (of `[N, ...]`) holding a NaN or
@@ -82,49 +119,22 @@ public struct Sampler: Sendable {
         return images
     }
 
-    /// Runs the generator in chunks of `maxBatch`; the result is `[N, R, R, C]`. It is not checked:
-    /// callers that hand images on pass them through `finite` (the compute worker checks each
-    /// request's share separately, so one request's overflowing z cannot fail another's).
-    public func run(latents: [[Float]], embeddings: [[Float]], truncation: Double?) -> Tensor {
-        let n = latents.count, r = config.resolution, c = config.outChannels
+    /// Runs the generator on `batch` in chunks of `maxBatch`; the result is `[N, R, R, C]`. It is
+    /// not checked: callers that hand images on pass them through `finite` (the compute worker
+    /// checks each request's share separately, so one request's overflowing z cannot fail another's).
+    public func run(_ batch: PreparedBatch) -> Tensor {
+        let n = batch.count, r = info.resolution, c = info.channels, dimZ = info.dimZ
+        let width = batch.conditioning.first?.count ?? 0
         let out = Tensor(uninitializedShape: [n, r, r, c])
         var start = 0
         while start < n {
             let m = min(maxBatch, n - start)
-            let z = Tensor(shape: [m, config.dimZ], values: Array(latents[start..<start + m].joined()))
-            let e = Tensor(shape: [m, config.sharedDim], values: Array(embeddings[start..<start + m].joined()))
-            let images = generator.forward(z: z, embeddings: e, truncation: Truncation.statisticsThreshold(truncation))
+            let z = Tensor(shape: [m, dimZ], values: Array(batch.latents[start..<start + m].joined()))
+            let e = Tensor(shape: [m, width], values: Array(batch.conditioning[start..<start + m].joined()))
+            let images = generator.forward(z: z, conditioning: e, truncation: batch.truncation)
             (out.data + start * r * r * c).update(from: images.data, count: images.count)
             start += m
         }
         return out
-    }
-}
-
-
-/// A generator output holding NaN or infinite values: damaged weights, or an explicit z so large
-/// that the network overflows. The server answers 500 with a JSON body; the CLI exits non-zero.
-public struct NonFiniteOutputError: Error, CustomStringConvertible, Equatable {
-    /// Indices of the bad images within their request.
-    public let images: [Int]
-    /// Images in the request.
-    public let count: Int
-
-    public init(images: [Int], count: Int) { self.images = images; self.count = count }
-
-    public var description: String {
-        let list = images.prefix(8).map(String.init).joined(separator: ", ") + (images.count > 8 ? ", …" : "")
-        return "the generator produced non-finite values (NaN or infinity) in \(images.count) of \(count) image(s) (\(list)); "
-            + "the checkpoint's weights or the given z are out of range"
-    }
-
-    /// Indices of the images of `[N, ...]` that hold a non-finite value.
-    public static func images(in t: Tensor) -> [Int] {
-        let n = t.shape.first ?? 0, per = t.count / max(n, 1), p = t.data
-        return (0..<n).filter { i in
-            let base = p + i * per
-            for k in 0..<per where !base[k].isFinite { return true }
-            return false
-        }
     }
 }

@@ -9,18 +9,6 @@ public enum Truncation {
     /// needs hundreds of draws per entry.
     public static let minimumThreshold = 0.01
 
-    /// Checks `t` for `convention` (`nil`, untruncated, is always valid); the message is for users.
-    public static func validate(_ t: Double?, convention: ModelConfig.TruncationConvention) throws {
-        guard let t else { return }
-        guard t.isFinite else { throw SamplingError("truncation must be a finite number") }
-        switch convention {
-        case .resample:
-            guard t >= minimumThreshold else { throw SamplingError("truncation must be at least \(minimumThreshold) (got \(t))") }
-        case .truncnormScaled:
-            guard t > 0, t <= 1 else { throw SamplingError("truncation must be in (0, 1] for this model (got \(t))") }
-        }
-    }
-
     /// Parses a user's truncation: `none` (or an empty string) for untruncated, else a number.
     /// Range checks depend on the model: see `validate`.
     public static func parse(_ text: String) throws -> Double? {
@@ -44,7 +32,7 @@ public enum Truncation {
     /// - `resample` (paper, section 3.1): each entry is redrawn while `|z| > t`;
     /// - `truncnorm-scaled`: each entry is redrawn while `|z| > 2`, then multiplied by `t`.
     public static func latent(seed: UInt64, dim: Int, truncation t: Double?,
-                              convention: ModelConfig.TruncationConvention) -> [Float] {
+                              convention: TruncationConvention) -> [Float] {
         var rng = NoiseGenerator(seed: seed)
         guard let t else { return (0..<dim).map { _ in rng.nextNormal() } }
         let bound = Float(convention == .resample ? t : 2)
@@ -57,9 +45,33 @@ public enum Truncation {
     }
 }
 
-/// A request the sampler cannot honour (bad class, truncation, latent length, ...).
+/// How a truncation value turns a seed into a latent z (see `Truncation.latent`); the BigGAN
+/// families' config field `truncation`.
+public enum TruncationConvention: String, Codable, Sendable {
+    /// Paper, section 3.1: entries with |z| > t are redrawn until inside; t ≥ 0.01.
+    case resample
+    /// pytorch-pretrained-BigGAN / TF-Hub: truncated normal on [−2, 2] scaled by t, t ∈ (0, 1].
+    case truncnormScaled = "truncnorm-scaled"
+
+    /// The values this convention accepts, for `ModelCapabilities.truncation`.
+    public var rule: TruncationRule {
+        switch self {
+        case .resample:
+            return TruncationRule(name: rawValue, symbol: "t", minimum: Truncation.minimumThreshold, minimumIncluded: true, maximum: nil,
+                                  summary: "each z entry with |z| > t is redrawn (BigGAN paper, section 3.1); smaller t: less variety, higher fidelity")
+        case .truncnormScaled:
+            return TruncationRule(name: rawValue, symbol: "t", minimum: 0, minimumIncluded: false, maximum: 1,
+                                  summary: "z is a normal truncated to [-2, 2] times t, and t selects the batch-norm statistics (pytorch-pretrained-BigGAN)")
+        }
+    }
+}
+
+/// A request the sampler cannot honour (bad class, truncation, latent length, ...). `parameter`
+/// names the request field at fault (`class`, `classes[2]`, `z[0]`, `truncation`, `steps`), which
+/// HTTP answers and CLI errors repeat.
 public struct SamplingError: Error, CustomStringConvertible, Equatable {
+    public let parameter: String?
     public let message: String
-    public init(_ message: String) { self.message = message }
+    public init(parameter: String? = nil, _ message: String) { self.parameter = parameter; self.message = message }
     public var description: String { message }
 }

@@ -1,19 +1,20 @@
 import Foundation
 
-/// A generator's configuration, stored as JSON in the checkpoint's `__metadata__["config"]`.
-/// Field meanings are specified in `docs/CHECKPOINT_FORMAT.md`.
+/// The configuration of the BigGAN families (`biggan`, `biggan-deep`), stored as JSON in the
+/// checkpoint's `__metadata__["config"]`. Field meanings are specified in `docs/CHECKPOINT_FORMAT.md`.
+///
+/// What differs between the families (conditioning width, stored tensors, cost, extra checks) is
+/// not switched on here: each family's folder implements `BigGANVariant`, found through the
+/// registry by `architecture`.
 public struct ModelConfig: Codable, Equatable, Sendable {
-    public enum Architecture: String, Codable, Sendable {
-        case biggan
-        case bigganDeep = "biggan-deep"
-    }
-
-    /// How a truncation value turns into a latent vector (see `Truncation`).
-    public enum TruncationConvention: String, Codable, Sendable {
-        /// Paper: entries with |z| > t are redrawn until inside.
-        case resample
-        /// pytorch-pretrained-BigGAN / TF-Hub: truncated normal on [−2, 2] scaled by t, t ∈ (0, 1].
-        case truncnormScaled = "truncnorm-scaled"
+    /// The `architecture` field: a `GeneratorFamilies` key. Each family folder declares its value
+    /// (`.biggan`, `.bigganDeep`).
+    public struct Architecture: RawRepresentable, Codable, Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public init(from d: Decoder) throws { rawValue = try d.singleValueContainer().decode(String.self) }
+        public func encode(to e: Encoder) throws { var c = e.singleValueContainer(); try c.encode(rawValue) }
+        public var description: String { rawValue }
     }
 
     public struct Block: Codable, Equatable, Sendable {
@@ -77,12 +78,21 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// Size of each hierarchical z chunk (`biggan` with `hier`), else `dim_z`.
     public var zChunk: Int { (hier ?? false) ? dimZ / (blocks.count + 1) : dimZ }
 
-    /// Width of the conditioning vector fed to every conditional batch norm.
-    public var condDim: Int {
-        switch architecture {
-        case .biggan: return (hier ?? false) ? Self.saturatingSum(sharedDim, zChunk) : sharedDim
-        case .bigganDeep: return Self.saturatingSum(dimZ, sharedDim)
-        }
+    /// The family code for this config's `architecture` (nil when it names no BigGAN family).
+    var variant: (any BigGANVariant.Type)? { GeneratorFamilies.family(for: architecture.rawValue) as? any BigGANVariant.Type }
+
+    /// Width of the conditioning vector fed to every conditional batch norm (the family's rule;
+    /// `shared_dim` for an architecture that is no BigGAN family).
+    public var condDim: Int { variant?.conditioningWidth(self) ?? sharedDim }
+
+    /// Nominal multiply-adds of one image's forward pass (see `Generator.macsPerImage`).
+    public var macsPerImage: Int { variant?.macsPerImage(self) ?? 0 }
+
+    /// The family-neutral description that routes and tools read.
+    public var info: ModelInfo {
+        ModelInfo(architecture: architecture.rawValue, resolution: resolution, channels: outChannels, dimZ: dimZ,
+                  classNames: (0..<nClasses).map(className), dataset: dataset, classifier: classifier,
+                  provenance: provenance, configJSON: jsonString())
     }
 
     static func saturatingSum(_ a: Int, _ b: Int) -> Int {

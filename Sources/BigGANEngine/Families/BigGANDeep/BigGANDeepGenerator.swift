@@ -4,7 +4,7 @@
 /// Each block is a bottleneck: `bn_0 → ReLU → 1×1 (A→A/4) → bn_1 → ReLU → [up] → 3×3 → bn_2 →
 /// ReLU → 3×3 → bn_3 → ReLU → 1×1 (A/4→B)`, plus a residual that keeps the first B channels of
 /// the input (upsampled with the block). BN statistics are indexed by truncation. Activations NHWC.
-public final class BigGANDeepGenerator: Generator, @unchecked Sendable {
+public final class BigGANDeepGenerator: BigGANFamilyGenerator, @unchecked Sendable {
     struct Block {
         let bns: [ConditionalBatchNorm]   // bn_0 ... bn_3
         let convs: [Conv2D]               // conv_0 ... conv_3
@@ -14,6 +14,7 @@ public final class BigGANDeepGenerator: Generator, @unchecked Sendable {
     }
 
     public let config: ModelConfig
+    public let info: ModelInfo
     public let parameterCount: Int
     let embeddings: Tensor   // [shared_dim, n_classes]
     let genZ: Linear
@@ -23,6 +24,7 @@ public final class BigGANDeepGenerator: Generator, @unchecked Sendable {
 
     init(config: ModelConfig, weights: WeightSource) throws {
         self.config = config
+        info = config.info
         let w = CountingSource(weights)
         let cond = config.condDim, bw = config.bottomWidth, n = config.nStats!, eps = config.bnEps
         embeddings = try w("embeddings.weight", [config.sharedDim, config.nClasses])
@@ -50,13 +52,26 @@ public final class BigGANDeepGenerator: Generator, @unchecked Sendable {
         parameterCount = w.count
     }
 
-    public func embedding(forClass index: Int) -> [Float] {
+    public var capabilities: ModelCapabilities { config.bigganCapabilities }
+    public var macsPerImage: Int { BigGANDeepFamily.macsPerImage(config) }
+
+    public func latent(seed: UInt64, truncation: Double?) -> [Float] {
+        Truncation.latent(seed: seed, dim: config.dimZ, truncation: truncation, convention: config.truncation)
+    }
+
+    /// The truncation selects BN statistics: only equal truncations share a forward pass.
+    public func batchKey(truncation: Double?) -> String { Truncation.describe(truncation) }
+
+    /// Column `index` of `embeddings.weight` (`[shared_dim]`).
+    public func conditioning(forClass index: Int) -> [Float] {
         precondition(index >= 0 && index < config.nClasses)
         return (0..<config.sharedDim).map { embeddings[$0 * config.nClasses + index] }
     }
 
-    public func forward(z: Tensor, embeddings e: Tensor, truncation: Double) -> Tensor {
-        let b = z.shape[0], bw = config.bottomWidth
+    /// `conditioning` holds class embeddings `[B, shared_dim]`; `truncation` selects the BN
+    /// statistics (`Truncation.statisticsThreshold`: 1.0 when untruncated).
+    public func forward(z: Tensor, conditioning e: Tensor, truncation t: Double?) -> Tensor {
+        let b = z.shape[0], bw = config.bottomWidth, truncation = Truncation.statisticsThreshold(t)
         precondition(z.count == b * config.dimZ && e.count == b * config.sharedDim)
         let cond = concatColumns(z, e)
         // gen_z rows are channel-last already (TF layout): the output is NHWC `[B, bw, bw, C]`.

@@ -1,5 +1,6 @@
 /// `ModelConfig.validate`: every number from the file is bounds-checked (`ConfigLimits`) before
-/// any arithmetic uses it; derived sizes are then computed with overflow checks.
+/// any arithmetic uses it; the family adds its own rules (`BigGANVariant.validate`); derived
+/// sizes are then computed with overflow checks.
 extension ModelConfig {
     /// Checks bounds and internal consistency; `file` names the checkpoint in the error.
     public func validate(file: String) throws {
@@ -45,20 +46,12 @@ extension ModelConfig {
             let c = blocks[i].outChannels
             guard c >= 8, c % 8 == 0, a % 2 == 0 else { throw fail("attention at \(a) needs even size and channels divisible by 8 (has \(c))") }
         }
-        switch architecture {
-        case .biggan:
-            if hier ?? false, dimZ % (blocks.count + 1) != 0 {
-                throw fail("hier needs dim_z divisible by \(blocks.count + 1) (blocks + 1), dim_z is \(dimZ)")
-            }
-        case .bigganDeep:
-            guard let n = nStats, n >= 2 else { throw fail("biggan-deep needs n_stats ≥ 2") }
-            for (i, b) in blocks.enumerated() {
-                guard b.inChannels % 4 == 0, b.outChannels == b.inChannels || 2 * b.outChannels == b.inChannels else {
-                    throw fail("deep block \(i): in must be divisible by 4 and out must equal in or in/2 (the residual keeps the first half)")
-                }
-            }
+        // 3. The family's own rules.
+        guard let variant else {
+            throw fail("architecture \(Echo.quoted(architecture.rawValue)) is not a BigGAN family")
         }
-        // 3. Products: memory per image and in the model.
+        try variant.validate(self, fail: fail)
+        // 4. Products: memory per image and in the model.
         guard let act = peakActivationElements, act <= L.maxActivationElements else {
             throw fail("one image needs \(peakActivationElements.map(String.init) ?? "more than Int.max") activation values (limit \(L.maxActivationElements))")
         }

@@ -5,7 +5,7 @@
 /// layer takes all of `z` and every block is conditioned on the embedding alone.
 /// Each block: `conv2(relu(bn2(conv1(up(relu(bn1(x))))))) + conv_sc(up(x))`; optional attention
 /// after the block; then BN → ReLU → 3×3 conv → tanh. Activations are NHWC.
-public final class BigGANGenerator: Generator, @unchecked Sendable {
+public final class BigGANGenerator: BigGANFamilyGenerator, @unchecked Sendable {
     struct Block {
         let bn1: ConditionalBatchNorm, conv1: Conv2D
         let bn2: ConditionalBatchNorm, conv2: Conv2D
@@ -15,6 +15,7 @@ public final class BigGANGenerator: Generator, @unchecked Sendable {
     }
 
     public let config: ModelConfig
+    public let info: ModelInfo
     public let parameterCount: Int
     let shared: Tensor
     let linear: Linear
@@ -24,6 +25,7 @@ public final class BigGANGenerator: Generator, @unchecked Sendable {
 
     init(config: ModelConfig, weights: WeightSource) throws {
         self.config = config
+        info = config.info
         let w = CountingSource(weights)
         let bw = config.bottomWidth, c0 = config.blocks[0].inChannels
         shared = try w("shared.weight", [config.nClasses, config.sharedDim])
@@ -61,12 +63,25 @@ public final class BigGANGenerator: Generator, @unchecked Sendable {
         parameterCount = w.count
     }
 
-    public func embedding(forClass index: Int) -> [Float] {
+    public var capabilities: ModelCapabilities { config.bigganCapabilities }
+    public var macsPerImage: Int { BigGANFamily.macsPerImage(config) }
+
+    public func latent(seed: UInt64, truncation: Double?) -> [Float] {
+        Truncation.latent(seed: seed, dim: config.dimZ, truncation: truncation, convention: config.truncation)
+    }
+
+    /// Truncation changes only the latents: any truncations share a forward pass.
+    public func batchKey(truncation: Double?) -> String { "" }
+
+    /// Row `index` of `shared` (`[shared_dim]`).
+    public func conditioning(forClass index: Int) -> [Float] {
         precondition(index >= 0 && index < config.nClasses)
         return Array(UnsafeBufferPointer(start: shared.data + index * config.sharedDim, count: config.sharedDim))
     }
 
-    public func forward(z: Tensor, embeddings: Tensor, truncation: Double) -> Tensor {
+    /// `conditioning` holds class embeddings `[B, shared_dim]`; `truncation` is unused (it only
+    /// shapes the latents).
+    public func forward(z: Tensor, conditioning embeddings: Tensor, truncation: Double?) -> Tensor {
         let b = z.shape[0], bw = config.bottomWidth
         precondition(z.count == b * config.dimZ && embeddings.count == b * config.sharedDim)
         let hier = config.hier ?? false, chunk = config.zChunk
@@ -81,7 +96,7 @@ public final class BigGANGenerator: Generator, @unchecked Sendable {
         for (i, blk) in blocks.enumerated() {
             let y = cond(i)
             let (ss1, ss2) = Profiler.measure("conditional BN projections") {
-                (blk.bn1.scaleShift(cond: y, truncation: truncation), blk.bn2.scaleShift(cond: y, truncation: truncation))
+                (blk.bn1.scaleShift(cond: y, truncation: 1), blk.bn2.scaleShift(cond: y, truncation: 1))
             }
             var a = blk.conv1.profiled(profiledAffineReLU(h, ss1), upsampled: blk.up)
             a = blk.conv2.profiled(profiledAffineReLU(a, ss2, inPlace: true))   // conv1's output is read only here
@@ -94,7 +109,7 @@ public final class BigGANGenerator: Generator, @unchecked Sendable {
                 h = Profiler.measure("attention", macs: b * att.macs(pixels: h.shape[1] * h.shape[2], channels: h.shape[3])) { att(h) }
             }
         }
-        let ss = outputBN.scaleShift(batch: b, truncation: truncation)
+        let ss = outputBN.scaleShift(batch: b, truncation: 1)
         let out = outputConv.profiled(profiledAffineReLU(h, ss, inPlace: true))
         Profiler.measure("tanh") { tanhInPlace(out) }
         return out
