@@ -87,10 +87,6 @@ enum SamplesRoute {
         // Each given class is resolved once; the engine checks the count and repeats a single one.
         let classes: [Int]
         if let cs = b.classes {
-            guard cs.count == latents.count || cs.count == 1 else {
-                let n = latents.count
-                throw APIError.badRequest("'classes' has \(cs.count) entries for \(n) image\(n == 1 ? "" : "s"); give one class per image (set 'n', 'seeds' or 'z' to match) or a single class")
-            }
             classes = try cs.enumerated().map { try SampleRoutes.resolveClass($1.text, m, parameter: "classes[\($0)]") }
         } else {
             classes = try b.class.map { [try SampleRoutes.resolveClass($0.text, m, parameter: "class")] } ?? []

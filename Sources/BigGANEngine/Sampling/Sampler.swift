@@ -45,7 +45,7 @@ public struct Sampler: Sendable {
             }
             guard given.count <= 1 || given.count == n else {
                 throw SamplingError(parameter: "classes", "'classes' has \(given.count) entries for \(n) image\(n == 1 ? "" : "s"); "
-                                    + "give one class per image or a single class")
+                                    + "give one class per image (match 'n', 'seeds' or 'z') or a single class")
             }
             let parameter = given.count > 1 ? "classes" : "class"
             let resolved = try given.enumerated().map { try checkClass($1, parameter: given.count > 1 ? "classes[\($0)]" : "class") }
