@@ -50,7 +50,7 @@ struct EvalCommand: ParsableCommand {
         let ref = try DatasetReference(ds)
         let test = try ref.load(split: .test, size: cfg.resolution, channels: cfg.channels)
         let train = try ref.load(split: .train, size: cfg.resolution, channels: cfg.channels)
-        var ev = Evaluator(sampler: sampler, classifier: cls, test: test)
+        var ev = Evaluator(classifier: cls, test: test)
         let n = perClass * cfg.nClasses
         var rows = [ev.realRow(train: train, count: n, seed: seed)]
         // A sweep also measures the untruncated model, marked on its curves.
@@ -58,7 +58,7 @@ struct EvalCommand: ParsableCommand {
         for t in truncations {
             var bar = ProgressBar(total: n, label: "t=" + Truncation.describe(t))
             ev.progress = { done, _ in bar.advance(by: done - bar.done) }
-            rows.append(try ev.sampleRow(truncation: t, perClass: perClass, seed: seed))
+            rows.append(try ev.sampleRow(sampler, truncation: t, perClass: perClass, seed: seed))
         }
         print("\(modelOptions.model): \(perClass) samples per class; classifier \(cpath); data \(ref.description)")
         print("row              truncation  images      IS (±std)        FD   accuracy")

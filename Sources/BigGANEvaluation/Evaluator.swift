@@ -24,15 +24,14 @@ public struct EvaluationRow: Sendable {
 /// Inception-style score and Fréchet distance to the test set; and the same for real images.
 /// Deterministic: sample `i` of class `c` uses seed `seed + c·perClass + i`.
 public struct Evaluator {
-    public let sampler: Sampler
     public let classifier: Classifier
     public let test: ImageDataset
     public let testStatistics: FeatureStatistics
     public let testResult: (features: Tensor, logits: Tensor)
     public var progress: (Int, Int) -> Void = { _, _ in }
 
-    public init(sampler: Sampler, classifier: Classifier, test: ImageDataset) {
-        self.sampler = sampler; self.classifier = classifier; self.test = test
+    public init(classifier: Classifier, test: ImageDataset) {
+        self.classifier = classifier; self.test = test
         testResult = classifier.run(test.batch(Array(0..<test.count)).images, batch: 256)
         testStatistics = FeatureStatistics(features: testResult.features)
     }
@@ -59,7 +58,7 @@ public struct Evaluator {
     static func sampleClass(_ i: Int, nClasses: Int) -> Int { i % nClasses }
 
     /// `perClass` samples of every class at `truncation`; sample `i` has seed `seed + i`.
-    public func sampleRow(truncation: Double?, perClass: Int, seed: UInt64, batch: Int = 64) throws -> EvaluationRow {
+    public func sampleRow(_ sampler: Sampler, truncation: Double?, perClass: Int, seed: UInt64, batch: Int = 64) throws -> EvaluationRow {
         let cfg = sampler.info, conditional = sampler.generator.capabilities.conditional
         let n = perClass * cfg.nClasses
         let features = Tensor(uninitializedShape: [n, classifier.config.featureDim])

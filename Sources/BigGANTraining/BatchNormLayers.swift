@@ -17,6 +17,10 @@ final class BatchNormCore {
     let channels: Int
     let eps: Float
     let momentum = 0.1
+    /// Non-nil while standing statistics accumulate (`accumulateStandingStatistics`): the number
+    /// of batches averaged so far; each training pass then moves the running statistics by
+    /// `1/(count+1)`, so they end as the plain average over the passes.
+    var standingCount: Int?
     /// Running statistics `[C]` (zeros and ones at start).
     let runningMean: Tensor, runningVar: Tensor
     /// Saved by a training forward pass: `x̂` (`x`'s shape), `1/sqrt(σ² + eps)` per channel, `scale`.
@@ -85,6 +89,8 @@ final class BatchNormCore {
                 }
             }
             let n = Double(b * pixels)
+            var momentum = self.momentum
+            if let k = standingCount { momentum = 1 / Double(k + 1); standingCount = k + 1 }
             for k in 0..<c {
                 var s = 0.0, q = 0.0
                 for i in 0..<b { s += sums[(i * c + k) * 2]; q += sums[(i * c + k) * 2 + 1] }

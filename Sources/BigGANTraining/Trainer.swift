@@ -20,11 +20,14 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var dOrthogonal: Double = 0
     /// `eps` of every spectral norm's vector normalisation.
     public var snEps: Double = 1e-6
+    /// DiffAugment policy applied to every image D sees (`translation,cutout`; nil or `none`:
+    /// no augmentation). See `DiffAugment`.
+    public var augment: String?
 
     enum CodingKeys: String, CodingKey {
         case gLearningRate = "g_lr", dLearningRate = "d_lr", beta1 = "beta1", beta2 = "beta2", adamEps = "adam_eps"
         case batchSize = "batch_size", dStepsPerGStep = "d_steps", emaDecay = "ema_decay", emaStart = "ema_start"
-        case gOrthogonal = "g_ortho", dOrthogonal = "d_ortho", snEps = "sn_eps"
+        case gOrthogonal = "g_ortho", dOrthogonal = "d_ortho", snEps = "sn_eps", augment
     }
 
     public init() {}
@@ -57,6 +60,8 @@ public final class Trainer {
     public let ema: TrainableGenerator
     public let gOptimizer: Adam, dOptimizer: Adam
     public let emaSchedule: ExponentialMovingAverage
+    /// `config.augment`, nil when it is off.
+    public let augmentation: DiffAugment?
     /// The training noise source (used by the step overloads without an `rng` argument).
     public var rng: NoiseGenerator
     /// Completed generator steps.
@@ -91,6 +96,10 @@ public final class Trainer {
         dOptimizer = Adam(parameters: discriminator.parameters, learningRate: config.dLearningRate, beta1: config.beta1,
                           beta2: config.beta2, eps: config.adamEps)
         emaSchedule = ExponentialMovingAverage(decay: config.emaDecay, start: config.emaStart)
+        do {
+            let a = try DiffAugment(policy: config.augment ?? "none")
+            augmentation = a.isIdentity ? nil : a
+        } catch { throw CheckpointError(file: "<training config>", "\(error)") }
         self.rng = rng
     }
 
@@ -121,20 +130,26 @@ public final class Trainer {
         return dStep(realImages: realImages, realLabels: realLabels, rng: &r)
     }
 
+    /// Draws `rng`'s latents and labels, then (with augmentation) one draw for the `2B` images.
     @discardableResult
     public func dStep(realImages: Tensor, realLabels: [Int], rng: inout NoiseGenerator) -> (lossReal: Float, lossFake: Float) {
         let (z, labels) = sampleLatents(batch: realImages.shape[0], rng: &rng)
-        return dStep(realImages: realImages, realLabels: realLabels, z: z, fakeLabels: labels)
+        let draw = augmentation?.draw(batch: 2 * realImages.shape[0], height: realImages.shape[1], width: realImages.shape[2], rng: &rng)
+        return dStep(realImages: realImages, realLabels: realLabels, z: z, fakeLabels: labels, augmentation: draw)
     }
 
-    /// One D step with explicit fake latents `z` (`[B', dim_z]`) and labels.
+    /// One D step with explicit fake latents `z` (`[B', dim_z]`) and labels; `augmentation`
+    /// (a draw of `self.augmentation` for `B' + B` images, fakes first) is applied to D's input.
     @discardableResult
-    public func dStep(realImages: Tensor, realLabels: [Int], z: Tensor, fakeLabels: [Int]) -> (lossReal: Float, lossFake: Float) {
+    public func dStep(realImages: Tensor, realLabels: [Int], z: Tensor, fakeLabels: [Int],
+                      augmentation draw: DiffAugment.Draw? = nil) -> (lossReal: Float, lossFake: Float) {
         precondition(realImages.shape[0] == realLabels.count, "\(realLabels.count) labels for \(realImages.shape[0]) images")
         let fakes = TrainingProfiler.measure("[total] G forward") { generator.forward(z: z, labels: fakeLabels, mode: .training) }
         discriminator.zeroGradients()
+        var input = concatenateBatch(fakes, realImages)
+        if let a = augmentation, let draw { input = TrainingProfiler.measure("augmentation") { a.apply(input, draw) } }
         let scores = TrainingProfiler.measure("[total] D forward") {
-            discriminator.forward(concatenateBatch(fakes, realImages), labels: fakeLabels + realLabels, mode: .training)
+            discriminator.forward(input, labels: fakeLabels + realLabels, mode: .training)
         }
         let nf = fakeLabels.count
         let loss = HingeLoss.discriminator(real: Array(scores[nf...]), fake: Array(scores[..<nf]))
@@ -161,19 +176,25 @@ public final class Trainer {
     @discardableResult
     public func gStep(rng: inout NoiseGenerator) -> Float {
         let (z, labels) = sampleLatents(batch: config.batchSize, rng: &rng)
-        return gStep(z: z, labels: labels)
+        let r = generator.config.resolution
+        let draw = augmentation?.draw(batch: config.batchSize, height: r, width: r, rng: &rng)
+        return gStep(z: z, labels: labels, augmentation: draw)
     }
 
-    /// One G step with explicit latents and labels.
+    /// One G step with explicit latents and labels; `augmentation` (a draw for the `B` fakes) is
+    /// applied before D, and G's gradient flows back through it.
     @discardableResult
-    public func gStep(z: Tensor, labels: [Int]) -> Float {
+    public func gStep(z: Tensor, labels: [Int], augmentation draw: DiffAugment.Draw? = nil) -> Float {
         generator.zeroGradients()
         let fakes = TrainingProfiler.measure("[total] G forward") { generator.forward(z: z, labels: labels, mode: .training) }
-        let scores = TrainingProfiler.measure("[total] D forward") { discriminator.forward(fakes, labels: labels, mode: .training) }
+        var input = fakes
+        if let a = augmentation, let draw { input = TrainingProfiler.measure("augmentation") { a.apply(fakes, draw) } }
+        let scores = TrainingProfiler.measure("[total] D forward") { discriminator.forward(input, labels: labels, mode: .training) }
         let (loss, dScores) = HingeLoss.generator(fake: scores)
-        let dImages = TrainingProfiler.measure("[total] D backward (input only)") {
+        var dImages = TrainingProfiler.measure("[total] D backward (input only)") {
             discriminator.backward(dScores, parameterGradients: false, inputGradient: true)!
         }
+        if let a = augmentation, let draw { dImages = a.backward(dImages, draw) }
         TrainingProfiler.measure("[total] G backward") { generator.backward(dImages) }
         TrainingProfiler.measure("orthogonal regulariser") {
             Orthogonal.addRegulariserGradient(generator.parameters, strength: Float(config.gOrthogonal))

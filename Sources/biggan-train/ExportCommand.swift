@@ -14,13 +14,25 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "The run folder holding state.safetensors.") var runDir: String
     @Option(help: "Output checkpoint.") var out: String
     @Flag(help: "Export G instead of its EMA.") var raw = false
+    @Option(help: ArgumentHelp("Standing statistics: recompute every BN's statistics as the average over N batches of G in training mode (0: keep the running averages).",
+                               discussion: "ajbrock BigGAN-PyTorch's --use_standing_stats; z ~ N(0, I), uniform classes, seed --standing-seed."))
+    var standingStats: Int = 0
+    @Option(help: "Batch size of the standing-statistics passes.") var standingBatch: Int = 64
+    @Option(help: "Seed of the standing-statistics latents.") var standingSeed: UInt64 = 0
+
+    func validate() throws {
+        guard (0...10_000).contains(standingStats) else { throw ValidationError("--standing-stats must be in 0...10000") }
+        guard (2...1024).contains(standingBatch) else { throw ValidationError("--standing-batch must be in 2...1024") }
+    }
 
     func run() throws {
         do { try OutputFile.check(out, label: "--out") } catch let e as FileAccessError { throw TrainError(e.description) }
         let trainer = try Trainer(resumingFrom: (runDir as NSString).appendingPathComponent("state.safetensors"))
         let g = raw ? trainer.generator : trainer.ema
-        try g.saveCheckpoint(to: out, provenance: "biggan-train export of \(runDir) at iteration \(trainer.iteration)\(raw ? " (raw G)" : " (EMA)")",
+        if standingStats > 0 { g.accumulateStandingStatistics(batches: standingStats, batchSize: standingBatch, seed: standingSeed) }
+        let standing = standingStats > 0 ? ", standing statistics over \(standingStats)×\(standingBatch) samples" : ""
+        try g.saveCheckpoint(to: out, provenance: "biggan-train export of \(runDir) at iteration \(trainer.iteration)\(raw ? " (raw G)" : " (EMA)")\(standing)",
                              classNames: g.config.classNames)
-        print("wrote \(out) (\(raw ? "G" : "EMA G") at iteration \(trainer.iteration))")
+        print("wrote \(out) (\(raw ? "G" : "EMA G") at iteration \(trainer.iteration)\(standing))")
     }
 }

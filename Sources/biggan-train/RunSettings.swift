@@ -25,6 +25,12 @@ struct RunSettings: Codable, Equatable {
     var checkpointEvery = 100
     var sampleEvery = 250
     var logEvery = 10
+    /// DiffAugment policy (`translation,cutout`, `none`); nil in runs saved before it existed.
+    var augment: String? = "none"
+    /// Evaluate the EMA generator every N iterations (0: never); nil in older runs (never).
+    var evalEvery: Int? = 500
+    /// Samples per class in each evaluation (and real images in its reference row, in all).
+    var evalPerClass: Int? = 100
 
     static let metadataKey = "run"
 
@@ -86,10 +92,10 @@ struct SettingFlag {
         apply = { $0[keyPath: key] = value }
     }
 
-    init?<T: Equatable>(_ flag: String, _ value: T?, _ key: WritableKeyPath<RunSettings, T?>) {
+    init?<T: Equatable>(_ flag: String, _ value: T?, _ key: WritableKeyPath<RunSettings, T?>, changeableOnResume: Bool = false) {
         guard let value else { return nil }
         self.flag = flag
-        changeableOnResume = false
+        self.changeableOnResume = changeableOnResume
         differs = { s in s[keyPath: key] == value ? nil : ("\(value)", s[keyPath: key].map { "\($0)" } ?? "unknown") }
         apply = { $0[keyPath: key] = value }
     }

@@ -43,6 +43,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Checkpoint every N iterations (default: 100).") var checkpointEvery: Int?
     @Option(help: "Sample sheet every N iterations (default: 250).") var sampleEvery: Int?
     @Option(help: "CSV log row every N iterations (default: 10).") var logEvery: Int?
+    @Option(help: ArgumentHelp("DiffAugment policy for every image D sees: translation,cutout, translation, cutout or none (default: none).",
+                               discussion: "Zhao et al. 2020; the generator's gradient flows through the same random shifts and cutouts."))
+    var augment: String?
+    @Option(help: "Evaluate the EMA generator (untruncated) every N iterations; 0: never (default: 500).") var evalEvery: Int?
+    @Option(help: "Samples per class in each evaluation; the real reference uses as many images (default: 100).") var evalPerClass: Int?
+    @Option(help: "Classifier for evaluation (default: the one the model's config names, next to --out).") var evalClassifier: String?
     @Option(help: "Engine threads for GEMMs and other loops (default: number of cores; OpenBLAS itself runs single-threaded).") var threads: Int?
 
     func validate() throws {
@@ -62,6 +68,9 @@ struct TrainCommand: ParsableCommand {
         for (flag, v) in [("--checkpoint-every", checkpointEvery), ("--sample-every", sampleEvery), ("--log-every", logEvery)] {
             if let v, v < 1 { throw ValidationError("\(flag) must be ≥ 1") }
         }
+        if let v = augment { do { _ = try DiffAugment(policy: v) } catch { throw ValidationError("--augment: \(error)") } }
+        if let v = evalEvery, v < 0 { throw ValidationError("--eval-every must be ≥ 0 (0: never)") }
+        if let v = evalPerClass, !(2...10_000).contains(v) { throw ValidationError("--eval-per-class must be in 2...10000") }
     }
 
     /// The flags the user gave, as settings (the data set in absolute form).
@@ -78,6 +87,9 @@ struct TrainCommand: ParsableCommand {
             SettingFlag("--checkpoint-every", checkpointEvery, \.checkpointEvery, changeableOnResume: true),
             SettingFlag("--sample-every", sampleEvery, \.sampleEvery, changeableOnResume: true),
             SettingFlag("--log-every", logEvery, \.logEvery, changeableOnResume: true),
+            SettingFlag("--augment", try augment.map { try DiffAugment(policy: $0).policy }, \.augment),
+            SettingFlag("--eval-every", evalEvery, \.evalEvery, changeableOnResume: true),
+            SettingFlag("--eval-per-class", evalPerClass, \.evalPerClass, changeableOnResume: true),
         ]
         return flags.compactMap { $0 }
     }
@@ -153,15 +165,23 @@ struct TrainCommand: ParsableCommand {
             var tc = TrainingConfig()
             tc.gLearningRate = settings.gLr; tc.dLearningRate = settings.dLr; tc.beta2 = settings.beta2; tc.batchSize = settings.batch
             tc.dStepsPerGStep = settings.dSteps; tc.emaDecay = settings.emaDecay; tc.emaStart = settings.emaStart; tc.gOrthogonal = settings.gOrtho
+            tc.augment = settings.augment
             trainer = try Trainer(generator: g, discriminator: d, config: tc, seed: settings.seed)
             loader = DataOrder(seed: settings.seed, count: dataset.count)
         }
-        try train(trainer, &loader, dataset: dataset, settings: settings, run: run, reference: reference)
+        let evaluation = try TrainingEvaluation.make(settings: settings, classifierPath: evalClassifier ?? defaultClassifier(trainer),
+                                                    train: dataset, heldOut: heldOut, say: Self.say)
+        try train(trainer, &loader, dataset: dataset, settings: settings, run: run, reference: reference, evaluation: evaluation)
         withExtendedLifetime(run) {}
     }
 
+    /// The classifier the generator's config names, next to `--out` (nil when it names none).
+    func defaultClassifier(_ trainer: Trainer) -> String? {
+        trainer.generator.config.classifier.map { ((out as NSString).deletingLastPathComponent as NSString).appendingPathComponent($0) }
+    }
+
     func train(_ trainer: Trainer, _ loader: inout DataOrder, dataset: ImageDataset, settings s: RunSettings, run: RunDirectory,
-               reference: DatasetReference) throws {
+               reference: DatasetReference, evaluation: TrainingEvaluation?) throws {
         let dir = run.path, statePath = run.statePath
         var log = try TrainingLog(path: (dir as NSString).appendingPathComponent("log.csv"), resumeAt: resume ? trainer.iteration : nil)
 
@@ -204,12 +224,18 @@ struct TrainCommand: ParsableCommand {
                 try? checkpoint()
                 throw TrainError("losses became non-finite at iteration \(it) (D real \(last.real), D fake \(last.fake), G \(last.g)); lower the learning rates")
             }
-            if it % s.logEvery == 0 || it == iterations {
+            let evaluate = evaluation != nil && (s.evalEvery ?? 0) > 0 && (it % (s.evalEvery ?? 1) == 0 || it == iterations)
+            if it % s.logEvery == 0 || it == iterations || evaluate {
                 let rate = Double(it - windowStart.1) / max(Date().timeIntervalSince(windowStart.0), 1e-9)
+                var scores: [(String, Double)] = []
+                if evaluate, let evaluation {
+                    scores = try evaluation.measure(trainer)
+                    Self.say(evaluation.describe(scores, iteration: it))
+                }
                 windowStart = (Date(), it)
                 try log.append([("iteration", Double(it)), ("loss_d_real", Double(last.real)), ("loss_d_fake", Double(last.fake)),
                                 ("loss_g", Double(last.g)), ("lr_g", gLr), ("lr_d", dLr), ("iterations_per_s", rate)]
-                               + trainer.singularValues.map { ("sigma." + $0.0, Double($0.1)) })
+                               + trainer.singularValues.map { ("sigma." + $0.0, Double($0.1)) } + scores)
             }
             if it % s.sampleEvery == 0 { try sampleSheet() }
             if it % s.checkpointEvery == 0 { try checkpoint() }

@@ -23,7 +23,12 @@ struct TrainingLog {
         try OutputFile.write(Data((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8), to: path)
     }
 
+    /// Appends one row. A value whose column the file does not have yet (an evaluation column the
+    /// first time it is measured, or a log resumed from an older run) extends the header; earlier
+    /// rows leave it empty.
     mutating func append(_ values: [(String, Double)]) throws {
+        let new = values.map(\.0).filter { !columns.contains($0) }
+        if !columns.isEmpty && !new.isEmpty { try extendHeader(with: new) }
         guard let h = FileHandle(forWritingAtPath: path) else { throw TrainError("cannot write \(path)") }
         defer { try? h.close() }
         h.seekToEndOfFile()
@@ -36,7 +41,23 @@ struct TrainingLog {
         h.write(Data((row.joined(separator: ",") + "\n").utf8))
     }
 
-    /// Loss and σ0 curves from the CSV as an SVG (two panels, σ0 on a log scale).
+    /// Rewrites the file with `extra` columns appended to the header and empty cells below.
+    private mutating func extendHeader(with extra: [String]) throws {
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        columns += extra
+        if lines.isEmpty { lines = [columns.joined(separator: ",")] }
+        else {
+            lines[0] = columns.joined(separator: ",")
+            let blanks = String(repeating: ",", count: extra.count)
+            for i in lines.indices.dropFirst() { lines[i] += blanks }
+        }
+        try OutputFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: path)
+    }
+
+    /// Loss and σ0 curves from the CSV as an SVG (two panels, σ0 on a log scale), and, once the
+    /// run has evaluated, the samples' accuracy and Fréchet distance against real images' at the
+    /// same count.
     func plot(to svgPath: String) throws {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
         let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
@@ -51,11 +72,22 @@ struct TrainingLog {
         }
         let losses = ["loss_d_real", "loss_d_fake", "loss_g"].compactMap(series)
         let sigmas = header.filter { $0.hasPrefix("sigma.") }.compactMap(series)
-        let svg = SVGPlot.render([
+        var panels: [SVGPlot.Panel] = [
             .init(title: "Hinge losses", xLabel: "iteration", yLabel: "loss", series: losses),
             .init(title: "Top singular value σ0 per layer (G and D)", xLabel: "iteration", yLabel: "σ0",
                   series: sigmas.map { SVGPlot.Series(name: String($0.name.dropFirst(6)), points: $0.points) }, logY: true),
-        ], width: 1000, panelHeight: 360)
+        ]
+        func named(_ column: String, _ label: String) -> SVGPlot.Series? {
+            series(column).flatMap { $0.points.isEmpty ? nil : SVGPlot.Series(name: label, points: $0.points) }
+        }
+        let accuracy = [named("eval_accuracy", "samples (EMA G, untruncated)"), named("real_accuracy", "real test images")].compactMap { $0 }
+        let fd = [named("eval_fd", "samples (EMA G, untruncated)"), named("real_fd", "real training images, same count")].compactMap { $0 }
+        if !accuracy.isEmpty {
+            panels.append(.init(title: "Classifier accuracy", xLabel: "iteration", yLabel: "accuracy", series: accuracy))
+            panels.append(.init(title: "Fréchet distance to the held-out images (classifier features)", xLabel: "iteration",
+                                yLabel: "FD", series: fd, logY: true))
+        }
+        let svg = SVGPlot.render(panels, width: 1000, panelHeight: 360)
         try OutputFile.write(Data(svg.utf8), to: svgPath)
     }
 }
