@@ -1,6 +1,7 @@
 // BigGAN gallery: plain JavaScript, no dependencies. Talks to the server's /v1 API with
 // relative URLs, keeps the view in the URL hash, and loads every image with fetch() so that a
-// failed request can show the server's JSON error message.
+// failed request can show the server's JSON error message. What a model can do (class-conditional
+// or not, its truncation rule and range) comes from its `capabilities` in /v1/models.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -9,17 +10,14 @@ const GRID_SIZES = [1, 4, 9, 16, 25, 36];
 const DEFAULT_GRID = 4;
 const U64_MASK = (1n << 64n) - 1n;
 // Truncation is off by default: the API then samples z ~ N(0, I) (the parameter is left out).
-const TRUNC = {
-  resample: {
-    label: '(threshold)', min: 0.01, max: null, sliderMin: 0.1, sliderMax: 2, def: 1,
-    help: 'Latent entries are redrawn until |z| ≤ threshold. Lower values trade variety for fidelity; useful range 0.1–2.',
-  },
-  'truncnorm-scaled': {
-    label: '(scale)', min: 0.01, max: 1, sliderMin: 0.01, sliderMax: 1, def: 0.5,
-    help: 'Truncated-normal latents scaled by this value in (0, 1]. Lower values trade variety for fidelity.',
-  },
+// The accepted values, symbol and description come from the model's capabilities.truncation;
+// these optional hints only give the rules known here a friendlier slider range and starting
+// value. Any other rule works from its capabilities alone (see truncConfig).
+const TRUNC_HINTS = {
+  resample: { sliderMin: 0.1, sliderMax: 2, def: 1 },
+  'truncnorm-scaled': { def: 0.5 },
 };
-const UNTRUNCATED_HELP = 'Untruncated: z ~ N(0, I). Tick “truncate” to limit the latents; lower values trade variety for fidelity.';
+const TRUNC_STEP = 0.01;
 // Class sheet: every class when there are at most SHEET_ALL, else SHEET_SAMPLE random ones.
 const SHEET_ALL = 20;
 const SHEET_SAMPLE = 10;
@@ -29,17 +27,20 @@ const el = {
   form: $('sample-form'), model: $('model'), truncKind: $('truncation-kind'), truncate: $('truncate'),
   truncRange: $('truncation-range'), trunc: $('truncation'), truncHelp: $('truncation-help'),
   seed: $('seed'), seedRandom: $('seed-random'), classRandom: $('class-random'), gridSize: $('grid-size'),
+  classPicker: $('class-picker'), classNone: $('class-none'),
   generate: $('generate'), copyLink: $('copy-link'), copyStatus: $('copy-status'),
   grid: $('grid'), gridStatus: $('grid-status'), gridDownload: $('grid-download'),
   latentForm: $('latent-form'), latentA: $('latent-a'), latentB: $('latent-b'), latentSteps: $('latent-steps'),
-  latentMethod: $('latent-method'), latentGo: $('latent-go'), latentStrip: $('latent-strip'),
+  latentMethod: $('latent-method'), latentGo: $('latent-go'), latentStrip: $('latent-strip'), latentHelp: $('latent-help'),
   latentStatus: $('latent-status'), latentDownload: $('latent-download'),
   clsForm: $('classlerp-form'), clsSeed: $('classlerp-seed'), clsSteps: $('classlerp-steps'), clsGo: $('classlerp-go'),
   clsStrip: $('classlerp-strip'), clsStatus: $('classlerp-status'), clsDownload: $('classlerp-download'),
+  clsHelp: $('classlerp-help'), clsFields: $('classlerp-fields'),
   nnDialog: $('nn-dialog'), nnForm: $('nn-form'), nnClose: $('nn-close'), nnSubject: $('nn-subject'),
-  nnK: $('nn-k'), nnSpace: $('nn-space'), nnScope: $('nn-scope'), nnGo: $('nn-go'),
+  nnK: $('nn-k'), nnSpace: $('nn-space'), nnScope: $('nn-scope'), nnScopeHelp: $('nn-scope-help'), nnGo: $('nn-go'),
   nnStatus: $('nn-status'), nnDownload: $('nn-download'), nnStrip: $('nn-strip'),
   sheetPanel: $('sheet-panel'), sheet: $('sheet'), sheetStatus: $('sheet-status'), sheetHelp: $('sheet-help'),
+  sheetHint: $('sheet-hint'),
   sheetShuffle: $('sheet-shuffle'),
 };
 
@@ -47,11 +48,12 @@ const state = {
   models: [],            // summaries from /v1/models
   details: new Map(),    // name -> detail from /v1/models/{name}
   model: null,           // the selected model's detail
-  grid: null,            // the grid shown: {model, cls, seed, t, n}
+  grid: null,            // the grid shown: {model, cls, seed, t, n} (cls null: unconditional)
   latent: null,          // the latent strip shown (null: none)
   classLerp: null,       // the class strip shown (null: none)
   nn: null,              // the sample whose neighbours are shown
   sheet: null,           // the class sheet shown: {model, seed, k, classes, run}
+  lastClass: null,       // the class picked last, kept while an unconditional model is shown
   gridRun: null,         // AbortController of the grid being loaded
   urls: { grid: [], latent: [], classLerp: [], nn: [], sheet: [] },
 };
@@ -109,6 +111,22 @@ function classLabel(i) {
   const name = state.model?.class_names?.[i];
   return name && name !== `class ${i}` ? `${name} (${i})` : `class ${i}`;
 }
+
+/** Whether requests to model `m` name a class: its capabilities say (a server that sends no
+ *  capabilities serves class-conditional BigGANs only). */
+function isConditional(m = state.model) {
+  if (!m) return true;
+  return m.capabilities ? m.capabilities.conditional === true : m.classes > 0;
+}
+
+/** What a class is called in status lines; null (an unconditional model) names nothing. */
+function classWords(cls) { return cls === null ? null : classLabel(cls); }
+
+/** "crane (134), seed 7"; "seed 7" without a class. */
+function sampleWords(cls, seed) { return [classWords(cls), `seed ${seed}`].filter(Boolean).join(', '); }
+
+/** For file names: "_class134", or nothing without a class. */
+function classSuffix(cls) { return cls === null ? '' : `_class${cls}`; }
 
 function fileStem(model) { return String(model).replace(/[^A-Za-z0-9._-]+/g, '_'); }
 
@@ -346,32 +364,82 @@ function classToken(i) {
 
 // ---------------------------------------------------------------- truncation
 
-function truncConfig() { return TRUNC[state.model?.truncation] ?? TRUNC.resample; }
+/** A bound for messages: "0.01", "1". */
+function fmtBound(v) { return String(Number(v.toFixed(6))); }
+
+function roundStep(v) { return Number((Math.round(v / TRUNC_STEP) * TRUNC_STEP).toFixed(6)); }
+
+/**
+ * The selected model's truncation rule as the controls use it, built from its
+ * capabilities.truncation alone: the symbol (t, ψ, …), the accepted values (min, whether min
+ * itself is accepted, max or none), the one-sentence summary. A rule listed in TRUNC_HINTS gets
+ * its nicer slider range and starting value; any other takes them from its range.
+ */
+function truncConfig() {
+  const m = state.model;
+  const r = m?.capabilities?.truncation ?? {};
+  const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const rule = typeof r.rule === 'string' && r.rule ? r.rule : (m?.truncation || '');
+  const min = num(r.min) ?? 0;
+  const minInclusive = r.min_inclusive === true;
+  const max = num(r.max);
+  const symbol = typeof r.symbol === 'string' && r.symbol.trim() ? r.symbol.trim() : 't';
+  const range = typeof r.range === 'string' && r.range.trim() ? r.range.trim()
+    : `${minInclusive ? '[' : '('}${fmtBound(min)}, ${max === null ? '∞)' : `${fmtBound(max)}]`}`;
+  const valid = (t) => Number.isFinite(t) && (minInclusive ? t >= min : t > min) && (max === null || t <= max);
+  // The smallest value the controls offer: min itself, or a step above a min that is excluded.
+  const lowest = minInclusive ? min : Math.min(roundStep(min + TRUNC_STEP), max ?? Infinity);
+  const clamp = (v) => Math.min(Math.max(v, lowest), max ?? Infinity);
+  const hint = TRUNC_HINTS[rule] ?? {};
+  const sliderMin = clamp(hint.sliderMin ?? lowest);
+  let sliderMax = clamp(hint.sliderMax ?? max ?? Math.max(2, lowest * 2));
+  if (sliderMax <= sliderMin) sliderMax = max ?? sliderMin + 1;
+  let def = hint.def;
+  if (def === undefined || !valid(def)) def = max === null && valid(1) ? 1 : roundStep((sliderMin + sliderMax) / 2);
+  if (!valid(def)) def = lowest;
+  const summary = typeof r.summary === 'string' ? r.summary.trim() : '';
+  const sentence = summary ? (/[.!?]$/.test(summary) ? summary : `${summary}.`) : `Any ${symbol} in ${range}.`;
+  return {
+    rule, symbol, min, minInclusive, max, range, valid, lowest, sliderMin, sliderMax, def,
+    label: `${symbol} ∈ ${range}`,
+    help: rule ? `Rule “${rule}”: ${sentence}` : sentence,
+    // What values are accepted, in words for messages.
+    words: max !== null ? `in ${range}` : `${minInclusive ? 'at least' : 'greater than'} ${fmtBound(min)}`,
+  };
+}
 
 function configureTruncation() {
   const c = truncConfig();
   el.truncRange.min = c.sliderMin;
   el.truncRange.max = c.sliderMax;
-  el.trunc.min = c.min;
+  el.truncRange.step = TRUNC_STEP;
+  el.trunc.min = c.lowest;
   if (c.max === null) el.trunc.removeAttribute('max'); else el.trunc.max = c.max;
+  el.trunc.step = TRUNC_STEP;
+  el.trunc.setAttribute('aria-label', `Truncation value ${c.symbol}`);
   showTruncationMode();
 }
 
 /** Enables the value controls only while "truncate" is ticked, and says what is in use. */
 function showTruncationMode() {
   const on = el.truncate.checked;
+  const c = truncConfig();
   el.truncRange.disabled = !on;
   el.trunc.disabled = !on;
-  el.truncKind.textContent = on ? truncConfig().label : 'none (untruncated)';
-  el.truncHelp.textContent = on ? truncConfig().help : UNTRUNCATED_HELP;
+  el.truncKind.textContent = on ? c.label : 'none (untruncated)';
+  el.truncHelp.textContent = on ? c.help
+    : `Untruncated: z ~ N(0, I). Tick “truncate” to set ${c.symbol} ∈ ${c.range}; lower values trade variety for fidelity.`;
   if (!on) el.trunc.removeAttribute('aria-invalid');
 }
+
+/** The number in the truncation box (NaN when empty). */
+function truncBoxValue() { return el.trunc.value.trim() === '' ? NaN : Number(el.trunc.value); }
 
 /** null: untruncated; else a value for the model. */
 function setTruncationMode(t) {
   el.truncate.checked = t !== null;
   if (t !== null) setTruncation(t);
-  else if (!validTruncation(Number(el.trunc.value))) setTruncation(truncConfig().def);
+  else if (!validTruncation(truncBoxValue())) setTruncation(truncConfig().def);
   showTruncationMode();
 }
 
@@ -390,19 +458,17 @@ function setTruncation(t) {
 /** The truncation in use: null when untruncated. */
 function readTruncation() {
   if (!el.truncate.checked) return null;
-  const c = truncConfig();
-  const t = Number(el.trunc.value);
-  if (el.trunc.value.trim() === '' || !validTruncation(t)) {
-    const range = c.max === null ? `at least ${c.min}` : `in (0, ${c.max}]`;
-    throw new InputError(`Truncation must be ${range} for this model.`, el.trunc);
+  const t = truncBoxValue();
+  if (!validTruncation(t)) {
+    const c = truncConfig();
+    throw new InputError(`Truncation ${c.symbol} must be ${c.words} for this model.`, el.trunc);
   }
   return t;
 }
 
+/** Whether the model's rule accepts t (null, untruncated, is always accepted). */
 function validTruncation(t) {
-  if (t === null) return true;
-  const c = truncConfig();
-  return Number.isFinite(t) && t >= c.min && (c.max === null || t <= c.max);
+  return t === null || truncConfig().valid(t);
 }
 
 // ---------------------------------------------------------------- models
@@ -412,16 +478,18 @@ async function modelDetail(name) {
   return state.details.get(name);
 }
 
+/** One line about a model, from what the server says (the architecture as the server names it). */
 function describeModel(m) {
-  const arch = m.architecture === 'biggan-deep' ? 'BigGAN-deep' : m.architecture === 'biggan' ? 'BigGAN' : m.architecture;
   const params = m.parameters ? ` · ${(m.parameters / 1e6).toFixed(m.parameters < 1e7 ? 2 : 1)} M parameters` : '';
-  return `${m.name}: ${arch} ${m.resolution}×${m.resolution}, ${m.classes} classes, z ${m.dim_z}${params}`;
+  const classes = isConditional(m) ? `${m.classes} ${m.classes === 1 ? 'class' : 'classes'}` : 'unconditional';
+  return `${m.name}: ${m.architecture} ${m.resolution}×${m.resolution}, ${classes}, z ${m.dim_z}${params}`;
 }
 
 /** Makes `name` the current model; keeps the class and truncation when they still fit. */
 async function selectModel(name) {
-  const wasClass = picker.value;
-  const wasT = Number(el.trunc.value);
+  if (state.model && isConditional()) state.lastClass = picker.value;
+  const wasClass = state.lastClass;
+  const wasT = truncBoxValue();
   el.model.value = name;
   el.modelInfo.textContent = `Loading ${name}…`;
   for (const b of [el.generate, el.latentGo, el.clsGo]) b.disabled = true;
@@ -435,22 +503,64 @@ async function selectModel(name) {
     el.modelInfo.append(p);
   }
   el.modelInfo.title = m.provenance || '';
-  const names = m.class_names && m.class_names.length === m.classes
-    ? m.class_names : Array.from({ length: m.classes }, (_, i) => `class ${i}`);
-  m.class_names = names;
-  for (const p of [picker, pickerA, pickerB]) p.setNames(names);
-  const cls = wasClass !== null && wasClass < names.length ? wasClass : 0;
-  picker.value = cls;
-  pickerA.value = cls;
-  pickerB.value = (cls + 1) % names.length;
-  setTruncation(validTruncation(wasT) ? wasT : truncConfig().def);
+  const conditional = isConditional(m);
+  if (conditional) {
+    const names = m.class_names && m.class_names.length === m.classes
+      ? m.class_names : Array.from({ length: m.classes }, (_, i) => `class ${i}`);
+    m.class_names = names;
+    for (const p of [picker, pickerA, pickerB]) p.setNames(names);
+    const cls = wasClass !== null && wasClass < names.length ? wasClass : 0;
+    picker.value = cls;
+    pickerA.value = cls;
+    pickerB.value = (cls + 1) % names.length;
+  }
+  showConditioning();
   configureTruncation();
+  setTruncation(validTruncation(wasT) ? wasT : truncConfig().def);
   document.documentElement.style.setProperty('--tile', `${tileSize(m.resolution)}px`);
   document.documentElement.classList.toggle('upscaled', displayScale(m.resolution) > 1);
-  for (const b of [el.generate, el.latentGo, el.clsGo]) b.disabled = false;
-  if (state.sheet && !sheetCurrent()) {   // the sheet shows another model
+  for (const b of [el.generate, el.latentGo]) b.disabled = false;
+  el.clsGo.disabled = !conditional;
+  if (!sheetCurrent()) {   // the sheet shows another model, or nothing yet
     stopSheet();
     if (el.sheetPanel.open) loadSheet();
+  }
+}
+
+/**
+ * Shows the class controls (class picker, random class, class interpolation, class sheet,
+ * same-class neighbour search) for a class-conditional model; for an unconditional one hides
+ * them and says why. Requests for an unconditional model never carry a class.
+ */
+function showConditioning() {
+  const m = state.model;
+  const conditional = isConditional(m);
+  el.classPicker.hidden = !conditional;
+  el.classNone.hidden = conditional;
+  el.classNone.textContent = conditional ? ''
+    : `None: ${m.name} is unconditional, so a sample depends on its seed (and truncation) only.`;
+  el.latentHelp.textContent = `From seed A to seed B with the ${conditional ? 'model, class' : 'model'} and truncation above.`;
+  el.clsFields.hidden = !conditional;
+  el.clsHelp.textContent = conditional ? 'From class A to class B with one seed, using the model and truncation above.'
+    : `Not available: class interpolation needs a class-conditional model, and ${m.name} is unconditional.`;
+  if (!conditional) {
+    resetStrip('classLerp');
+    state.classLerp = null;
+  }
+  el.clsGo.disabled = !conditional || !!strips.classLerp.run;
+  // Neighbours: an unconditional model has no "same class" to restrict the search to.
+  if (!conditional) el.nnScope.value = 'all';
+  else if (el.nnScope.disabled) el.nnScope.value = 'class';
+  el.nnScope.disabled = !conditional;
+  el.nnScopeHelp.hidden = conditional;
+  el.nnScopeHelp.textContent = conditional ? '' : `${m.name} is unconditional: the search covers every training image.`;
+  if (conditional) el.nnScope.removeAttribute('aria-describedby');
+  else el.nnScope.setAttribute('aria-describedby', 'nn-scope-help');
+  el.sheetHint.textContent = conditional ? 'a few samples of each class' : 'not available for an unconditional model';
+  const empty = el.grid.querySelector('.grid-empty');
+  if (empty) {
+    empty.textContent = conditional ? 'Pick a class in the class sheet, or choose one on the left and press Generate.'
+      : 'Press Generate for a grid of samples, one seed per tile.';
   }
 }
 
@@ -461,7 +571,7 @@ function writeHash() {
   const g = state.grid;
   if (!g) return;
   p.set('model', g.model);
-  p.set('class', classToken(g.cls));
+  if (g.cls !== null) p.set('class', classToken(g.cls));   // an unconditional model has none
   p.set('seed', String(g.seed));
   p.set('truncation', fmtT(g.t));   // "none": untruncated
   p.set('n', String(g.n));
@@ -500,13 +610,20 @@ async function applyHash() {
 
   // A class that does not resolve to exactly one class is reported, never guessed: nothing that
   // needs it is rendered, and for an ambiguous name the picker lists the candidates.
+  // An unconditional model takes no class: one in the link is reported and left out.
+  const conditional = isConditional();
   const nWarnings = warnings.length;
-  const cls = classFromText(h.get('class'), warnings);
-  const classOK = warnings.length === nWarnings;
-  if (cls !== null) { picker.value = cls; pickerA.value = cls; pickerB.value = (cls + 1) % state.model.classes; }
-  if (!classOK && resolveClass(h.get('class'))?.candidates) {
-    picker.filter.value = h.get('class').trim();
-    picker.render();
+  let classOK = true;
+  if (conditional) {
+    const cls = classFromText(h.get('class'), warnings);
+    classOK = warnings.length === nWarnings;
+    if (cls !== null) { picker.value = cls; pickerA.value = cls; pickerB.value = (cls + 1) % state.model.classes; }
+    if (!classOK && resolveClass(h.get('class'))?.candidates) {
+      picker.filter.value = h.get('class').trim();
+      picker.render();
+    }
+  } else if ((h.get('class') ?? '').trim() !== '') {
+    warnings.push(`${summary.name} is unconditional: the class “${h.get('class').trim()}” in the link is ignored.`);
   }
 
   // No truncation, or "none": untruncated (z ~ N(0, I)).
@@ -531,20 +648,24 @@ async function applyHash() {
   el.latentSteps.value = h.get('lat_steps') || '8';
   el.latentMethod.value = h.get('lat_method') === 'spherical' ? 'spherical' : 'linear';
   const nLerpWarnings = warnings.length;
-  const ca = classFromText(h.get('cls_a'), warnings), cb = classFromText(h.get('cls_b'), warnings);
+  if (conditional) {
+    const ca = classFromText(h.get('cls_a'), warnings), cb = classFromText(h.get('cls_b'), warnings);
+    if (ca !== null) pickerA.value = ca;
+    if (cb !== null) pickerB.value = cb;
+  } else if (h.has('cls_a') || h.has('cls_b')) {
+    warnings.push(`Class interpolation needs a class-conditional model; ${summary.name} is unconditional.`);
+  }
   const lerpOK = warnings.length === nLerpWarnings;
-  if (ca !== null) pickerA.value = ca;
-  if (cb !== null) pickerB.value = cb;
   el.clsSeed.value = validSeedText(h.get('cls_seed')) ? h.get('cls_seed') : String(seed);
   el.clsSteps.value = h.get('cls_steps') || '8';
 
   showBanner(warnings.join(' '));
   const jobs = [];
-  if ([...h.keys()].length === 0) {
+  if ([...h.keys()].length === 0 && conditional) {
     // A first visit: show what the model does, one row per class, instead of one class's grid.
     if (!el.sheetPanel.open) el.sheetPanel.open = true;   // the toggle event loads the sheet
     else if (!sheetCurrent()) loadSheet();
-  } else if (classOK) {
+  } else if (classOK) {   // (a first visit to an unconditional model: a grid of random seeds)
     jobs.push(generateGrid({ keepBanner: true }));
     if (h.has('lat_a')) jobs.push(generateLatent());
   }
@@ -552,7 +673,7 @@ async function applyHash() {
   if (classOK && validSeedText(h.get('nn_seed'))) {
     el.nnK.value = h.get('nn_k') || '8';
     el.nnSpace.value = h.get('nn_space') === 'feature' ? 'feature' : 'pixel';
-    el.nnScope.value = h.get('nn_scope') === 'all' ? 'all' : 'class';
+    el.nnScope.value = h.get('nn_scope') === 'all' || !conditional ? 'all' : 'class';
     openNeighbours(BigInt(h.get('nn_seed')));
   } else if (el.nnDialog.open) {
     el.nnDialog.close();
@@ -563,7 +684,7 @@ async function applyHash() {
 // ---------------------------------------------------------------- the grid
 
 function readSampleControls() {
-  const cls = picker.require('Class');
+  const cls = isConditional() ? picker.require('Class') : null;
   const t = readTruncation();
   const seed = parseSeed(el.seed.value, el.seed);
   const n = Number(el.gridSize.value);
@@ -583,10 +704,10 @@ function makeTile(g, i) {
   const button = document.createElement('button');
   button.type = 'button';
   button.className = 'tile-btn';
-  button.setAttribute('aria-label', `${classLabel(g.cls)}, seed ${seed}: show nearest neighbours`);
+  button.setAttribute('aria-label', `${sampleWords(g.cls, seed)}: show nearest neighbours`);
   button.title = `Seed ${seed}: show nearest neighbours`;
   const img = document.createElement('img');
-  img.alt = `${classLabel(g.cls)}, seed ${seed}`;
+  img.alt = g.cls === null ? `Sample, seed ${seed}` : sampleWords(g.cls, seed);
   img.width = img.height = state.model.resolution;
   img.dataset.seed = String(seed);
   button.append(img);
@@ -599,7 +720,7 @@ function makeTile(g, i) {
   const dl = document.createElement('a');
   dl.className = 'tile-dl';
   dl.href = url;
-  dl.download = `${fileStem(g.model)}_class${g.cls}_seed${seed}${truncSuffix(g.t)}.png`;
+  dl.download = `${fileStem(g.model)}${classSuffix(g.cls)}_seed${seed}${truncSuffix(g.t)}.png`;
   dl.textContent = '⤓';
   dl.title = 'Download PNG';
   dl.setAttribute('aria-label', `Download seed ${seed} as PNG`);
@@ -634,7 +755,7 @@ async function generateGrid({ keepBanner = false } = {}) {
   grid.dataset.state = 'loading';
   grid.setAttribute('aria-busy', 'true');
   el.gridDownload.href = sampleURL(g, g.seed, g.n);
-  el.gridDownload.download = `${fileStem(g.model)}_class${g.cls}_seed${g.seed}_n${g.n}${truncSuffix(g.t)}.png`;
+  el.gridDownload.download = `${fileStem(g.model)}${classSuffix(g.cls)}_seed${g.seed}_n${g.n}${truncSuffix(g.t)}.png`;
   el.gridDownload.hidden = false;
   el.gridDownload.textContent = g.n > 1 ? `Download grid (${g.n})` : 'Download';
   setBusy(el.generate, true);
@@ -645,7 +766,7 @@ async function generateGrid({ keepBanner = false } = {}) {
   const errors = [];
   const progress = () => {
     el.gridStatus.textContent = loaded + errors.length < g.n
-      ? `Generating ${loaded} / ${g.n}…` : `${classLabel(g.cls)} · ${truncWords(g.t)}`;
+      ? `Generating ${loaded} / ${g.n}…` : `${classWords(g.cls) ?? 'unconditional'} · ${truncWords(g.t)}`;
   };
   progress();
 
@@ -692,6 +813,22 @@ const strips = {
   classLerp: { box: el.clsStrip, status: el.clsStatus, download: el.clsDownload, button: el.clsGo, run: null },
   nn: { box: el.nnStrip, status: el.nnStatus, download: el.nnDownload, button: el.nnGo, run: null },
 };
+
+/** Empties a strip box (stopping its request): for a strip the model cannot make. */
+function resetStrip(key) {
+  const s = strips[key];
+  const run = s.run;
+  s.run = null;
+  run?.abort();
+  setBusy(s.button, false);
+  revoke(key);
+  s.box.replaceChildren();
+  s.box.dataset.state = 'idle';
+  delete s.box.dataset.error;
+  s.box.removeAttribute('aria-busy');
+  s.status.textContent = '';
+  s.download.hidden = true;
+}
 
 /** Loads one PNG strip into a strip box, with loading and error states. */
 async function loadStrip(key, { url, filename, alt, loading, done, failPrefix }) {
@@ -747,7 +884,7 @@ async function generateLatent() {
   clearInvalid();
   let l;
   try {
-    const cls = picker.require('Class');
+    const cls = isConditional() ? picker.require('Class') : null;
     const t = readTruncation();
     const a = parseSeed(el.latentA.value, el.latentA, 'Seed A');
     const b = parseSeed(el.latentB.value, el.latentB, 'Seed B');
@@ -761,15 +898,20 @@ async function generateLatent() {
   if (l.method === 'spherical') q.method = 'spherical';
   await loadStrip('latent', {
     url: 'v1/interpolate?' + query(q),
-    filename: `${fileStem(l.model)}_latent_class${l.cls}_${l.a}-${l.b}_${l.method}_${l.steps}steps${truncSuffix(l.t)}.png`,
-    alt: `${l.method} interpolation from seed ${l.a} to seed ${l.b}, ${classLabel(l.cls)}, ${l.steps} steps`,
+    filename: `${fileStem(l.model)}_latent${classSuffix(l.cls)}_${l.a}-${l.b}_${l.method}_${l.steps}steps${truncSuffix(l.t)}.png`,
+    alt: [`${l.method} interpolation from seed ${l.a} to seed ${l.b}`, classWords(l.cls), `${l.steps} steps`]
+      .filter(Boolean).join(', '),
     loading: `Rendering ${l.steps} frames…`,
-    done: `${classLabel(l.cls)} · seed ${l.a} → ${l.b} · ${l.method}`,
+    done: [classWords(l.cls), `seed ${l.a} → ${l.b}`, l.method].filter(Boolean).join(' · '),
   });
 }
 
 async function generateClassLerp() {
   clearInvalid();
+  if (!isConditional()) {
+    showBanner(`Class interpolation needs a class-conditional model; ${state.model.name} is unconditional.`);
+    return;
+  }
   let c;
   try {
     const a = pickerA.require('Class A');
@@ -797,8 +939,8 @@ async function generateClassLerp() {
 function openNeighbours(seed) {
   const g = state.grid;
   if (!g) return;
-  state.nn = { model: g.model, cls: g.cls, t: g.t, seed, k: 8, space: 'pixel', scope: 'class' };
-  el.nnSubject.textContent = `${g.model} · ${classLabel(g.cls)} · seed ${seed} · ${truncWords(g.t)}`;
+  state.nn = { model: g.model, cls: g.cls, t: g.t, seed, k: 8, space: 'pixel', scope: g.cls === null ? 'all' : 'class' };
+  el.nnSubject.textContent = [g.model, classWords(g.cls), `seed ${seed}`, truncWords(g.t)].filter(Boolean).join(' · ');
   if (!el.nnDialog.open) el.nnDialog.showModal();
   searchNeighbours();
 }
@@ -813,12 +955,13 @@ async function searchNeighbours() {
     el.nnStatus.textContent = 'Neighbours must be a whole number from 1 to 32.';
     return;
   }
-  Object.assign(n, { k, space: el.nnSpace.value, scope: el.nnScope.value });
+  // Without a class there is no "same class": the whole index is searched.
+  Object.assign(n, { k, space: el.nnSpace.value, scope: n.cls === null ? 'all' : el.nnScope.value });
   writeHash();
   await loadStrip('nn', {
     url: 'v1/neighbours?' + query({ model: n.model, class: n.cls, seed: String(n.seed), truncation: truncParam(n.t),
       k: n.k, space: n.space, scope: n.scope }),
-    filename: `${fileStem(n.model)}_neighbours_class${n.cls}_seed${n.seed}_k${n.k}_${n.space}_${n.scope}.png`,
+    filename: `${fileStem(n.model)}_neighbours${classSuffix(n.cls)}_seed${n.seed}_k${n.k}_${n.space}_${n.scope}.png`,
     alt: `Seed ${n.seed} followed by its ${n.k} nearest neighbours in ${n.space} space`,
     loading: 'Searching…',
     failPrefix: (e) => (e.code === 'not_found' && e.status === 404
@@ -867,6 +1010,17 @@ function stopSheet() {
   el.sheet.dataset.state = 'idle';
   el.sheet.removeAttribute('aria-busy');
   el.sheetStatus.textContent = '';
+  el.sheetHelp.textContent = '';
+  el.sheetShuffle.hidden = false;
+}
+
+/** An unconditional model has no classes to show a row of: the open panel says so. */
+function showSheetUnavailable(m) {
+  el.sheet.dataset.state = 'unavailable';
+  el.sheet.dataset.model = m.name;
+  el.sheetShuffle.hidden = true;
+  el.sheetHelp.textContent = `The class sheet shows a row of samples for each class; ${m.name} is unconditional `
+    + '(it has no classes), so there is no sheet. The grid below shows its samples.';
 }
 
 /**
@@ -877,6 +1031,7 @@ async function loadSheet({ reseed = false } = {}) {
   const m = state.model;
   if (!m) return;
   stopSheet();
+  if (!isConditional(m)) { showSheetUnavailable(m); return; }
   let t;
   try { t = readTruncation(); } catch { t = null; }
   const run = new AbortController();
@@ -1015,14 +1170,14 @@ function bind() {
         el.modelInfo.replaceChildren(describeModel(state.model));
       }
       el.latentGo.disabled = !!strips.latent.run;
-      el.clsGo.disabled = !!strips.classLerp.run;
+      el.clsGo.disabled = !!strips.classLerp.run || !isConditional();
       el.generate.disabled = !!state.gridRun || !state.model;
       return;
     }
     await generateGrid();
   });
   el.truncate.addEventListener('change', () => {
-    if (el.truncate.checked && !validTruncation(Number(el.trunc.value))) setTruncation(truncConfig().def);
+    if (el.truncate.checked && !validTruncation(truncBoxValue())) setTruncation(truncConfig().def);
     showTruncationMode();
   });
   el.truncRange.addEventListener('input', () => setTruncation(Number(el.truncRange.value)));
@@ -1035,6 +1190,7 @@ function bind() {
   });
   el.seedRandom.addEventListener('click', () => { el.seed.value = String(randomSeed()); generateGrid(); });
   el.classRandom.addEventListener('click', () => {
+    if (!isConditional()) return;   // hidden for unconditional models
     picker.filter.value = '';
     picker.render();
     picker.value = Math.floor(Math.random() * state.model.classes);
