@@ -1,4 +1,4 @@
-// BigGAN gallery: plain JavaScript, no dependencies. Talks to the server's /v1 API with
+// GAN gallery: plain JavaScript, no dependencies. Talks to the server's /v1 API with
 // relative URLs, keeps the view in the URL hash, and loads every image with fetch() so that a
 // failed request can show the server's JSON error message. What a model can do (class-conditional
 // or not, its truncation rule and range) comes from its `capabilities` in /v1/models.

@@ -12,7 +12,7 @@ public enum RouteTable {
 
     public static let routes: [Route] = [
         Route("GET", "/", metricsName: "static", summary: "The gallery (public/index.html)",
-              description: "the gallery (`public/`): opens on a class sheet of the default model; model, class by name, truncation (off = untruncated by default), seed, grid size, interpolation strips, neighbours, downloads",
+              description: "the gallery (`public/`): controls from each model's capabilities in `/v1/models`; opens on a class sheet of the default model (a grid for an unconditional one); model, class by name, the family's truncation (off = untruncated by default), seed, grid size, interpolation strips, neighbours, downloads",
               responses: [RouteResponse(200, "The gallery page", content: ["text/html": .type("string")])],
               handler: { r, c in try StaticFiles.serve(r, c) }),
         Route("GET", "/healthz", summary: "Health: models loaded, request-log state, queue depth, neighbour indexes",
