@@ -52,7 +52,7 @@ public final class AttentionLayer: ParameterContainer {
         let (gp, gi) = Pointwise.maxPool(g.forward(x, mode: mode))
         let beta = Tensor(uninitializedShape: [n, m])
         let mixed = Tensor(uninitializedShape: [b, h, w, c2])
-        TrainingProfiler.measure("attention core forward", flops: 2.0 * Double(b * n * m * (c8 + c2))) {
+        Profiler.measure("attention core forward", macs: b * n * m * (c8 + c2)) {
         for i in 0..<b {
             Self.attentionWeights(theta: th.data + i * n * c8, phi: ph.data + i * m * c8, n: n, m: m, c8: c8, into: beta.data)
             sgemm(m: n, n: c2, k: m, a: beta.data, lda: m, b: gp.data + i * m * c2, ldb: c2,
@@ -84,7 +84,7 @@ public final class AttentionLayer: ParameterContainer {
         let beta = Tensor(uninitializedShape: [n, m]), dBeta = Tensor(uninitializedShape: [n, m])
         let dTheta = Tensor(uninitializedShape: th.shape)
         let dPhi = Tensor(uninitializedShape: ph.shape), dG = Tensor(uninitializedShape: gp.shape)
-        TrainingProfiler.measure("attention core backward", flops: 2.0 * Double(b * n * m * (2 * c8 + 3 * c2))) {
+        Profiler.measure("attention core backward", macs: b * n * m * (2 * c8 + 3 * c2)) {
         for i in 0..<b {
             let thi = th.data + i * n * c8, phi_ = ph.data + i * m * c8, gi = gp.data + i * m * c2
             let dmi = dMixed.data + i * n * c2
@@ -99,9 +99,9 @@ public final class AttentionLayer: ParameterContainer {
         }
         }
         let dx = dy.copy()
-        accumulate(dx, theta.backward(dTheta, parameterGradients: parameterGradients)!)
-        accumulate(dx, phi.backward(Pointwise.maxPoolBackward(dPhi, index: phiIndex), parameterGradients: parameterGradients)!)
-        accumulate(dx, g.backward(Pointwise.maxPoolBackward(dG, index: gIndex), parameterGradients: parameterGradients)!)
+        addInPlace(dx, theta.backward(dTheta, parameterGradients: parameterGradients)!)
+        addInPlace(dx, phi.backward(Pointwise.maxPoolBackward(dPhi, index: phiIndex), parameterGradients: parameterGradients)!)
+        addInPlace(dx, g.backward(Pointwise.maxPoolBackward(dG, index: gIndex), parameterGradients: parameterGradients)!)
         return dx
     }
 

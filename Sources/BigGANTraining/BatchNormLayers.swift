@@ -62,7 +62,7 @@ final class BatchNormCore {
     }
 
     func forward(_ x: Tensor, scale: Tensor, shift: Tensor, mode: Mode) -> Tensor {
-        TrainingProfiler.measure("batch norm forward") { forwardBody(x, scale: scale, shift: shift, mode: mode) }
+        Profiler.measure("batch norm forward") { forwardBody(x, scale: scale, shift: shift, mode: mode) }
     }
 
     private func forwardBody(_ x: Tensor, scale: Tensor, shift: Tensor, mode: Mode) -> Tensor {
@@ -126,7 +126,7 @@ final class BatchNormCore {
 
     /// Returns `(dx, dscale [B, C], dshift [B, C])` for `dy` (`x`'s shape).
     func backward(_ dy: Tensor) -> (Tensor, Tensor, Tensor) {
-        TrainingProfiler.measure("batch norm backward") { backwardBody(dy) }
+        Profiler.measure("batch norm backward") { backwardBody(dy) }
     }
 
     private func backwardBody(_ dy: Tensor) -> (Tensor, Tensor, Tensor) {
@@ -206,7 +206,7 @@ public final class ConditionalBNLayer: ParameterContainer {
     public func backward(_ dy: Tensor, parameterGradients: Bool = true) -> (Tensor, Tensor) {
         let (dx, dScale, dShift) = core.backward(dy)
         let dc = gain.backward(dScale, parameterGradients: parameterGradients)!
-        accumulate(dc, bias.backward(dShift, parameterGradients: parameterGradients)!)
+        addInPlace(dc, bias.backward(dShift, parameterGradients: parameterGradients)!)
         return (dx, dc)
     }
 }

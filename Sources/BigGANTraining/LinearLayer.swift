@@ -55,7 +55,7 @@ public final class LinearLayer: ParameterContainer {
             let dW = Tensor(uninitializedShape: [outFeatures, inFeatures])
             sgemm(transA: true, m: outFeatures, n: inFeatures, k: b, a: dy.data, lda: outFeatures,
                   b: x.data, ldb: inFeatures, c: dW.data, ldc: inFeatures)
-            if let sn = spectralNorm { sn.backward(dW) } else { accumulate(weight.grad, dW) }
+            if let sn = spectralNorm { sn.backward(dW) } else { addInPlace(weight.grad, dW) }
             if let bias {
                 let s = Reduce.columnSums(dy.data, rows: b, cols: outFeatures)
                 for j in 0..<outFeatures { bias.grad[j] += Float(s[j]) }

@@ -131,20 +131,20 @@ public final class Trainer {
     @discardableResult
     public func dStep(realImages: Tensor, realLabels: [Int], z: Tensor, fakeLabels: [Int]) -> (lossReal: Float, lossFake: Float) {
         precondition(realImages.shape[0] == realLabels.count, "\(realLabels.count) labels for \(realImages.shape[0]) images")
-        let fakes = TrainingProfiler.measure("[total] G forward") { generator.forward(z: z, labels: fakeLabels, mode: .training) }
+        let fakes = Profiler.measure("step: G forward") { generator.forward(z: z, labels: fakeLabels, mode: .training) }
         discriminator.zeroGradients()
-        let scores = TrainingProfiler.measure("[total] D forward") {
+        let scores = Profiler.measure("step: D forward") {
             discriminator.forward(concatenateBatch(fakes, realImages), labels: fakeLabels + realLabels, mode: .training)
         }
         let nf = fakeLabels.count
         let loss = HingeLoss.discriminator(real: Array(scores[nf...]), fake: Array(scores[..<nf]))
-        TrainingProfiler.measure("[total] D backward") {
+        Profiler.measure("step: D backward") {
             discriminator.backward(loss.dFake + loss.dReal, parameterGradients: true, inputGradient: false)
         }
-        TrainingProfiler.measure("orthogonal regulariser") {
+        Profiler.measure("orthogonal regulariser") {
             Orthogonal.addRegulariserGradient(discriminator.parameters, strength: Float(config.dOrthogonal))
         }
-        TrainingProfiler.measure("Adam") { dOptimizer.update() }
+        Profiler.measure("Adam") { dOptimizer.update() }
         return (loss.lossReal, loss.lossFake)
     }
 
@@ -168,19 +168,19 @@ public final class Trainer {
     @discardableResult
     public func gStep(z: Tensor, labels: [Int]) -> Float {
         generator.zeroGradients()
-        let fakes = TrainingProfiler.measure("[total] G forward") { generator.forward(z: z, labels: labels, mode: .training) }
-        let scores = TrainingProfiler.measure("[total] D forward") { discriminator.forward(fakes, labels: labels, mode: .training) }
+        let fakes = Profiler.measure("step: G forward") { generator.forward(z: z, labels: labels, mode: .training) }
+        let scores = Profiler.measure("step: D forward") { discriminator.forward(fakes, labels: labels, mode: .training) }
         let (loss, dScores) = HingeLoss.generator(fake: scores)
-        let dImages = TrainingProfiler.measure("[total] D backward (input only)") {
+        let dImages = Profiler.measure("step: D backward (input only)") {
             discriminator.backward(dScores, parameterGradients: false, inputGradient: true)!
         }
-        TrainingProfiler.measure("[total] G backward") { generator.backward(dImages) }
-        TrainingProfiler.measure("orthogonal regulariser") {
+        Profiler.measure("step: G backward") { generator.backward(dImages) }
+        Profiler.measure("orthogonal regulariser") {
             Orthogonal.addRegulariserGradient(generator.parameters, strength: Float(config.gOrthogonal))
         }
-        TrainingProfiler.measure("Adam") { gOptimizer.update() }
+        Profiler.measure("Adam") { gOptimizer.update() }
         iteration += 1
-        TrainingProfiler.measure("EMA") { emaSchedule.update(target: ema, source: generator, iteration: iteration) }
+        Profiler.measure("EMA") { emaSchedule.update(target: ema, source: generator, iteration: iteration) }
         return loss
     }
 

@@ -50,16 +50,16 @@ struct TrainBench {
             _ = trainer.gStep()
         }
         iteration()   // warm-up
-        TrainingProfiler.reset()
-        TrainingProfiler.isEnabled = profile
-        defer { TrainingProfiler.isEnabled = false }
+        Profiler.reset()
+        Profiler.isEnabled = profile
+        defer { Profiler.isEnabled = false }
         var times: [Double] = []
         for _ in 0..<iterations {
             let s = DispatchTime.now().uptimeNanoseconds
             iteration()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
         }
-        if profile { print("profile over \(iterations) iterations:\n" + TrainingProfiler.report()) }
+        if profile { print("profile over \(iterations) iterations:\n" + Profiler.report()) }
         return (times.sorted()[times.count / 2], times.min()!,
                 trainer.generator.parameters.reduce(0) { $0 + $1.value.count },
                 trainer.discriminator.parameters.reduce(0) { $0 + $1.value.count })

@@ -84,7 +84,7 @@ struct Bench: ParsableCommand {
             Profiler.detailed = detailed
             _ = try sampler.sample(classes: classes, seeds: seeds, truncation: t)
             Profiler.isEnabled = false
-            printProfile()
+            print(Profiler.report())
         }
         let msPerImage = median * 1000 / Double(batch)
         let gflopPerImage = 2 * Double(Cost.macsPerImage(g.config)) / 1e9
@@ -123,19 +123,6 @@ struct Bench: ParsableCommand {
                      moment, mb(m.residentBytes), Double(m.residentBytes) / Double(weightBytes),
                      mb(m.peakResidentBytes), Double(m.peakResidentBytes) / Double(weightBytes),
                      mb(BufferPool.shared.idleByteCount), mb(BufferPool.shared.takePeakLiveBytes()), mb(weightBytes)))
-    }
-
-    func printProfile() {
-        let entries = Profiler.entries.sorted { $0.value.seconds > $1.value.seconds }
-        // "kind: part" entries are nested inside "kind"; they are listed but not added twice.
-        let total = entries.filter { !$0.key.contains(": ") }.reduce(0) { $0 + $1.value.seconds }
-        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
-        print(pad("layer kind", 52) + " calls       ms   share  GFLOP/s (engine MACs)")
-        for (kind, e) in entries {
-            let gf = e.macs > 0 ? String(format: "%8.1f", 2 * Double(e.macs) / e.seconds / 1e9) : "       -"
-            print(pad(kind, 52) + String(format: " %5d %8.1f %6.1f%% ", e.calls, e.seconds * 1000, 100 * e.seconds / total) + gf)
-        }
-        print(pad("total", 52) + String(format: "       %8.1f", total * 1000))
     }
 
     /// Runs the io file's inputs through the model and compares with its reference output.

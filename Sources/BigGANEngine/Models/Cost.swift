@@ -2,7 +2,7 @@
 /// compute it (convolutions after upsampling counted at the upsampled size, attention matmuls,
 /// linear layers including the class-conditional BN projections). Used to report effective
 /// GFLOP/s (2 FLOP per multiply-add) that compare across implementations; the engine itself does
-/// fewer (see `UpsampledConv`).
+/// fewer (see `Resampling`).
 public enum Cost {
     public static func macsPerImage(_ c: ModelConfig) -> Int {
         var macs = 0
