@@ -238,10 +238,8 @@ public final class BatchNormLayer: ParameterContainer {
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
         let b = x.shape[0], c = channels
         let sc = Tensor(uninitializedShape: [b, c]), sh = Tensor(uninitializedShape: [b, c])
-        for i in 0..<b {
-            (sc.data + i * c).update(from: gain.value.data, count: c)
-            (sh.data + i * c).update(from: bias.value.data, count: c)
-        }
+        fillRows(sc.data, rows: b, with: gain.value.data, count: c)
+        fillRows(sh.data, rows: b, with: bias.value.data, count: c)
         return core.forward(x, scale: sc, shift: sh, mode: mode)
     }
 
