@@ -15,7 +15,7 @@ struct Bench: ParsableCommand {
                       swift run -c release biggan-bench --train shipped --iters 5
             """)
 
-    @Option(help: "A preset (\(Presets.names.joined(separator: ", "))) with random weights, or a checkpoint file.")
+    @Option(help: "A preset (\(ModelConfig.presetNames.joined(separator: ", "))) with random weights, or a checkpoint file.")
     var model: String = "deep-128"
     @Option(help: "Images per forward pass, or per training batch with --train (default: 1; 32 for shipped, 64 for width32).") var batch: Int?
     @Option(help: "Time training iterations (2 D steps + 1 G step) of a model pair instead: \(TrainBench.presets.joined(separator: " or ")).")
@@ -51,7 +51,7 @@ struct Bench: ParsableCommand {
         let batch = self.batch ?? 1
         let g: any Generator
         let loadStart = Date()
-        if let cfg = Presets.config(model) { g = try GeneratorLoader.random(config: cfg, seed: 1).0 }
+        if let cfg = ModelConfig.preset(model) { g = try GeneratorLoader.random(config: cfg, seed: 1).0 }
         else { g = try GeneratorLoader.load(path: model) }
         let loadSeconds = Date().timeIntervalSince(loadStart)
         let weightBytes = g.parameterCount * MemoryLayout<Float>.stride
