@@ -60,9 +60,7 @@ public final class AttentionLayer: ParameterContainer {
         }
         }
         let oy = o.forward(mixed, mode: mode)
-        let out = Tensor(uninitializedShape: x.shape)
-        let gm = gamma.value[0], s = x.data, a = oy.data, d = out.data
-        Parallel.forRanges(out.count, minChunk: 1 << 16) { r in for k in r { d[k] = s[k] + gm * a[k] } }
+        let out = addingScaled(x, gamma.value[0], oy)
         thetaOut = th; phiPooled = ph; gPooled = gp; oOut = oy
         phiIndex = pi; gIndex = gi
         return out
@@ -109,17 +107,7 @@ public final class AttentionLayer: ParameterContainer {
     static func attentionWeights(theta: UnsafePointer<Float>, phi: UnsafePointer<Float>, n: Int, m: Int, c8: Int,
                                  into beta: UnsafeMutablePointer<Float>) {
         sgemm(transB: true, m: n, n: m, k: c8, a: theta, lda: c8, b: phi, ldb: c8, c: beta, ldc: m)
-        Parallel.forRanges(n, minChunk: 64) { range in
-            for r in range {
-                let row = beta + r * m
-                var mx = -Float.infinity
-                for j in 0..<m { mx = row[j] > mx ? row[j] : mx }
-                var sum: Float = 0
-                for j in 0..<m { let e = fastExp(row[j] - mx); row[j] = e; sum += e }
-                let inv = 1 / sum
-                for j in 0..<m { row[j] *= inv }
-            }
-        }
+        softmaxRows(beta, rows: n, cols: m)
     }
 
     /// In place: `d ← β ⊙ (d − rowsum(d ⊙ β))`, both `[rows, cols]` (softmax backward per row).
