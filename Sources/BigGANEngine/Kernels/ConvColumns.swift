@@ -55,28 +55,42 @@ extension ConvPiece {
     /// (row `r = b·gridH + oy`) of `x` (`[B, H, W, C]`): entry `(p, t·C + c)` of pixel
     /// `p = (r − rows.lowerBound)·gridW + ox` is `x[b, oy·stride + dy_t, ox·stride + dx_t, c]`,
     /// zero outside the image. Parallel over rows.
+    ///
+    /// Consecutive taps of one row of the kernel (same `dy`, `dx` one apart) read consecutive
+    /// input pixels, which NHWC stores contiguously, into consecutive column blocks: such a run
+    /// is one copy of `run·C` floats when it lies inside the image.
     public func im2col(_ x: Tensor, gridH: Int, gridW: Int, rows: Range<Int>, into col: UnsafeMutablePointer<Float>) {
         let (h, w, c) = (x.shape[1], x.shape[2], x.shape[3])
         let kk = taps.count * c, s = stride
         let src = x.data
-        let offsets = taps.map { ($0.dy, $0.dx) }
-        offsets.withUnsafeBufferPointer { tb in
-            let tp = tb.baseAddress!, nt = tb.count
+        // Runs of taps: (first tap, length, dy, dx of the first).
+        var runs: [(first: Int, count: Int, dy: Int, dx: Int)] = []
+        for (t, tap) in taps.enumerated() {
+            if let last = runs.last, last.first + last.count == t, last.dy == tap.dy, last.dx + last.count == tap.dx {
+                runs[runs.count - 1].count += 1
+            } else {
+                runs.append((t, 1, tap.dy, tap.dx))
+            }
+        }
+        runs.withUnsafeBufferPointer { rb in
+            let rp = rb.baseAddress!, nr = rb.count
             Parallel.forRanges(rows.count, minChunk: 1) { local in
                 for lr in local {
                     let r = rows.lowerBound + lr
                     let bi = r / gridH, oy = r % gridH
-                    let image = src + bi * h * w * c
                     for ox in 0..<gridW {
-                        var dst = col + (lr * gridW + ox) * kk
-                        for t in 0..<nt {
-                            let sy = oy * s + tp[t].0, sx = ox * s + tp[t].1
-                            if sy < 0 || sy >= h || sx < 0 || sx >= w {
-                                dst.update(repeating: 0, count: c)
-                            } else {
-                                dst.update(from: image + (sy * w + sx) * c, count: c)
+                        let pixel = col + (lr * gridW + ox) * kk
+                        for ri in 0..<nr {
+                            let run = rp[ri]
+                            var dst = pixel + run.first * c
+                            let sy = oy * s + run.dy, sx0 = ox * s + run.dx
+                            if sy < 0 || sy >= h { dst.update(repeating: 0, count: run.count * c); continue }
+                            let row = src + (bi * h + sy) * w * c
+                            if sx0 >= 0 && sx0 + run.count <= w { dst.update(from: row + sx0 * c, count: run.count * c); continue }
+                            for sx in sx0 ..< sx0 + run.count {
+                                if sx < 0 || sx >= w { dst.update(repeating: 0, count: c) } else { dst.update(from: row + sx * c, count: c) }
+                                dst += c
                             }
-                            dst += c
                         }
                     }
                 }
