@@ -50,6 +50,7 @@ public final class ConvLayer: ParameterContainer {
 
     public init(name: String, inChannels: Int, outChannels: Int, kernelSize: Int, bias: Bool = true,
                 spectralNorm: Bool = true, snEps: Float = 1e-6, resampling: Resampling = .none) {
+        precondition(kernelSize == 1 || kernelSize == 3, "only 1×1 and 3×3 convolutions")
         self.name = name
         let plan = ConvPlan(kernelSize: kernelSize, inChannels: inChannels, outChannels: outChannels, resampling: resampling)
         self.plan = plan

@@ -33,7 +33,7 @@ public struct ConvPiece: Sendable {
 }
 
 /// The one description of a convolution that inference (`Conv2D`) and training (`ConvLayer`)
-/// both execute: a `k×k` convolution (k = 1 or 3), stride 1, "same" zero padding, on NHWC
+/// both execute: a `k×k` convolution (k odd: 1 and 3 in every model here), stride 1, "same" zero padding, on NHWC
 /// activations, with an optional ×2 `Resampling` folded in, as a list of `ConvPiece`s.
 ///
 /// - Input `[B, H, W, in]`; output `[B, H, W, out]`, `[B, 2H, 2W, out]` (`upsampleInput`) or
@@ -51,7 +51,7 @@ public struct ConvPlan: Sendable {
     public let pieces: [ConvPiece]
 
     public init(kernelSize k: Int, inChannels: Int, outChannels: Int, resampling: Resampling = .none) {
-        precondition(k == 1 || k == 3, "only 1×1 and 3×3 convolutions")
+        precondition(k >= 1 && k % 2 == 1, "\(k)×\(k) convolution: odd kernel sizes only")
         precondition(resampling == .none || k == 3, "resampling needs a 3×3 kernel")
         kernelSize = k; self.inChannels = inChannels; self.outChannels = outChannels; self.resampling = resampling
         pieces = Self.pieces(kernelSize: k, resampling: resampling)
