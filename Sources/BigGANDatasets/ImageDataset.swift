@@ -79,12 +79,11 @@ public struct ImageDataset: Sendable {
 
     /// A stable 64-bit FNV-1a digest of the pixels and labels (hex), for cache invalidation.
     public var contentHash: String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ b: UInt8) { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        for v in [width, height, channels, count] { withUnsafeBytes(of: UInt32(v).littleEndian) { $0.forEach(mix) } }
-        pixels.forEach(mix)
-        for l in labels { mix(UInt8(truncatingIfNeeded: l)) }
-        return String(h, radix: 16)
+        var h = FNV1a()
+        for v in [width, height, channels, count] { withUnsafeBytes(of: UInt32(v).littleEndian) { h.mix($0) } }
+        h.mix(pixels)
+        for l in labels { h.mix(UInt8(truncatingIfNeeded: l)) }
+        return h.hex
     }
 }
 

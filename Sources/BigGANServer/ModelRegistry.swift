@@ -47,7 +47,7 @@ public final class LoadedModel: Sendable {
         let attrs = try? FileManager.default.attributesOfItem(atPath: path)
         let size = (attrs?[.size] as? NSNumber)?.intValue ?? 0
         let mtime = (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        fingerprint = String(fnv1a64(generator.info.configJSON + "|\(size)|\(mtime)"), radix: 16)
+        fingerprint = String(FNV1a.hash(generator.info.configJSON + "|\(size)|\(mtime)"), radix: 16)
     }
 
     /// The state of the neighbour index for `space` (`unavailable` without a neighbour service).
@@ -115,11 +115,4 @@ public struct ModelRegistry: Sendable {
         return files.filter { $0.hasSuffix(".safetensors") }.sorted().map { (directory as NSString).appendingPathComponent($0) }
             .filter { path in (try? SafeTensorsFile(path: path))?.metadata["classifier_config"] == nil }
     }
-}
-
-/// 64-bit FNV-1a hash of a string's UTF-8 bytes (stable across runs and machines).
-func fnv1a64(_ s: String) -> UInt64 {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-    return h
 }

@@ -17,7 +17,7 @@ enum SampleRoutes {
     /// A strong ETag over the weights, every parameter and the engine's thread count: an image's
     /// bytes do not depend on its batch, but large GEMMs are cut into one piece per thread.
     static func etag(_ m: LoadedModel, _ parts: [String]) -> String {
-        "\"" + String(fnv1a64(([m.fingerprint, "blas\(BLAS.threads)"] + parts).joined(separator: "|")), radix: 16) + "\""
+        "\"" + String(FNV1a.hash(([m.fingerprint, "blas\(BLAS.threads)"] + parts).joined(separator: "|")), radix: 16) + "\""
     }
 
     /// Answers 304 or a cached PNG for a deterministic request, else renders, caches and tags it.

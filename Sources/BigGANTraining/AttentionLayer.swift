@@ -52,7 +52,7 @@ public final class AttentionLayer: ParameterContainer {
         let (gp, gi) = Pointwise.maxPool(g.forward(x, mode: mode))
         let beta = Tensor(uninitializedShape: [n, m])
         let mixed = Tensor(uninitializedShape: [b, h, w, c2])
-        TrainingProfiler.measure("attention core forward", flops: 2.0 * Double(b * n * m * (c8 + c2))) {
+        Profiler.measure("attention core forward", macs: b * n * m * (c8 + c2)) {
         for i in 0..<b {
             Self.attentionWeights(theta: th.data + i * n * c8, phi: ph.data + i * m * c8, n: n, m: m, c8: c8, into: beta.data)
             sgemm(m: n, n: c2, k: m, a: beta.data, lda: m, b: gp.data + i * m * c2, ldb: c2,
@@ -60,9 +60,7 @@ public final class AttentionLayer: ParameterContainer {
         }
         }
         let oy = o.forward(mixed, mode: mode)
-        let out = Tensor(uninitializedShape: x.shape)
-        let gm = gamma.value[0], s = x.data, a = oy.data, d = out.data
-        Parallel.forRanges(out.count, minChunk: 1 << 16) { r in for k in r { d[k] = s[k] + gm * a[k] } }
+        let out = addingScaled(x, gamma.value[0], oy)
         thetaOut = th; phiPooled = ph; gPooled = gp; oOut = oy
         phiIndex = pi; gIndex = gi
         return out
@@ -84,7 +82,7 @@ public final class AttentionLayer: ParameterContainer {
         let beta = Tensor(uninitializedShape: [n, m]), dBeta = Tensor(uninitializedShape: [n, m])
         let dTheta = Tensor(uninitializedShape: th.shape)
         let dPhi = Tensor(uninitializedShape: ph.shape), dG = Tensor(uninitializedShape: gp.shape)
-        TrainingProfiler.measure("attention core backward", flops: 2.0 * Double(b * n * m * (2 * c8 + 3 * c2))) {
+        Profiler.measure("attention core backward", macs: b * n * m * (2 * c8 + 3 * c2)) {
         for i in 0..<b {
             let thi = th.data + i * n * c8, phi_ = ph.data + i * m * c8, gi = gp.data + i * m * c2
             let dmi = dMixed.data + i * n * c2
@@ -99,9 +97,9 @@ public final class AttentionLayer: ParameterContainer {
         }
         }
         let dx = dy.copy()
-        accumulate(dx, theta.backward(dTheta, parameterGradients: parameterGradients)!)
-        accumulate(dx, phi.backward(Pointwise.maxPoolBackward(dPhi, index: phiIndex), parameterGradients: parameterGradients)!)
-        accumulate(dx, g.backward(Pointwise.maxPoolBackward(dG, index: gIndex), parameterGradients: parameterGradients)!)
+        addInPlace(dx, theta.backward(dTheta, parameterGradients: parameterGradients)!)
+        addInPlace(dx, phi.backward(Pointwise.maxPoolBackward(dPhi, index: phiIndex), parameterGradients: parameterGradients)!)
+        addInPlace(dx, g.backward(Pointwise.maxPoolBackward(dG, index: gIndex), parameterGradients: parameterGradients)!)
         return dx
     }
 
@@ -109,17 +107,7 @@ public final class AttentionLayer: ParameterContainer {
     static func attentionWeights(theta: UnsafePointer<Float>, phi: UnsafePointer<Float>, n: Int, m: Int, c8: Int,
                                  into beta: UnsafeMutablePointer<Float>) {
         sgemm(transB: true, m: n, n: m, k: c8, a: theta, lda: c8, b: phi, ldb: c8, c: beta, ldc: m)
-        Parallel.forRanges(n, minChunk: 64) { range in
-            for r in range {
-                let row = beta + r * m
-                var mx = -Float.infinity
-                for j in 0..<m { mx = row[j] > mx ? row[j] : mx }
-                var sum: Float = 0
-                for j in 0..<m { let e = fastExp(row[j] - mx); row[j] = e; sum += e }
-                let inv = 1 / sum
-                for j in 0..<m { row[j] *= inv }
-            }
-        }
+        softmaxRows(beta, rows: n, cols: m)
     }
 
     /// In place: `d ← β ⊙ (d − rowsum(d ⊙ β))`, both `[rows, cols]` (softmax backward per row).

@@ -66,7 +66,7 @@ final class BatchNormCore {
     }
 
     func forward(_ x: Tensor, scale: Tensor, shift: Tensor, mode: Mode) -> Tensor {
-        TrainingProfiler.measure("batch norm forward") { forwardBody(x, scale: scale, shift: shift, mode: mode) }
+        Profiler.measure("batch norm forward") { forwardBody(x, scale: scale, shift: shift, mode: mode) }
     }
 
     private func forwardBody(_ x: Tensor, scale: Tensor, shift: Tensor, mode: Mode) -> Tensor {
@@ -132,7 +132,7 @@ final class BatchNormCore {
 
     /// Returns `(dx, dscale [B, C], dshift [B, C])` for `dy` (`x`'s shape).
     func backward(_ dy: Tensor) -> (Tensor, Tensor, Tensor) {
-        TrainingProfiler.measure("batch norm backward") { backwardBody(dy) }
+        Profiler.measure("batch norm backward") { backwardBody(dy) }
     }
 
     private func backwardBody(_ dy: Tensor) -> (Tensor, Tensor, Tensor) {
@@ -212,7 +212,7 @@ public final class ConditionalBNLayer: ParameterContainer {
     public func backward(_ dy: Tensor, parameterGradients: Bool = true) -> (Tensor, Tensor) {
         let (dx, dScale, dShift) = core.backward(dy)
         let dc = gain.backward(dScale, parameterGradients: parameterGradients)!
-        accumulate(dc, bias.backward(dShift, parameterGradients: parameterGradients)!)
+        addInPlace(dc, bias.backward(dShift, parameterGradients: parameterGradients)!)
         return (dx, dc)
     }
 }
@@ -244,10 +244,8 @@ public final class BatchNormLayer: ParameterContainer {
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
         let b = x.shape[0], c = channels
         let sc = Tensor(uninitializedShape: [b, c]), sh = Tensor(uninitializedShape: [b, c])
-        for i in 0..<b {
-            (sc.data + i * c).update(from: gain.value.data, count: c)
-            (sh.data + i * c).update(from: bias.value.data, count: c)
-        }
+        fillRows(sc.data, rows: b, with: gain.value.data, count: c)
+        fillRows(sh.data, rows: b, with: bias.value.data, count: c)
         return core.forward(x, scale: sc, shift: sh, mode: mode)
     }
 

@@ -39,9 +39,9 @@ public final class DiscriminatorBlock: ParameterContainer {
         let r = Pointwise.relu(conv1.forward(a, mode: mode))
         var out = conv2.forward(r, mode: mode)   // avgpool(conv2(r)) when downsampling
         if let shortcut {
-            accumulate(out, shortcut.forward(down ? Pointwise.averagePool(x) : x, mode: mode))
+            addInPlace(out, shortcut.forward(down ? Pointwise.averagePool(x) : x, mode: mode))
         } else {
-            accumulate(out, x)
+            addInPlace(out, x)
         }
         if let attention { out = attention.forward(out, mode: mode) }
         activated = a; hidden = r
@@ -58,9 +58,9 @@ public final class DiscriminatorBlock: ParameterContainer {
         var dx = da.map { preactivation ? Pointwise.reluBackward($0, output: a) : $0 }
         if let shortcut {
             let ds = shortcut.backward(d, inputGradient: inputGradient, parameterGradients: parameterGradients)
-            if let dx, let ds { accumulate(dx, down ? Pointwise.averagePoolBackward(ds) : ds) }
+            if let dx, let ds { addInPlace(dx, down ? Pointwise.averagePoolBackward(ds) : ds) }
         } else if let x = dx {
-            accumulate(x, d)
+            addInPlace(x, d)
         }
         if !inputGradient { dx = nil }
         return dx

@@ -3,14 +3,7 @@ import Foundation
 
 /// The discriminator's architecture (ajbrock `D_arch`, made explicit).
 public struct DiscriminatorConfig: Codable, Equatable, Sendable {
-    public struct Block: Codable, Equatable, Sendable {
-        public var inChannels: Int
-        public var outChannels: Int
-        /// 2×2 average pooling at the end of the block.
-        public var down: Bool
-        enum CodingKeys: String, CodingKey { case inChannels = "in", outChannels = "out", down }
-        public init(_ i: Int, _ o: Int, down: Bool) { inChannels = i; outChannels = o; self.down = down }
-    }
+    public typealias Block = BlockSpec<Downsampling>
 
     /// Input height = width.
     public var resolution: Int

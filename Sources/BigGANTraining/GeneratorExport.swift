@@ -40,26 +40,3 @@ extension TrainableGenerator {
         return try GeneratorLoader.build(config: cfg, weights: NamedTensors(tensors), file: "<exported>")
     }
 }
-
-/// A `WeightSource` over in-memory named tensors, checked by name and shape like a checkpoint.
-public final class NamedTensors: WeightSource {
-    private let tensors: [String: Tensor]
-    private var used = Set<String>()
-
-    public init(_ list: [(String, Tensor)]) {
-        tensors = Dictionary(list, uniquingKeysWith: { a, _ in a })
-    }
-
-    public func tensor(_ name: String, shape: [Int]) throws -> Tensor {
-        guard let t = tensors[name] else { throw CheckpointError(file: "<memory>", tensor: name, "missing tensor (expected shape \(shape))") }
-        guard t.shape == shape else { throw CheckpointError(file: "<memory>", tensor: name, "shape \(t.shape) does not match \(shape)") }
-        used.insert(name)
-        return t
-    }
-
-    public func finish() throws {
-        if let extra = Set(tensors.keys).subtracting(used).sorted().first {
-            throw CheckpointError(file: "<memory>", tensor: extra, "unexpected tensor")
-        }
-    }
-}

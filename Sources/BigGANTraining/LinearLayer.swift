@@ -37,9 +37,7 @@ public final class LinearLayer: ParameterContainer {
         let w = effectiveWeight(mode: mode)
         used = w; input = x
         let out = Tensor(uninitializedShape: [b, outFeatures])
-        if let bias {
-            for i in 0..<b { (out.data + i * outFeatures).update(from: bias.value.data, count: outFeatures) }
-        }
+        fillRows(out.data, rows: b, with: bias?.value.data, count: outFeatures)
         sgemm(transB: true, m: b, n: outFeatures, k: inFeatures, a: x.data, lda: inFeatures,
               b: w.data, ldb: inFeatures, beta: bias == nil ? 0 : 1, c: out.data, ldc: outFeatures)
         return out
@@ -55,7 +53,7 @@ public final class LinearLayer: ParameterContainer {
             let dW = Tensor(uninitializedShape: [outFeatures, inFeatures])
             sgemm(transA: true, m: outFeatures, n: inFeatures, k: b, a: dy.data, lda: outFeatures,
                   b: x.data, ldb: inFeatures, c: dW.data, ldc: inFeatures)
-            if let sn = spectralNorm { sn.backward(dW) } else { accumulate(weight.grad, dW) }
+            if let sn = spectralNorm { sn.backward(dW) } else { addInPlace(weight.grad, dW) }
             if let bias {
                 let s = Reduce.columnSums(dy.data, rows: b, cols: outFeatures)
                 for j in 0..<outFeatures { bias.grad[j] += Float(s[j]) }

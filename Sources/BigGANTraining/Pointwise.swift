@@ -8,7 +8,7 @@ enum Pointwise {
 
     /// `max(0, x)`, any shape.
     static func relu(_ x: Tensor) -> Tensor {
-        TrainingProfiler.measure("relu") { reluBody(x) }
+        Profiler.measure("relu") { reluBody(x) }
     }
 
     private static func reluBody(_ x: Tensor) -> Tensor {
@@ -20,7 +20,7 @@ enum Pointwise {
 
     /// `dx = dy` where the ReLU output `y` is positive, else 0 (torch's convention at 0).
     static func reluBackward(_ dy: Tensor, output y: Tensor) -> Tensor {
-        TrainingProfiler.measure("reluBackward") { reluBackwardBody(dy, output: y) }
+        Profiler.measure("reluBackward") { reluBackwardBody(dy, output: y) }
     }
 
     private static func reluBackwardBody(_ dy: Tensor, output y: Tensor) -> Tensor {
@@ -37,7 +37,7 @@ enum Pointwise {
 
     /// `tanh(x)` (engine's `fastTanh`, absolute error below 1e-6), any shape.
     static func tanh(_ x: Tensor) -> Tensor {
-        TrainingProfiler.measure("tanh") { tanhBody(x) }
+        Profiler.measure("tanh") { tanhBody(x) }
     }
 
     private static func tanhBody(_ x: Tensor) -> Tensor {
@@ -49,7 +49,7 @@ enum Pointwise {
 
     /// `dx = dy · (1 − y²)` with `y = tanh(x)` the forward output.
     static func tanhBackward(_ dy: Tensor, output y: Tensor) -> Tensor {
-        TrainingProfiler.measure("tanhBackward") { tanhBackwardBody(dy, output: y) }
+        Profiler.measure("tanhBackward") { tanhBackwardBody(dy, output: y) }
     }
 
     private static func tanhBackwardBody(_ dy: Tensor, output y: Tensor) -> Tensor {
@@ -62,11 +62,11 @@ enum Pointwise {
     // MARK: Nearest ×2 upsampling
 
     /// `[B, H, W, C]` → `[B, 2H, 2W, C]`, each pixel repeated 2×2.
-    static func upsample(_ x: Tensor) -> Tensor { TrainingProfiler.measure("upsample") { upsampleNearest2x(x) } }
+    static func upsample(_ x: Tensor) -> Tensor { Profiler.measure("upsample") { upsampleNearest2x(x) } }
 
     /// Gradient of `upsample`: `[B, 2H, 2W, C]` → `[B, H, W, C]`, the sum of each 2×2 block.
     static func upsampleBackward(_ dy: Tensor) -> Tensor {
-        TrainingProfiler.measure("upsampleBackward") { upsampleBackwardBody(dy) }
+        Profiler.measure("upsampleBackward") { upsampleBackwardBody(dy) }
     }
 
     private static func upsampleBackwardBody(_ dy: Tensor) -> Tensor {
@@ -91,11 +91,11 @@ enum Pointwise {
     // MARK: 2×2 average pooling
 
     /// `[B, H, W, C]` → `[B, H/2, W/2, C]`, the mean of each 2×2 block (H, W even).
-    static func averagePool(_ x: Tensor) -> Tensor { TrainingProfiler.measure("averagePool") { avgPool2x2(x) } }
+    static func averagePool(_ x: Tensor) -> Tensor { Profiler.measure("averagePool") { avgPool2x2(x) } }
 
     /// Gradient of `averagePool`: `[B, H/2, W/2, C]` → `[B, H, W, C]`, each value spread /4 over its block.
     static func averagePoolBackward(_ dy: Tensor) -> Tensor {
-        TrainingProfiler.measure("averagePoolBackward") { averagePoolBackwardBody(dy) }
+        Profiler.measure("averagePoolBackward") { averagePoolBackwardBody(dy) }
     }
 
     private static func averagePoolBackwardBody(_ dy: Tensor) -> Tensor {
@@ -123,7 +123,7 @@ enum Pointwise {
     /// element, which of the four inputs won (0: (0,0), 1: (0,1), 2: (1,0), 3: (1,1); the first
     /// in that order on ties, as torch does).
     static func maxPool(_ x: Tensor) -> (Tensor, [UInt8]) {
-        TrainingProfiler.measure("maxPool") { maxPoolBody(x) }
+        Profiler.measure("maxPool") { maxPoolBody(x) }
     }
 
     private static func maxPoolBody(_ x: Tensor) -> (Tensor, [UInt8]) {
@@ -159,7 +159,7 @@ enum Pointwise {
     /// Gradient of `maxPool`: routes each `dy` element to the input that won.
     /// `dy`: `[B, H/2, W/2, C]` → `[B, H, W, C]`.
     static func maxPoolBackward(_ dy: Tensor, index: [UInt8]) -> Tensor {
-        TrainingProfiler.measure("maxPoolBackward") { maxPoolBackwardBody(dy, index: index) }
+        Profiler.measure("maxPoolBackward") { maxPoolBackwardBody(dy, index: index) }
     }
 
     private static func maxPoolBackwardBody(_ dy: Tensor, index: [UInt8]) -> Tensor {
@@ -190,7 +190,7 @@ enum Pointwise {
 
     /// `[B, H, W, C]` → `[B, C]`, the sum over all pixels of each image.
     static func sumPool(_ x: Tensor) -> Tensor {
-        TrainingProfiler.measure("sumPool") { sumPoolBody(x) }
+        Profiler.measure("sumPool") { sumPoolBody(x) }
     }
 
     private static func sumPoolBody(_ x: Tensor) -> Tensor {
@@ -213,7 +213,7 @@ enum Pointwise {
 
     /// Gradient of `sumPool`: `dy` `[B, C]` broadcast to every pixel, `[B, H, W, C]` (`shape`).
     static func sumPoolBackward(_ dy: Tensor, shape: [Int]) -> Tensor {
-        TrainingProfiler.measure("sumPoolBackward") { sumPoolBackwardBody(dy, shape: shape) }
+        Profiler.measure("sumPoolBackward") { sumPoolBackwardBody(dy, shape: shape) }
     }
 
     private static func sumPoolBackwardBody(_ dy: Tensor, shape: [Int]) -> Tensor {

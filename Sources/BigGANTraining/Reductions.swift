@@ -62,25 +62,6 @@ enum Reduce {
 
 // MARK: - Small tensor helpers
 
-/// `[B, N] ++ [B, M]` → `[B, N+M]`.
-func concatenateColumns(_ x: Tensor, _ y: Tensor) -> Tensor {
-    let b = x.shape[0], n = x.count / max(b, 1), m = y.count / max(b, 1)
-    let out = Tensor(uninitializedShape: [b, n + m])
-    for i in 0..<b {
-        (out.data + i * (n + m)).update(from: x.data + i * n, count: n)
-        (out.data + i * (n + m) + n).update(from: y.data + i * m, count: m)
-    }
-    return out
-}
-
-/// Columns `[from, from+count)` of a `[B, N]` matrix.
-func sliceColumns(_ x: Tensor, from: Int, count: Int) -> Tensor {
-    let b = x.shape[0], n = x.count / max(b, 1)
-    let out = Tensor(uninitializedShape: [b, count])
-    for i in 0..<b { (out.data + i * count).update(from: x.data + i * n + from, count: count) }
-    return out
-}
-
 /// `[B, ...] ++ [B', ...]` → `[B + B', ...]` along the first (batch) dimension.
 func concatenateBatch(_ x: Tensor, _ y: Tensor) -> Tensor {
     precondition(Array(x.shape.dropFirst()) == Array(y.shape.dropFirst()), "concat: \(x.shape) vs \(y.shape)")
@@ -90,13 +71,6 @@ func concatenateBatch(_ x: Tensor, _ y: Tensor) -> Tensor {
     out.data.update(from: x.data, count: x.count)
     (out.data + x.count).update(from: y.data, count: y.count)
     return out
-}
-
-/// `x += y` elementwise (shapes must have equal element counts).
-func accumulate(_ x: Tensor, _ y: Tensor) {
-    precondition(x.count == y.count, "accumulate: \(x.shape) vs \(y.shape)")
-    let a = x.data, b = y.data
-    TrainingProfiler.measure("accumulate") { Parallel.forRanges(x.count, minChunk: 1 << 16) { r in for i in r { a[i] += b[i] } } }
 }
 
 /// `x + y` as a new tensor with `x`'s shape.

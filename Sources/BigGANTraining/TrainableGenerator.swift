@@ -45,9 +45,9 @@ public final class GeneratorBlock: ParameterContainer {
         var out = conv2.forward(r2, mode: mode)
         if let shortcut {
             let s = shortcut.forward(x, mode: mode)
-            if up { addUpsampledInPlace(out, s) } else { accumulate(out, s) }
+            if up { addUpsampledInPlace(out, s) } else { addInPlace(out, s) }
         } else {
-            accumulate(out, x)
+            addInPlace(out, x)
         }
         if let attention { out = attention.forward(out, mode: mode) }
         relu1 = r1; relu2 = r2
@@ -63,11 +63,11 @@ public final class GeneratorBlock: ParameterContainer {
         let dr1 = conv1.backward(dc1)!
         let (dx, dy1) = bn1.backward(Pointwise.reluBackward(dr1, output: r1))
         if let shortcut {
-            accumulate(dx, shortcut.backward(up ? Pointwise.upsampleBackward(d) : d)!)
+            addInPlace(dx, shortcut.backward(up ? Pointwise.upsampleBackward(d) : d)!)
         } else {
-            accumulate(dx, d)
+            addInPlace(dx, d)
         }
-        accumulate(dy1, dy2)
+        addInPlace(dy1, dy2)
         return (dx, dy1)
     }
 }
@@ -142,10 +142,10 @@ public final class TrainableGenerator: ParameterContainer {
         let hier = config.hier ?? false, chunk = config.zChunk
         labels = nil
         batch = b
-        let lin = linear.forward(hier ? sliceColumns(z, from: 0, count: chunk) : z, mode: mode)
+        let lin = linear.forward(hier ? columns(z, from: 0, count: chunk) : z, mode: mode)
         var h = Self.channelFirstToNHWC(lin, batch: b, width: bw, channels: c0)
         for (i, blk) in blocks.enumerated() {
-            let y = hier ? concatenateColumns(e, sliceColumns(z, from: (i + 1) * chunk, count: chunk)) : e
+            let y = hier ? concatColumns(e, columns(z, from: (i + 1) * chunk, count: chunk)) : e
             h = blk.forward(h, condition: y, mode: mode)
         }
         let r = Pointwise.relu(outputBN.forward(h, mode: mode))

@@ -144,22 +144,22 @@ public final class Trainer {
     public func dStep(realImages: Tensor, realLabels: [Int], z: Tensor, fakeLabels: [Int],
                       augmentation draw: DiffAugment.Draw? = nil) -> (lossReal: Float, lossFake: Float) {
         precondition(realImages.shape[0] == realLabels.count, "\(realLabels.count) labels for \(realImages.shape[0]) images")
-        let fakes = TrainingProfiler.measure("[total] G forward") { generator.forward(z: z, labels: fakeLabels, mode: .training) }
+        let fakes = Profiler.measure("step: G forward") { generator.forward(z: z, labels: fakeLabels, mode: .training) }
         discriminator.zeroGradients()
         var input = concatenateBatch(fakes, realImages)
-        if let a = augmentation, let draw { input = TrainingProfiler.measure("augmentation") { a.apply(input, draw) } }
-        let scores = TrainingProfiler.measure("[total] D forward") {
+        if let a = augmentation, let draw { input = Profiler.measure("augmentation") { a.apply(input, draw) } }
+        let scores = Profiler.measure("step: D forward") {
             discriminator.forward(input, labels: fakeLabels + realLabels, mode: .training)
         }
         let nf = fakeLabels.count
         let loss = HingeLoss.discriminator(real: Array(scores[nf...]), fake: Array(scores[..<nf]))
-        TrainingProfiler.measure("[total] D backward") {
+        Profiler.measure("step: D backward") {
             discriminator.backward(loss.dFake + loss.dReal, parameterGradients: true, inputGradient: false)
         }
-        TrainingProfiler.measure("orthogonal regulariser") {
+        Profiler.measure("orthogonal regulariser") {
             Orthogonal.addRegulariserGradient(discriminator.parameters, strength: Float(config.dOrthogonal))
         }
-        TrainingProfiler.measure("Adam") { dOptimizer.update() }
+        Profiler.measure("Adam") { dOptimizer.update() }
         return (loss.lossReal, loss.lossFake)
     }
 
@@ -186,22 +186,22 @@ public final class Trainer {
     @discardableResult
     public func gStep(z: Tensor, labels: [Int], augmentation draw: DiffAugment.Draw? = nil) -> Float {
         generator.zeroGradients()
-        let fakes = TrainingProfiler.measure("[total] G forward") { generator.forward(z: z, labels: labels, mode: .training) }
+        let fakes = Profiler.measure("step: G forward") { generator.forward(z: z, labels: labels, mode: .training) }
         var input = fakes
-        if let a = augmentation, let draw { input = TrainingProfiler.measure("augmentation") { a.apply(fakes, draw) } }
-        let scores = TrainingProfiler.measure("[total] D forward") { discriminator.forward(input, labels: labels, mode: .training) }
+        if let a = augmentation, let draw { input = Profiler.measure("augmentation") { a.apply(fakes, draw) } }
+        let scores = Profiler.measure("step: D forward") { discriminator.forward(input, labels: labels, mode: .training) }
         let (loss, dScores) = HingeLoss.generator(fake: scores)
-        var dImages = TrainingProfiler.measure("[total] D backward (input only)") {
+        var dImages = Profiler.measure("step: D backward (input only)") {
             discriminator.backward(dScores, parameterGradients: false, inputGradient: true)!
         }
         if let a = augmentation, let draw { dImages = a.backward(dImages, draw) }
-        TrainingProfiler.measure("[total] G backward") { generator.backward(dImages) }
-        TrainingProfiler.measure("orthogonal regulariser") {
+        Profiler.measure("step: G backward") { generator.backward(dImages) }
+        Profiler.measure("orthogonal regulariser") {
             Orthogonal.addRegulariserGradient(generator.parameters, strength: Float(config.gOrthogonal))
         }
-        TrainingProfiler.measure("Adam") { gOptimizer.update() }
+        Profiler.measure("Adam") { gOptimizer.update() }
         iteration += 1
-        TrainingProfiler.measure("EMA") { emaSchedule.update(target: ema, source: generator, iteration: iteration) }
+        Profiler.measure("EMA") { emaSchedule.update(target: ema, source: generator, iteration: iteration) }
         return loss
     }
 

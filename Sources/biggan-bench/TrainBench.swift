@@ -23,11 +23,11 @@ struct TrainBench {
         let names = (0..<10).map { "class \($0)" }
         switch preset {
         case "shipped":
-            guard let d = TrainingPresets.discriminator(width: 16, channels: 1, classes: 10) else { throw ValidationError("no D") }
-            return (TrainingPresets.taperedGenerator(width: 32, dimZ: 64, classNames: names, channels: 1), d)
+            guard let d = DiscriminatorConfig.biggan(resolution: 32, ch: 16, inputChannels: 1, nClasses: 10) else { throw ValidationError("no D") }
+            return (ModelConfig.tapered(width: 32, dimZ: 64, classNames: names, channels: 1), d)
         case "width32":
-            guard let g = TrainingPresets.cifarGenerator(ch: 32, classes: 10, channels: 3),
-                  let d = TrainingPresets.discriminator(width: 32, channels: 3, classes: 10) else { throw ValidationError("no model") }
+            guard let g = ModelConfig.biggan(resolution: 32, ch: 32, dimZ: 128, sharedDim: 128, nClasses: 10, attention: [], outChannels: 3),
+                  let d = DiscriminatorConfig.biggan(resolution: 32, ch: 32, inputChannels: 3, nClasses: 10) else { throw ValidationError("no model") }
             return (g, d)
         default:
             throw ValidationError("--train must be one of \(Self.presets.joined(separator: ", "))")
@@ -50,16 +50,16 @@ struct TrainBench {
             _ = trainer.gStep()
         }
         iteration()   // warm-up
-        TrainingProfiler.reset()
-        TrainingProfiler.isEnabled = profile
-        defer { TrainingProfiler.isEnabled = false }
+        Profiler.reset()
+        Profiler.isEnabled = profile
+        defer { Profiler.isEnabled = false }
         var times: [Double] = []
         for _ in 0..<iterations {
             let s = DispatchTime.now().uptimeNanoseconds
             iteration()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
         }
-        if profile { print("profile over \(iterations) iterations:\n" + TrainingProfiler.report()) }
+        if profile { print("profile over \(iterations) iterations:\n" + Profiler.report()) }
         return (times.sorted()[times.count / 2], times.min()!,
                 trainer.generator.parameters.reduce(0) { $0 + $1.value.count },
                 trainer.discriminator.parameters.reduce(0) { $0 + $1.value.count })

@@ -15,7 +15,7 @@ struct Bench: ParsableCommand {
                       swift run -c release biggan-bench --train shipped --iters 5
             """)
 
-    @Option(help: "A preset (\(Presets.names.joined(separator: ", "))) with random weights, or a checkpoint file.")
+    @Option(help: "A preset (\(ModelConfig.presetNames.joined(separator: ", "))) with random weights, or a checkpoint file.")
     var model: String = "deep-128"
     @Option(help: "Images per forward pass, or per training batch with --train (default: 1; 32 for shipped, 64 for width32).") var batch: Int?
     @Option(help: "Time training iterations (2 D steps + 1 G step) of a model pair instead: \(TrainBench.presets.joined(separator: " or ")).")
@@ -51,7 +51,7 @@ struct Bench: ParsableCommand {
         let batch = self.batch ?? 1
         let g: any Generator
         let loadStart = Date()
-        if let cfg = Presets.config(model) { g = try GeneratorLoader.random(config: cfg, seed: 1).0 }
+        if let cfg = ModelConfig.preset(model) { g = try GeneratorLoader.random(config: cfg, seed: 1).0 }
         else { g = try GeneratorLoader.load(path: model) }
         let loadSeconds = Date().timeIntervalSince(loadStart)
         let weightBytes = g.parameterCount * MemoryLayout<Float>.stride
@@ -85,7 +85,7 @@ struct Bench: ParsableCommand {
             Profiler.detailed = detailed
             _ = try sampler.images(for: request)
             Profiler.isEnabled = false
-            printProfile()
+            print(Profiler.report())
         }
         let msPerImage = median * 1000 / Double(batch)
         let gflopPerImage = 2 * Double(g.macsPerImage) / 1e9
@@ -124,19 +124,6 @@ struct Bench: ParsableCommand {
                      moment, mb(m.residentBytes), Double(m.residentBytes) / Double(weightBytes),
                      mb(m.peakResidentBytes), Double(m.peakResidentBytes) / Double(weightBytes),
                      mb(BufferPool.shared.idleByteCount), mb(BufferPool.shared.takePeakLiveBytes()), mb(weightBytes)))
-    }
-
-    func printProfile() {
-        let entries = Profiler.entries.sorted { $0.value.seconds > $1.value.seconds }
-        // "kind: part" entries are nested inside "kind"; they are listed but not added twice.
-        let total = entries.filter { !$0.key.contains(": ") }.reduce(0) { $0 + $1.value.seconds }
-        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
-        print(pad("layer kind", 52) + " calls       ms   share  GFLOP/s (engine MACs)")
-        for (kind, e) in entries {
-            let gf = e.macs > 0 ? String(format: "%8.1f", 2 * Double(e.macs) / e.seconds / 1e9) : "       -"
-            print(pad(kind, 52) + String(format: " %5d %8.1f %6.1f%% ", e.calls, e.seconds * 1000, 100 * e.seconds / total) + gf)
-        }
-        print(pad("total", 52) + String(format: "       %8.1f", total * 1000))
     }
 
     /// Runs the io file's inputs through the model and compares with its reference output.

@@ -96,7 +96,7 @@ struct TrainCommand: ParsableCommand {
 
     /// The generator architecture: the shipped `fashion-mnist-32` layout scaled by `--g-width`.
     static func generatorConfig(_ s: RunSettings, _ d: ImageDataset) -> ModelConfig {
-        var c = TrainingPresets.taperedGenerator(width: s.gWidth, dimZ: s.dimZ, classNames: d.classNames, channels: d.channels)
+        var c = ModelConfig.tapered(width: s.gWidth, dimZ: s.dimZ, classNames: d.classNames, channels: d.channels)
         c.resolution = d.width
         c.dataset = s.data
         c.classifier = s.data.hasPrefix("fashion-mnist") ? "fashion-mnist-classifier.safetensors" : nil
@@ -160,7 +160,7 @@ struct TrainCommand: ParsableCommand {
             Self.say("resumed at iteration \(t.iteration) from \(statePath)")
         } else {
             let g = Self.generatorConfig(settings, dataset)
-            guard let d = TrainingPresets.discriminator(width: settings.dWidth, channels: dataset.channels, classes: dataset.classNames.count)
+            guard let d = DiscriminatorConfig.biggan(resolution: 32, ch: settings.dWidth, inputChannels: dataset.channels, nClasses: dataset.classNames.count)
             else { throw TrainError("no D for 32×32") }
             var tc = TrainingConfig()
             tc.gLearningRate = settings.gLr; tc.dLearningRate = settings.dLr; tc.beta2 = settings.beta2; tc.batchSize = settings.batch

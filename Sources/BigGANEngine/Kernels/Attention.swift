@@ -47,15 +47,22 @@ public struct SelfAttention: @unchecked Sendable {
             }
         }
         let y = Profiler.measure("attention: o") { o(mixed) }
-        let out = x.copy()
-        let d = out.data, s = y.data, gm = gamma
-        Parallel.forRanges(out.count, minChunk: 1 << 16) { r in for k in r { d[k] += gm * s[k] } }
-        return out
+        return addingScaled(x, gamma, y)
     }
 }
 
-/// Numerically stable softmax of each row of a row-major `[rows, cols]` matrix, in place.
-func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+/// `x + gamma · y` as a new tensor with `x`'s shape (the attention residual).
+public func addingScaled(_ x: Tensor, _ gamma: Float, _ y: Tensor) -> Tensor {
+    precondition(x.count == y.count, "add: \(x.shape) vs \(y.shape)")
+    let out = Tensor(uninitializedShape: x.shape)
+    let s = x.data, a = y.data, d = out.data
+    Parallel.forRanges(out.count, minChunk: 1 << 16) { r in for k in r { d[k] = s[k] + gamma * a[k] } }
+    return out
+}
+
+/// Numerically stable softmax of each row of a row-major `[rows, cols]` matrix, in place:
+/// `row ← exp(row − max(row)) / Σ exp(row − max(row))` (`fastExp`). Parallel over rows.
+public func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
     Parallel.forRanges(rows, minChunk: 64) { range in
         for r in range {
             let row = p + r * cols

@@ -15,8 +15,8 @@ public struct Linear: @unchecked Sendable {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let b = x.count / inFeatures
         precondition(x.count == b * inFeatures, "linear expects [B, \(inFeatures)], got \(x.shape)")
-        let out = Tensor(shape: [b, outFeatures])
-        if let bias { for i in 0..<b { (out.data + i * outFeatures).update(from: bias.data, count: outFeatures) } }
+        let out = Tensor(uninitializedShape: [b, outFeatures])
+        fillRows(out.data, rows: b, with: bias?.data, count: outFeatures)
         // One row at a time: a row's result must not depend on the batch (see `sgemmPerImage`).
         sgemmPerImage(images: b, rowsPerImage: 1, n: outFeatures, k: inFeatures, transB: true, a: x.data, lda: inFeatures,
                       b: weight.data, ldb: inFeatures, beta: bias == nil ? 0 : 1, c: out.data, ldc: outFeatures)

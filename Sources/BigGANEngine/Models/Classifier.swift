@@ -78,23 +78,20 @@ public final class Classifier: @unchecked Sendable {
     public init(config: ClassifierConfig, tensors: [String: Tensor], file: String = "<memory>") throws {
         try config.validate(file: file)
         self.config = config
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ bytes: UnsafeRawBufferPointer) { for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 } }
-        Data(config.jsonStringForHash.utf8).withUnsafeBytes(mix)
+        var hash = FNV1a()
+        hash.mix(config.jsonStringForHash)
+        let source = NamedTensors(Array(tensors), file: file)
         var t: [String: Tensor] = [:]
         for (name, shape) in config.tensorShapes {
-            guard let v = tensors[name] else { throw CheckpointError(file: file, tensor: name, "missing tensor (expected shape \(shape))") }
-            guard v.shape == shape else { throw CheckpointError(file: file, tensor: name, "shape \(v.shape) does not match the config's \(shape)") }
-            mix(UnsafeRawBufferPointer(start: v.data, count: v.count * 4))
+            let v = try source.tensor(name, shape: shape)
+            hash.mix(UnsafeRawBufferPointer(start: v.data, count: v.count * 4))
             t[name] = v
         }
-        if let extra = Set(tensors.keys).subtracting(t.keys).sorted().first {
-            throw CheckpointError(file: file, tensor: extra, "unexpected tensor (not used by this config)")
-        }
+        try source.finish()
         convs = config.channels.indices.map { Conv2D(weight: t["stages.\($0).conv.weight"]!, bias: t["stages.\($0).conv.bias"]!) }
         fc1 = Linear(weight: t["fc1.weight"]!, bias: t["fc1.bias"]!)
         fc2 = Linear(weight: t["fc2.weight"]!, bias: t["fc2.bias"]!)
-        fingerprint = String(hash, radix: 16)
+        fingerprint = hash.hex
         self.tensors = t
     }
 

@@ -1,47 +1,67 @@
 import Foundation
 
-/// Optional per-layer-kind timing of forward passes (for `biggan-bench --profile`).
-/// Off by default; when off, `measure` only calls its body. Not thread-safe: profile one
-/// forward pass at a time.
+/// Optional timing by kind, for `biggan-bench --profile` (inference forward passes) and
+/// `biggan-bench --train --profile` (training iterations). Off by default; when off, `measure`
+/// only calls its body. Not thread-safe: profile from one thread at a time (the kernels
+/// parallelise inside a measured body).
+///
+/// A kind named `outer: part` is measured inside a larger span (the kind `outer`, or for training
+/// `step: …` the whole step): `report` lists it but does not add it to the total.
 public enum Profiler {
     public struct Entry: Sendable {
         public var seconds: Double = 0
-        /// Multiply-adds the engine actually performed (after algebraic savings).
+        /// Multiply-adds actually performed (after algebraic savings), where counted.
         public var macs: Int = 0
         public var calls: Int = 0
     }
 
     nonisolated(unsafe) public static var isEnabled = false
-    /// Also split convolutions by input size and channels.
+    /// Also split inference convolutions by input size and channels.
     nonisolated(unsafe) public static var detailed = false
     nonisolated(unsafe) public private(set) static var entries: [String: Entry] = [:]
 
-    @inline(__always)
-    static func measure<T>(_ kind: String, macs: Int = 0, _ body: () -> T) -> T {
+    @inline(__always) @discardableResult
+    public static func measure<T>(_ kind: @autoclosure () -> String, macs: @autoclosure () -> Int = 0, _ body: () -> T) -> T {
         guard isEnabled else { return body() }
         let start = DispatchTime.now().uptimeNanoseconds
         let result = body()
         let s = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        entries[kind, default: Entry()].seconds += s
-        entries[kind, default: Entry()].macs += macs
-        entries[kind, default: Entry()].calls += 1
+        let k = kind()
+        entries[k, default: Entry()].seconds += s
+        entries[k, default: Entry()].macs += macs()
+        entries[k, default: Entry()].calls += 1
         return result
     }
 
     public static func reset() { entries = [:] }
+
+    /// A table, slowest kind first: calls, milliseconds, share of the total, GFLOP/s (2 FLOP per
+    /// counted multiply-add); then the total of the kinds that are not parts of another.
+    public static func report() -> String {
+        let sorted = entries.sorted { $0.value.seconds > $1.value.seconds }
+        let total = sorted.filter { !$0.key.contains(": ") }.reduce(0) { $0 + $1.value.seconds }
+        let width = max(40, (sorted.map(\.key.count).max() ?? 0) + 2)
+        func pad(_ s: String) -> String { s.count >= width ? s : s + String(repeating: " ", count: width - s.count) }
+        var lines = [pad("kind") + " calls       ms   share  GFLOP/s"]
+        for (kind, e) in sorted {
+            let gf = e.macs > 0 ? String(format: "%8.1f", 2 * Double(e.macs) / e.seconds / 1e9) : "       -"
+            lines.append(pad(kind) + String(format: " %5d %8.1f %6.1f%% ", e.calls, e.seconds * 1000, 100 * e.seconds / max(total, 1e-12)) + gf)
+        }
+        lines.append(pad("total") + String(format: "       %8.1f", total * 1000))
+        return lines.joined(separator: "\n")
+    }
 }
 
 extension Conv2D {
     /// `self(x)`, or `self(up(x))` through the phase decomposition, timed under the profiler.
     func profiled(_ x: Tensor, upsampled: Bool = false) -> Tensor {
         guard Profiler.isEnabled else { return upsampled ? forwardUpsampled(x) : self(x) }
-        let pixels = x.count / inChannels
         let detail = Profiler.detailed ? " \(x.shape[1])x\(x.shape[2]) \(inChannels)->\(outChannels)" : ""
-        if upsampled {
-            return Profiler.measure("conv3x3 after upsample (4 phases)" + detail, macs: pixels * 16 * inChannels * outChannels) { forwardUpsampled(x) }
+        let kind = (upsampled ? "conv3x3 after upsample (4 phases)" : kernelSize == 1 ? "conv1x1" : outChannels < 8 ? "conv3x3 to image" : "conv3x3") + detail
+        let pixels = x.count / inChannels
+        return Profiler.measure(kind, macs: upsampled ? pixels * 16 * inChannels * outChannels : macs(outputPixels: pixels)) {
+            upsampled ? forwardUpsampled(x, label: kind) : forward(x, label: kind)
         }
-        let kind = kernelSize == 1 ? "conv1x1" : outChannels < 8 ? "conv3x3 to image" : "conv3x3"
-        return Profiler.measure(kind + detail, macs: macs(outputPixels: pixels)) { self(x) }
     }
 }
 

@@ -8,30 +8,70 @@ public protocol WeightSource: AnyObject {
     func finish() throws
 }
 
+/// The name and shape bookkeeping of every named-tensor source: each tensor is asked for by name
+/// with the shape the config implies, and `finish` rejects the tensors nobody asked for. Errors
+/// are `CheckpointError`s naming `file` and the tensor.
+struct TensorNames {
+    let file: String
+    private(set) var used = Set<String>()
+
+    init(file: String) { self.file = file }
+
+    /// Checks that tensor `name` exists (`found` is its shape, nil when absent) with `shape`, and
+    /// records it as used.
+    mutating func use(_ name: String, shape: [Int], found: [Int]?) throws {
+        guard let found else { throw CheckpointError(file: file, tensor: name, "missing tensor (expected shape \(shape))") }
+        guard found == shape else { throw CheckpointError(file: file, tensor: name, "shape \(found) does not match the config's \(shape)") }
+        used.insert(name)
+    }
+
+    /// Throws for the first (by name) of `available` that was never used.
+    func finish(available: some Sequence<String>) throws {
+        let extra = Set(available).subtracting(used).sorted()
+        if let first = extra.first {
+            throw CheckpointError(file: file, tensor: first, "unexpected tensor (not used by this config)\(extra.count > 1 ? "; \(extra.count - 1) more" : "")")
+        }
+    }
+}
+
 /// Tensors read from a safetensors checkpoint, checked by name, shape and values (finite;
 /// batch-norm variances not negative).
 public final class CheckpointWeights: WeightSource {
     public let file: SafeTensorsFile
-    private var used = Set<String>()
-    private var fileName: String { (file.path as NSString).lastPathComponent }
+    private var names: TensorNames
 
-    public init(file: SafeTensorsFile) { self.file = file }
+    public init(file: SafeTensorsFile) {
+        self.file = file
+        names = TensorNames(file: (file.path as NSString).lastPathComponent)
+    }
 
     public func tensor(_ name: String, shape: [Int]) throws -> Tensor {
-        guard let e = file.entries[name] else { throw CheckpointError(file: fileName, tensor: name, "missing tensor (expected shape \(shape))") }
-        guard e.shape == shape else { throw CheckpointError(file: fileName, tensor: name, "shape \(e.shape) does not match the config's \(shape)") }
-        used.insert(name)
+        try names.use(name, shape: shape, found: file.entries[name]?.shape)
         let t = try file.tensor(name)
-        try TensorValueCheck.check(t, name: name, file: fileName)
+        try TensorValueCheck.check(t, name: name, file: names.file)
         return t
     }
 
-    public func finish() throws {
-        let extra = Set(file.entries.keys).subtracting(used).sorted()
-        if let first = extra.first {
-            throw CheckpointError(file: fileName, tensor: first, "unexpected tensor (not used by this config)\(extra.count > 1 ? "; \(extra.count - 1) more" : "")")
-        }
+    public func finish() throws { try names.finish(available: file.entries.keys) }
+}
+
+/// In-memory named tensors as a `WeightSource` (a trained model's export, a classifier's
+/// tensors), checked by name and shape like a checkpoint. The first of duplicate names wins.
+public final class NamedTensors: WeightSource {
+    private let tensors: [String: Tensor]
+    private var names: TensorNames
+
+    public init(_ list: [(String, Tensor)], file: String = "<memory>") {
+        tensors = Dictionary(list, uniquingKeysWith: { a, _ in a })
+        names = TensorNames(file: file)
     }
+
+    public func tensor(_ name: String, shape: [Int]) throws -> Tensor {
+        try names.use(name, shape: shape, found: tensors[name]?.shape)
+        return tensors[name]!
+    }
+
+    public func finish() throws { try names.finish(available: tensors.keys) }
 }
 
 /// Random weights for benchmarks and tests, from the engine's seeded `NoiseGenerator`.

@@ -115,22 +115,3 @@ public final class BigGANGenerator: BigGANFamilyGenerator, @unchecked Sendable {
         return out
     }
 }
-
-/// Columns `[from, from+count)` of a `[B, N]` matrix.
-func columns(_ x: Tensor, from: Int, count: Int) -> Tensor {
-    let b = x.shape[0], n = x.count / b
-    let out = Tensor(shape: [b, count])
-    for i in 0..<b { (out.data + i * count).update(from: x.data + i * n + from, count: count) }
-    return out
-}
-
-/// `[B, N] ++ [B, M]` → `[B, N+M]`.
-func concatColumns(_ x: Tensor, _ y: Tensor) -> Tensor {
-    let b = x.shape[0], n = x.count / b, m = y.count / b
-    let out = Tensor(shape: [b, n + m])
-    for i in 0..<b {
-        (out.data + i * (n + m)).update(from: x.data + i * n, count: n)
-        (out.data + i * (n + m) + n).update(from: y.data + i * m, count: m)
-    }
-    return out
-}

@@ -17,13 +17,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         public var description: String { rawValue }
     }
 
-    public struct Block: Codable, Equatable, Sendable {
-        public var inChannels: Int
-        public var outChannels: Int
-        public var up: Bool
-        enum CodingKeys: String, CodingKey { case inChannels = "in", outChannels = "out", up }
-        public init(_ i: Int, _ o: Int, up: Bool) { inChannels = i; outChannels = o; self.up = up }
-    }
+    public typealias Block = BlockSpec<Upsampling>
 
     public var formatVersion: Int = 1
     public var architecture: Architecture
@@ -117,56 +111,5 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             throw CheckpointError(file: file, "config: invalid value\(at.isEmpty ? "" : " at '\(at)'"): \(ctx.debugDescription)")
         }
         catch { throw CheckpointError(file: file, "config: \(error)") }
-    }
-}
-
-extension ModelConfig {
-    /// ajbrock BigGAN-PyTorch `G_arch` channel multipliers (in, out) per block, by resolution.
-    static let bigganArch: [Int: [(Int, Int)]] = [
-        32: [(4, 4), (4, 4), (4, 4)],
-        64: [(16, 16), (16, 8), (8, 4), (4, 2)],
-        128: [(16, 16), (16, 8), (8, 4), (4, 2), (2, 1)],
-        256: [(16, 16), (16, 8), (8, 8), (8, 4), (4, 2), (2, 1)],
-        512: [(16, 16), (16, 8), (8, 8), (8, 4), (4, 2), (2, 1), (1, 1)],
-    ]
-
-    /// pytorch-pretrained-BigGAN layer lists (upsample, in, out multipliers), by resolution.
-    static let deepArch: [Int: [(Bool, Int, Int)]] = {
-        let base: [(Bool, Int, Int)] = [(false, 16, 16), (true, 16, 16), (false, 16, 16), (true, 16, 8), (false, 8, 8)]
-        let r128 = base + [(true, 8, 4), (false, 4, 4), (true, 4, 2), (false, 2, 2), (true, 2, 1)]
-        let r256 = base + [(true, 8, 8), (false, 8, 8), (true, 8, 4), (false, 4, 4), (true, 4, 2), (false, 2, 2), (true, 2, 1)]
-        return [128: r128, 256: r256, 512: r256 + [(false, 1, 1), (true, 1, 1)]]
-    }()
-
-    /// The ajbrock BigGAN generator at a standard resolution (32, 64, 128, 256, 512).
-    public static func biggan(resolution: Int, ch: Int = 96, dimZ: Int = 120, sharedDim: Int = 128, nClasses: Int = 1000,
-                              hier: Bool = true, attention: [Int] = [64], bnEps: Double = 1e-5, outChannels: Int = 3) -> ModelConfig? {
-        guard let arch = bigganArch[resolution] else { return nil }
-        return ModelConfig(architecture: .biggan, resolution: resolution, dimZ: dimZ, sharedDim: sharedDim, nClasses: nClasses,
-                           classNames: nil, ch: ch, blocks: arch.map { Block($0.0 * ch, $0.1 * ch, up: true) },
-                           attention: attention, hier: hier, bnEps: bnEps, outputBnEps: 1e-5, outChannels: outChannels,
-                           nStats: nil, truncation: .resample, provenance: nil)
-    }
-
-    /// Fashion-MNIST's ten class names, in label order.
-    public static let fashionMNISTClasses = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-
-    /// The architecture of the shipped Fashion-MNIST model: 32×32 grey, channels tapering
-    /// 256 → 128 → 64 → 32 over three upsampling blocks, attention at 16×16, hierarchical z.
-    public static func fashionMNIST32() -> ModelConfig {
-        ModelConfig(architecture: .biggan, resolution: 32, dimZ: 64, sharedDim: 64, nClasses: 10, classNames: fashionMNISTClasses,
-                    ch: 32, blocks: [Block(256, 128, up: true), Block(128, 64, up: true), Block(64, 32, up: true)],
-                    attention: [16], hier: true, bnEps: 1e-5, outputBnEps: 1e-5, outChannels: 1, nStats: nil,
-                    truncation: .resample, provenance: nil, dataset: "fashion-mnist", classifier: "fashion-mnist-classifier.safetensors")
-    }
-
-    /// The pytorch-pretrained-BigGAN BigGAN-deep generator (128, 256, 512).
-    public static func bigganDeep(resolution: Int, ch: Int = 128, dimZ: Int = 128, sharedDim: Int = 128,
-                                  nClasses: Int = 1000, attention: [Int] = [64]) -> ModelConfig? {
-        guard let arch = deepArch[resolution] else { return nil }
-        return ModelConfig(architecture: .bigganDeep, resolution: resolution, dimZ: dimZ, sharedDim: sharedDim, nClasses: nClasses,
-                           classNames: nil, ch: ch, blocks: arch.map { Block($0.1 * ch, $0.2 * ch, up: $0.0) },
-                           attention: attention, hier: nil, bnEps: 1e-4, outputBnEps: nil, outChannels: 3,
-                           nStats: 51, truncation: .truncnormScaled, provenance: nil)
     }
 }
