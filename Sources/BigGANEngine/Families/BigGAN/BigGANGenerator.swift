@@ -63,13 +63,6 @@ public final class BigGANGenerator: BigGANFamilyGenerator, @unchecked Sendable {
         parameterCount = w.count
     }
 
-    public var capabilities: ModelCapabilities { config.bigganCapabilities }
-    public var macsPerImage: Int { BigGANFamily.macsPerImage(config) }
-
-    public func latent(seed: UInt64, truncation: Double?) -> [Float] {
-        Truncation.latent(seed: seed, dim: config.dimZ, truncation: truncation, convention: config.truncation)
-    }
-
     /// Truncation changes only the latents: any truncations share a forward pass.
     public func batchKey(truncation: Double?) -> String { "" }
 

@@ -52,13 +52,6 @@ public final class BigGANDeepGenerator: BigGANFamilyGenerator, @unchecked Sendab
         parameterCount = w.count
     }
 
-    public var capabilities: ModelCapabilities { config.bigganCapabilities }
-    public var macsPerImage: Int { BigGANDeepFamily.macsPerImage(config) }
-
-    public func latent(seed: UInt64, truncation: Double?) -> [Float] {
-        Truncation.latent(seed: seed, dim: config.dimZ, truncation: truncation, convention: config.truncation)
-    }
-
     /// The truncation selects BN statistics: only equal truncations share a forward pass.
     public func batchKey(truncation: Double?) -> String { Truncation.describe(truncation) }
 

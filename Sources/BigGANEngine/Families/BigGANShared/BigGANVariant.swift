@@ -64,6 +64,17 @@ public protocol BigGANFamilyGenerator: Generator {
     var config: ModelConfig { get }
 }
 
+extension BigGANFamilyGenerator {
+    /// Class-conditional, z only, the config's truncation convention, no encoder.
+    public var capabilities: ModelCapabilities { config.bigganCapabilities }
+    public var macsPerImage: Int { config.macsPerImage }
+
+    /// `Truncation.latent` under the config's convention.
+    public func latent(seed: UInt64, truncation: Double?) -> [Float] {
+        Truncation.latent(seed: seed, dim: config.dimZ, truncation: truncation, convention: config.truncation)
+    }
+}
+
 extension Generator {
     /// The BigGAN-family config of this generator, or nil for another family (training, export
     /// and tests read it; serving reads `info` and `capabilities`).
