@@ -29,7 +29,7 @@ public enum RouteTable {
               responses: [.json(200, "OpenAPI 3 document", .type("object"))],
               handler: { _, _ in InfoRoutes.openAPI() }),
         Route("GET", "/v1/models", summary: "Loaded models",
-              description: "loaded models: name, architecture, resolution, channels, classes, dim_z, truncation convention, `default_truncation` (`none`)",
+              description: "loaded models: name, architecture, resolution, channels, classes, dim_z, truncation convention, `default_truncation` (`none`), `capabilities` (`conditional`, `latent_spaces`, `truncation` rule with symbol and range, `encoder`)",
               responses: [.json(200, "Model list", .object(["type": .string("object"), "properties": .object([
                   "models": .object(["type": .string("array"), "items": .schemaRef("ModelSummary")])])]))],
               handler: { _, c in InfoRoutes.models(c) }),
