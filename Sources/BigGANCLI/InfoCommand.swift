@@ -30,7 +30,7 @@ struct InfoCommand: ParsableCommand {
             for key in object.keys.sorted() where !shown.contains(key) {
                 guard let value = object[key], let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]) else { continue }
                 let text = String(decoding: data, as: UTF8.self)
-                print((key + ":").padding(toLength: 15, withPad: " ", startingAt: 0) + (text.count > 100 ? text.prefix(100) + "…" : text))
+                print((key + ":").padding(toLength: max(15, key.count + 2), withPad: " ", startingAt: 0) + (text.count > 100 ? text.prefix(100) + "…" : text))
             }
         }
         if caps.conditional {
