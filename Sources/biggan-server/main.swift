@@ -116,15 +116,10 @@ struct ServerCommand: ParsableCommand {
         config.perIPConnectionLimit = perIpConnections
         config.headerTimeout = TimeInterval(headerTimeout)
         config.connectionThreadNice = Int32(connectionNice)
-        let server = MHDServer(config, handler: { router.handle($0) }, refused: { router.record($0, status: $1, error: $2) })
-        try server.start(host: host, port: UInt16(port))
-        logger.info("listening on http://\(host):\(server.port)/ (request log \(db))")
-        // Scripts and tests read this line to find the port.
-        FileHandle.standardOutput.write(Data("listening on http://\(host):\(server.port)/\n".utf8))
-        if neighbourIndexes == .startup { registry.prepareNeighbourIndexes() }
-
         // Clean shutdown on SIGINT/SIGTERM: stop accepting, let in-flight requests finish,
-        // drain the worker, flush the log.
+        // drain the worker, flush the log. The handlers are in place before the port opens, so a
+        // signal sent as soon as the server answers is never lost (it was, under heavy load, when
+        // they were installed after the "listening" line).
         let done = DispatchSemaphore(value: 0)
         var sources: [DispatchSourceSignal] = []
         for sig in [SIGINT, SIGTERM] {
@@ -134,6 +129,13 @@ struct ServerCommand: ParsableCommand {
             s.resume()
             sources.append(s)
         }
+        let server = MHDServer(config, handler: { router.handle($0) }, refused: { router.record($0, status: $1, error: $2) })
+        try server.start(host: host, port: UInt16(port))
+        logger.info("listening on http://\(host):\(server.port)/ (request log \(db))")
+        // Scripts and tests read this line to find the port.
+        FileHandle.standardOutput.write(Data("listening on http://\(host):\(server.port)/\n".utf8))
+        if neighbourIndexes == .startup { registry.prepareNeighbourIndexes() }
+
         done.wait()
         logger.info("shutting down: finishing in-flight requests")
         server.stop()
