@@ -7,12 +7,15 @@ import Foundation
 final class RunDirectory {
     let path: String
     private let lockDescriptor: Int32
+    /// Whether this trainer created the folder (it did not exist before).
+    private let created: Bool
 
     var statePath: String { (path as NSString).appendingPathComponent("state.safetensors") }
     var samplesPath: String { (path as NSString).appendingPathComponent("samples") }
 
     init(_ path: String) throws {
         self.path = path
+        created = !FileManager.default.fileExists(atPath: path)
         do { try FileManager.default.createDirectory(atPath: (path as NSString).appendingPathComponent("samples"), withIntermediateDirectories: true) }
         catch { throw TrainError("cannot create the run folder \(path): \((error as NSError).localizedDescription)") }
         let lockPath = (path as NSString).appendingPathComponent("lock")
@@ -35,6 +38,18 @@ final class RunDirectory {
     }
 
     deinit { close(lockDescriptor) }
+
+    /// After a run that failed before writing anything (bad data, bad flags found late): removes
+    /// the folder this trainer created, if it holds nothing but its lock and an empty samples
+    /// folder, so that a failed start leaves no run behind.
+    func removeIfUnused() {
+        guard created else { return }
+        let fm = FileManager.default
+        let entries = Set((try? fm.contentsOfDirectory(atPath: path)) ?? [])
+        let samples = (try? fm.contentsOfDirectory(atPath: samplesPath)) ?? []
+        guard entries.isSubset(of: ["lock", "samples"]), samples.isEmpty else { return }
+        try? fm.removeItem(atPath: path)
+    }
 
     /// Removes temporary files of interrupted writes in the run folder and its samples folder;
     /// returns their paths.

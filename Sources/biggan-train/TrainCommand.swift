@@ -109,7 +109,14 @@ struct TrainCommand: ParsableCommand {
         if let t = threads { BLAS.setThreads(t) }
         do { try OutputFile.check(out, label: "--out") } catch let e as FileAccessError { throw TrainError(e.description) }
         let run = try RunDirectory(runDir ?? "runs/" + ((out as NSString).lastPathComponent as NSString).deletingPathExtension)
-        let dir = run.path, statePath = run.statePath
+        do { try self.run(in: run) }
+        catch { run.removeIfUnused(); throw error }
+        withExtendedLifetime(run) {}
+    }
+
+    /// The run, in its locked folder.
+    private func run(in run: RunDirectory) throws {
+        let statePath = run.statePath
         for p in run.removeStaleTemporaries() { Self.say("removed \(p), left by an interrupted write") }
 
         // Settings: the flags for a new run; the saved ones (flags may only extend them) on --resume.
@@ -145,6 +152,9 @@ struct TrainCommand: ParsableCommand {
         Self.say(String(format: "%d training images, %d held out for evaluation (%.0f%%); %d classes, %@", dataset.count, heldOut.count,
                         100 * Double(heldOut.count) / Double(max(total, 1)), dataset.classNames.count, dataset.channels == 3 ? "RGB" : "greyscale"))
         guard dataset.width == 32 else { throw TrainError("the data set holds \(dataset.width)×\(dataset.height) images; this trainer makes 32×32") }
+        guard settings.batch <= dataset.count else {
+            throw TrainError("--batch \(settings.batch) is larger than the \(dataset.count) training images; lower --batch or add images")
+        }
         settings.channels = dataset.channels
 
         let trainer: Trainer
@@ -172,7 +182,6 @@ struct TrainCommand: ParsableCommand {
         let evaluation = try TrainingEvaluation.make(settings: settings, classifierPath: evalClassifier ?? defaultClassifier(trainer),
                                                     train: dataset, heldOut: heldOut, say: Self.say)
         try train(trainer, &loader, dataset: dataset, settings: settings, run: run, reference: reference, evaluation: evaluation)
-        withExtendedLifetime(run) {}
     }
 
     /// The classifier the generator's config names, next to `--out` (nil when it names none).

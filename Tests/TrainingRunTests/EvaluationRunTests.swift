@@ -1,0 +1,63 @@
+import BigGANTestSupport
+import Foundation
+import Testing
+@testable import BigGANEngine
+
+/// Issue 12 through the real `biggan-train`: evaluation during training, DiffAugment as a saved
+/// setting, and start-up failures that leave no run folder behind.
+extension TrainingRunTests {
+    /// A random classifier for the grey 3-class folder data.
+    func randomClassifier() throws -> String {
+        let cfg = ClassifierConfig(resolution: 32, inChannels: 1, channels: [4, 8], featureDim: 6, classNames: ["a", "b", "c"])
+        var rng = NoiseGenerator(seed: 9)
+        var t: [String: Tensor] = [:]
+        for (name, shape) in cfg.tensorShapes {
+            let x = Tensor(shape: shape)
+            for i in 0..<x.count { x[i] = rng.nextNormal() * 0.3 }
+            t[name] = x
+        }
+        let p = path("cls.safetensors")
+        try Classifier(config: cfg, tensors: t).save(to: p)
+        return p
+    }
+
+    @Test func evaluationDuringTrainingIsLoggedAndPlotted() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try RandomImageFolder.write(at: dir.appendingPathComponent("five"), classes: ["a", "b", "c"], perClass: 5, size: 32, channels: 1, seed: 4)
+        let cls = try randomClassifier()
+        let (s, o) = try run(args("ev", set: [("--data", "folder:" + path("five")), ("--iterations", "4"), ("--log-every", "3")],
+                                  extra: ["--eval-every", "2", "--eval-per-class", "2", "--eval-classifier", cls, "--augment", "translation,cutout"]))
+        #expect(s == 0, "\(o)")
+        #expect(o.contains("evaluating every 2 iterations: 2 samples per class against 6 real images"), "\(o)")
+        #expect(o.contains("iteration 2: accuracy") && o.contains("iteration 4: accuracy"))
+        let csv = try String(contentsOfFile: path("run-ev/log.csv"), encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let header = csv[0].map(String.init)
+        let columns = ["eval_accuracy", "eval_fd", "eval_is", "real_accuracy", "real_fd"].map { header.firstIndex(of: $0) }
+        #expect(columns.allSatisfy { $0 != nil }, "\(header)")
+        // Rows at iterations 2 and 4 carry the scores; the row at 3 (a plain log row) leaves them empty.
+        let byIteration = Dictionary(uniqueKeysWithValues: csv.dropFirst().map { (Int($0[0])!, $0) })
+        #expect(Set(byIteration.keys) == [2, 3, 4])
+        for (it, row) in byIteration {
+            let cells = columns.map { row.count > $0! ? String(row[$0!]) : "" }
+            if it == 3 { let empty = cells.allSatisfy(\.isEmpty); #expect(empty, "\(cells)") }
+            else { #expect(cells.allSatisfy { Double($0)?.isFinite == true }, "iteration \(it): \(cells)") }
+        }
+        #expect(try String(contentsOfFile: path("run-ev/curves.svg"), encoding: .utf8).contains("Classifier accuracy"))
+        // The augmentation is part of the saved run: resuming with another policy is refused.
+        let (s2, o2) = try run(["--out", path("ev.safetensors"), "--run-dir", path("run-ev"), "--resume", "--iterations", "5",
+                                "--augment", "none", "--threads", "1"])
+        #expect(s2 != 0 && o2.contains("--augment none: the saved run uses translation,cutout"), "\(o2)")
+    }
+
+    @Test func failedStartsLeaveNoRunFolder() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try RandomImageFolder.write(at: dir.appendingPathComponent("small"), classes: ["a", "b"], perClass: 2, size: 32, channels: 1, seed: 4)
+        let (s, o) = try run(args("big", set: [("--data", "folder:" + path("small")), ("--batch", "8")]))
+        #expect(s != 0 && o.contains("--batch 8 is larger than the 4 training images"), "\(o)")
+        #expect(!FileManager.default.fileExists(atPath: path("run-big")))
+        // A folder that existed before is left alone.
+        try FileManager.default.createDirectory(atPath: path("run-kept"), withIntermediateDirectories: true)
+        let (s2, _) = try run(args("kept", set: [("--data", "folder:" + path("small")), ("--batch", "8")]))
+        #expect(s2 != 0 && FileManager.default.fileExists(atPath: path("run-kept")))
+    }
+}
