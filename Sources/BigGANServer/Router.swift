@@ -73,9 +73,31 @@ public struct Router: Sendable {
                 return (route.metricsName, { throw APIError(405, "method_not_allowed", "\(r.method) is not allowed on \(r.path); use \(route.method)",
                                                             headers: ["Allow": allow]) })
             }
+            if let problem = Self.queryProblem(r.query, route) { return (route.metricsName, { throw problem }) }
             var request = r
             request.pathParameters = pathParameters
             return (route.metricsName, { try route.handler(request, c) })
         }
+    }
+
+    /// API routes (`/v1/...`) take only their declared query parameters, each once: a typo
+    /// (`trunction=0.5`) or a repeated value would otherwise be ignored, or one of two silently
+    /// win. Other routes (the gallery's files, health, metrics) ignore their query.
+    static func queryProblem(_ query: [(String, String)], _ route: Route) -> APIError? {
+        guard route.path.hasPrefix("/v1/") else { return nil }
+        let names = route.parameters.filter { $0.location == .query }.map(\.name)
+        var seen = Set<String>()
+        for (name, _) in query {
+            guard names.contains(name) else {
+                let close = names.filter { ClassResolver.editDistance(name.lowercased(), $0, limit: 2) <= 2 }
+                let takes = names.isEmpty ? "it takes no query parameters" : "it takes " + names.joined(separator: ", ")
+                return APIError.badRequest("unknown parameter \(Echo.quoted(name)) for \(route.signature); \(takes)"
+                                           + (close.isEmpty ? "" : "; did you mean \(close.map { "'\($0)'" }.joined(separator: " or "))?"))
+            }
+            guard seen.insert(name).inserted else {
+                return APIError.badRequest("'\(name)' is given more than once; give each parameter once")
+            }
+        }
+        return nil
     }
 }

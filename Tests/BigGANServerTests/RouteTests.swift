@@ -77,10 +77,25 @@ import Testing
     ])
     func badSampleParameters(query: String, message: String) throws {
         let s = try TestServer()
-        let r = s.get("/v1/sample?seed=1&" + (query.hasPrefix("class=") || query.hasPrefix("model=") ? query : "class=0&" + query))
+        let seed = query.hasPrefix("seed=") ? "" : "seed=1&"
+        let r = s.get("/v1/sample?" + seed + (query.hasPrefix("class=") || query.hasPrefix("model=") ? query : "class=0&" + query))
         #expect(r.status == 400, "\(r.status) \(r.errorMessage)")
         #expect(r.errorCode == "invalid_parameter")
         #expect(r.errorMessage.contains(message), "\(r.errorMessage)")
+    }
+
+    /// API routes refuse query parameters they do not take, and repeated ones, naming them.
+    @Test func unknownAndRepeatedParametersAreRefused() throws {
+        let s = try TestServer()
+        let typo = s.get("/v1/sample?class=0&seed=1&trunction=0.5")
+        #expect(typo.status == 400 && typo.errorMessage.contains("unknown parameter 'trunction' for GET /v1/sample"), "\(typo.errorMessage)")
+        #expect(typo.errorMessage.contains("did you mean 'truncation'?") && typo.errorMessage.contains("it takes model, class, seed"))
+        let twice = s.get("/v1/sample?class=0&seed=1&seed=2")
+        #expect(twice.status == 400 && twice.errorMessage == "'seed' is given more than once; give each parameter once")
+        #expect(s.get("/v1/models?x=1").status == 400)
+        #expect(s.get("/v1/interpolate?kind=latent&class=0&seed_a=1&steps=3").status == 200)
+        // Outside the API the query is ignored (cache-busting on the gallery's files, probes).
+        #expect(s.get("/healthz?probe=1").status == 200 && s.get("/style.css?v=2").status == 200)
     }
 
     @Test func unknownModelIs404() throws {

@@ -67,7 +67,7 @@ public enum ClassResolver {
     }
 
     /// Levenshtein distance between `a` and `b`, or `limit + 1` once it must exceed `limit`.
-    static func editDistance(_ a: String, _ b: String, limit: Int) -> Int {
+    public static func editDistance(_ a: String, _ b: String, limit: Int) -> Int {
         let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
         if abs(x.count - y.count) > limit { return limit + 1 }
         var previous = Array(0...y.count), current = [Int](repeating: 0, count: y.count + 1)
