@@ -87,7 +87,7 @@ public struct Router: Sendable {
         guard route.path.hasPrefix("/v1/") else { return nil }
         let names = route.parameters.filter { $0.location == .query }.map(\.name)
         var seen = Set<String>()
-        for (name, _) in query {
+        for (name, _) in query where !name.isEmpty {   // stray `&`s (`?&a=1&&b=2`) name nothing
             guard names.contains(name) else {
                 let close = names.filter { ClassResolver.editDistance(name.lowercased(), $0, limit: 2) <= 2 }
                 let takes = names.isEmpty ? "it takes no query parameters" : "it takes " + names.joined(separator: ", ")

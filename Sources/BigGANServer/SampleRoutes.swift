@@ -80,18 +80,25 @@ enum SampleRoutes {
         let method: Interpolation
         switch p.string("method") ?? "linear" {
         case "linear": method = .linear
-        case "spherical", "slerp": method = .spherical
+        case "spherical": method = .spherical
         case let other: throw APIError.badRequest("'method' must be linear or spherical, got \(Echo.quoted(other))")
         }
         let kind: GenerationRequest.Kind, key: [String]
-        switch p.string("kind") ?? "latent" {
+        let kindName = p.string("kind") ?? "latent"
+        // Parameters of the other kind would be ignored: refuse them, naming them.
+        let foreign = (kindName == "class" ? ["class", "seed_a", "seed_b", "method"] : kindName == "latent" ? ["seed", "class_a", "class_b"] : [])
+            .filter { p.string($0) != nil }
+        if let first = foreign.first {
+            throw APIError.badRequest("'\(first)' does not apply to kind=\(kindName)" + (kindName == "latent"
+                ? " (it takes class, seed_a, seed_b, method)" : " (it takes seed, class_a, class_b)"))
+        }
+        switch kindName {
         case "latent":
             let cls = try p.classIndex("class", m)
             let a = try p.seed("seed_a") ?? 0, b = try p.seed("seed_b") ?? a &+ 1
             kind = .latentInterpolation(class: cls, seedA: a, seedB: b, steps: steps, method: method)
             key = ["latent", cls.map(String.init) ?? "-", "\(a)", "\(b)", method.rawValue]
         case "class":
-            if method != .linear { throw APIError.badRequest("'method' applies to kind=latent only") }
             let a = try p.classIndex("class_a", m), b = try p.classIndex("class_b", m)
             let seed = try p.seed("seed") ?? 0
             kind = .classInterpolation(seed: seed, classA: a, classB: b, steps: steps)

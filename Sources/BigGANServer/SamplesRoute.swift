@@ -68,7 +68,7 @@ enum SamplesRoute {
         let t = try b.truncation?.value() ?? nil
         let maxN = c.limits.maxImages
         // One source of latents and one of classes: a body naming two is refused, not half-read.
-        let sources = [("z", b.z != nil), ("seeds", b.seeds != nil), ("seed", b.seed != nil || b.n != nil)].filter(\.1).map(\.0)
+        let sources = [("z", b.z != nil), ("seeds", b.seeds != nil), (b.seed != nil ? "seed" : "n", b.seed != nil || b.n != nil)].filter(\.1).map(\.0)
         if sources.count > 1 {
             throw APIError.badRequest("give one of 'z', 'seeds' or 'seed' (with 'n'); this body has \(sources.map { "'\($0)'" }.joined(separator: " and "))")
         }
@@ -87,6 +87,7 @@ enum SamplesRoute {
         // Each given class is resolved once; the engine checks the count and repeats a single one.
         let classes: [Int]
         if let cs = b.classes {
+            guard !cs.isEmpty else { throw APIError.badRequest("'classes' is empty: give one class per image or a single class") }
             classes = try cs.enumerated().map { try SampleRoutes.resolveClass($1.text, m, parameter: "classes[\($0)]") }
         } else {
             classes = try b.class.map { [try SampleRoutes.resolveClass($0.text, m, parameter: "class")] } ?? []

@@ -31,6 +31,8 @@ struct RunSettings: Codable, Equatable {
     var evalEvery: Int? = 500
     /// Samples per class in each evaluation (and real images in its reference row, in all).
     var evalPerClass: Int? = 100
+    /// The evaluation classifier (absolute path); nil: the one the model's config names, next to `--out`.
+    var evalClassifier: String?
 
     static let metadataKey = "run"
 
@@ -61,12 +63,14 @@ struct RunSettings: Codable, Equatable {
 
     /// `text` as a data-set reference with its folder made absolute, so that a run resumed from
     /// another working directory compares and finds the same data.
+    /// `path` made absolute against the current folder.
+    static func absolute(_ path: String) -> String {
+        let full = path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+        return (full as NSString).standardizingPath
+    }
+
     static func normalise(_ text: String) throws -> String {
         let ref = try DatasetReference(text)
-        func absolute(_ p: String) -> String {
-            let full = p.hasPrefix("/") ? p : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(p)
-            return (full as NSString).standardizingPath
-        }
         switch ref.kind {
         case .folder(let root): return "folder:" + absolute(root)
         case .fashionMNIST: return text == "fashion-mnist" ? text : "fashion-mnist:" + absolute(String(text.dropFirst("fashion-mnist:".count)))

@@ -48,7 +48,7 @@ struct TrainCommand: ParsableCommand {
     var augment: String?
     @Option(help: "Evaluate the EMA generator (untruncated) every N iterations; 0: never (default: 500).") var evalEvery: Int?
     @Option(help: "Samples per class in each evaluation; the real reference uses as many images (default: 100).") var evalPerClass: Int?
-    @Option(help: "Classifier for evaluation (default: the one the model's config names, next to --out).") var evalClassifier: String?
+    @Option(help: "Classifier for evaluation (default: the one the model's config names, next to --out; on --resume: the saved run's).") var evalClassifier: String?
     @Option(help: "Engine threads for GEMMs and other loops (default: number of cores; OpenBLAS itself runs single-threaded).") var threads: Int?
 
     func validate() throws {
@@ -90,6 +90,7 @@ struct TrainCommand: ParsableCommand {
             SettingFlag("--augment", try augment.map { try DiffAugment(policy: $0).policy }, \.augment),
             SettingFlag("--eval-every", evalEvery, \.evalEvery, changeableOnResume: true),
             SettingFlag("--eval-per-class", evalPerClass, \.evalPerClass, changeableOnResume: true),
+            SettingFlag("--eval-classifier", evalClassifier.map(RunSettings.absolute), \.evalClassifier, changeableOnResume: true),
         ]
         return flags.compactMap { $0 }
     }
@@ -179,7 +180,7 @@ struct TrainCommand: ParsableCommand {
             trainer = try Trainer(generator: g, discriminator: d, config: tc, seed: settings.seed)
             loader = DataOrder(seed: settings.seed, count: dataset.count)
         }
-        let evaluation = try TrainingEvaluation.make(settings: settings, classifierPath: evalClassifier ?? defaultClassifier(trainer),
+        let evaluation = try TrainingEvaluation.make(settings: settings, classifierPath: settings.evalClassifier ?? defaultClassifier(trainer),
                                                     train: dataset, heldOut: heldOut, say: Self.say)
         try train(trainer, &loader, dataset: dataset, settings: settings, run: run, reference: reference, evaluation: evaluation)
     }

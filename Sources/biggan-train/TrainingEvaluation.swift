@@ -23,6 +23,9 @@ final class TrainingEvaluation {
     static func make(settings s: RunSettings, classifierPath: String?, train: ImageDataset, heldOut: ImageDataset,
                      say: (String) -> Void) throws -> TrainingEvaluation? {
         guard let every = s.evalEvery, every > 0, let perClass = s.evalPerClass else { return nil }
+        if let given = s.evalClassifier, !FileManager.default.fileExists(atPath: given) {
+            throw TrainError("--eval-classifier \(given): no such file (train one with biggan-train classifier, or pass --eval-every 0)")
+        }
         guard let path = classifierPath, FileManager.default.fileExists(atPath: path) else {
             say("no evaluation during training: no classifier \(classifierPath.map { "at \($0)" } ?? "named by the model"); "
                 + "pass --eval-classifier FILE (train one with biggan-train classifier) or --eval-every 0")
@@ -36,8 +39,8 @@ final class TrainingEvaluation {
         let evaluator = Evaluator(classifier: classifier, test: heldOut)
         let count = perClass * train.classNames.count
         let real = evaluator.realRow(train: train, count: count, seed: 7)
-        say(String(format: "evaluating every %d iterations: %d samples per class against %d real images (accuracy %.1f%%, FD %.3f)",
-                   every, perClass, count, 100 * real.accuracy, real.frechetDistance))
+        say(String(format: "evaluating every %d iterations: %d samples per class against %d real training images%@ (accuracy on the %d held out %.1f%%, FD %.3f)",
+                   every, perClass, min(count, train.count), train.count < count ? " (all there are)" : "", heldOut.count, 100 * real.accuracy, real.frechetDistance))
         return TrainingEvaluation(evaluator: evaluator, perClass: perClass, real: real)
     }
 

@@ -131,7 +131,11 @@ import Testing
         #expect(try c.status == 200 && c.image().height == 32)
         for (q, msg) in [("kind=latent&class=0&steps=1", "'steps' must be between 2 and 32"), ("kind=latent&class=0&steps=33", "'steps' must be between 2 and 32"),
                          ("kind=sideways", "'kind' must be latent or class"), ("kind=class&class_a=cat", "'class_b' is required"),
-                         ("kind=latent&method=cubic", "'method' must be linear or spherical"), ("kind=latent", "'class' is required"), ("kind=class&class_a=0&class_b=lion", "unknown class name 'lion'")] {
+                         ("kind=latent&method=cubic", "'method' must be linear or spherical"), ("kind=latent", "'class' is required"), ("kind=class&class_a=0&class_b=lion", "unknown class name 'lion'"),
+                         ("kind=latent&class=0&seed=3", "'seed' does not apply to kind=latent"),
+                         ("kind=class&class_a=0&class_b=1&method=spherical", "'method' does not apply to kind=class"),
+                         ("kind=class&class_a=0&class_b=1&seed_a=4", "'seed_a' does not apply to kind=class"),
+                         ("kind=latent&class=0&method=slerp", "'method' must be linear or spherical")] {
             let r = s.get("/v1/interpolate?" + q)
             #expect(r.status == 400 && r.errorMessage.contains(msg), "\(q): \(r.errorMessage)")
         }

@@ -28,7 +28,7 @@ extension TrainingRunTests {
         let (s, o) = try run(args("ev", set: [("--data", "folder:" + path("five")), ("--iterations", "4"), ("--log-every", "3")],
                                   extra: ["--eval-every", "2", "--eval-per-class", "2", "--eval-classifier", cls, "--augment", "translation,cutout"]))
         #expect(s == 0, "\(o)")
-        #expect(o.contains("evaluating every 2 iterations: 2 samples per class against 6 real images"), "\(o)")
+        #expect(o.contains("evaluating every 2 iterations: 2 samples per class against 6 real training images (accuracy on the 3 held out"), "\(o)")
         #expect(o.contains("iteration 2: accuracy") && o.contains("iteration 4: accuracy"))
         let csv = try String(contentsOfFile: path("run-ev/log.csv"), encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
         let header = csv[0].map(String.init)
@@ -47,6 +47,13 @@ extension TrainingRunTests {
         let (s2, o2) = try run(["--out", path("ev.safetensors"), "--run-dir", path("run-ev"), "--resume", "--iterations", "5",
                                 "--augment", "none", "--threads", "1"])
         #expect(s2 != 0 && o2.contains("--augment none: the saved run uses translation,cutout"), "\(o2)")
+        // Resumed without the evaluation flags, the run keeps evaluating with its saved classifier.
+        let (s3, o3) = try run(["--out", path("ev.safetensors"), "--run-dir", path("run-ev"), "--resume", "--iterations", "6", "--threads", "1"])
+        #expect(s3 == 0 && o3.contains("iteration 6: accuracy"), "\(o3)")
+        // A classifier given explicitly must exist.
+        let (s4, o4) = try run(args("missing", set: [("--data", "folder:" + path("five")), ("--iterations", "2")],
+                                    extra: ["--eval-classifier", path("nope.safetensors")]))
+        #expect(s4 != 0 && o4.contains("--eval-classifier \(path("nope.safetensors")): no such file"), "\(o4)")
     }
 
     @Test func failedStartsLeaveNoRunFolder() throws {
