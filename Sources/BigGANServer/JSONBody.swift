@@ -15,7 +15,7 @@ enum JSONBody {
             else if let i = try? c.decode(Int64.self) { self = .signed(i) }
             else if let x = try? c.decode(Double.self) { self = .real(x) }
             else {
-                throw DecodingError.typeMismatch(Double.self, .init(codingPath: d.codingPath, debugDescription: "expected a number"))
+                throw DecodingError.typeMismatch(Double.self, .init(codingPath: d.codingPath, debugDescription: "a number"))
             }
         }
 
@@ -117,8 +117,11 @@ enum JSONBody {
         catch let DecodingError.typeMismatch(_, ctx) where ctx.codingPath.isEmpty {
             throw APIError(400, "invalid_json", "the body must be a JSON object")
         }
-        catch let DecodingError.typeMismatch(_, ctx) {
-            throw APIError.badRequest("wrong type at '\(path(ctx.codingPath))': \(ctx.debugDescription)")
+        catch let DecodingError.typeMismatch(expected, ctx) {
+            throw APIError.badRequest("'\(path(ctx.codingPath))' must be \(describe(expected, ctx))")
+        }
+        catch let DecodingError.valueNotFound(_, ctx) where ctx.codingPath.isEmpty {
+            throw APIError(400, "invalid_json", "the body must be a JSON object, not null")
         }
         catch let DecodingError.valueNotFound(_, ctx) {
             throw APIError.badRequest("'\(path(ctx.codingPath))' must not be null")
@@ -130,6 +133,18 @@ enum JSONBody {
             throw APIError.badRequest("bad value at '\(path(ctx.codingPath))': \(ctx.debugDescription)")
         }
         catch { throw APIError(400, "invalid_json", "cannot read the body: \(error)") }
+    }
+
+    /// "an array", "a number", ... for a type the decoder expected (our own checks' messages kept).
+    static func describe(_ expected: Any.Type, _ ctx: DecodingError.Context) -> String {
+        // Our own decoders say what they want ("a number", "a class index or name").
+        if !ctx.debugDescription.isEmpty && !ctx.debugDescription.hasPrefix("Expected to decode") { return ctx.debugDescription }
+        let name = String(describing: expected)
+        if name.hasPrefix("Array") { return "an array" }
+        if name.hasPrefix("Dictionary") { return "a JSON object" }
+        if name == "String" { return "a string" }
+        if ["Double", "Float", "Int", "UInt64"].contains(name) { return "a number" }
+        return ctx.debugDescription.isEmpty ? "of another type" : ctx.debugDescription
     }
 
     /// Where `decode` hands `KnownFields` the allowed keys.

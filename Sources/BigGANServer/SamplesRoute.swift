@@ -17,7 +17,7 @@ enum SamplesRoute {
             let c = try d.singleValueContainer()
             if let i = try? c.decode(Int.self) { self = .index(i) }
             else if let s = try? c.decode(String.self) { self = .name(s) }
-            else { throw DecodingError.typeMismatch(Int.self, .init(codingPath: d.codingPath, debugDescription: "a class is an index or a name")) }
+            else { throw DecodingError.typeMismatch(Int.self, .init(codingPath: d.codingPath, debugDescription: "a class index or name")) }
         }
         var text: String { switch self { case .index(let i): return "\(i)"; case .name(let s): return s } }
     }
