@@ -28,9 +28,23 @@ struct ModelOptions: ParsableArguments {
 
 /// The class a command's `--class` names (see `ClassResolver`); without `--class`, class 0 for
 /// a conditional model and none for an unconditional one.
-func resolveClass(_ text: String?, _ sampler: Sampler) throws -> Int? {
+func resolveClass(_ text: String?, _ sampler: Sampler, flag: String = "--class") throws -> Int? {
     guard let text else { return sampler.generator.capabilities.conditional ? 0 : nil }
-    return try ClassResolver.resolve(text, info: sampler.info)
+    do { return try ClassResolver.resolve(text, info: sampler.info) }
+    catch let e as SamplingError { throw CLIError("\(flag): \(e.message)") }
+}
+
+/// `sampler.images(for:)`; a bad request's error names the command-line flag at fault
+/// (`--class: class 12 is out of range ...`), as HTTP errors name the parameter.
+func images(_ sampler: Sampler, _ request: GenerationRequest) throws -> Tensor {
+    do { return try sampler.images(for: request) }
+    catch let e as SamplingError {
+        guard let p = e.parameter else { throw CLIError(e.message) }
+        // class_a → --class-a; z[3] → --z (entry 3 of the file); classes/n as the command names them.
+        let flag: String
+        if p.hasPrefix("z[") { flag = "--z" } else if p.hasPrefix("classes") { flag = "--class" } else { flag = "--" + p.replacingOccurrences(of: "_", with: "-") }
+        throw CLIError("\(flag): \(e.message)")
+    }
 }
 
 /// A user-facing failure: printed as `Error: <message>` with exit code 1.

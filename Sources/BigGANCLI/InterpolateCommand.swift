@@ -51,10 +51,10 @@ struct InterpolateCommand: ParsableCommand {
                                         seedB: try seedB.map { try parseSeed($0, flag: "--seed-b") } ?? a &+ 1,
                                         steps: steps, method: spherical ? .spherical : .linear)
         case .class:
-            kind = .classInterpolation(seed: try parseSeed(seed, flag: "--seed"), classA: try resolveClass(classA, sampler),
-                                       classB: try resolveClass(classB, sampler), steps: steps)
+            kind = .classInterpolation(seed: try parseSeed(seed, flag: "--seed"), classA: try resolveClass(classA, sampler, flag: "--class-a"),
+                                       classB: try resolveClass(classB, sampler, flag: "--class-b"), steps: steps)
         }
-        let images = try sampler.images(for: GenerationRequest(kind, truncation: truncation.value))
+        let images = try images(sampler, GenerationRequest(kind, truncation: truncation.value))
         try writePNG(Image8.grid(images, columns: steps), to: out, label: "--out")
         print("wrote \(out) (\(steps) steps)")
     }

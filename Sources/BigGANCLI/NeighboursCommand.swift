@@ -46,7 +46,7 @@ struct NeighboursCommand: ParsableCommand {
         let service = NeighbourService(dataset: try DatasetReference(ds), classifier: cls_,
                                        cacheDirectory: cacheDir ?? (dir as NSString).appendingPathComponent(".cache"))
         service.log = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-        let sample = try sampler.images(for: .samples(class: cls, seed: try parseSeed(seed, flag: "--seed"), count: 1, truncation: truncation.value))
+        let sample = try images(sampler, .samples(class: cls, seed: try parseSeed(seed, flag: "--seed"), count: 1, truncation: truncation.value))
         let r = try service.neighbours(of: sample, k: k, space: NeighbourService.Space(rawValue: space)!, restrictTo: scope == "class" ? cls : nil)
         let row = Tensor(uninitializedShape: [1 + r.matches.count] + Array(sample.shape.dropFirst()))
         row.data.update(from: sample.data, count: sample.count)

@@ -75,7 +75,7 @@ struct SampleCommand: ParsableCommand {
             return
         }
         let latents: GenerationRequest.Latents = try z.map { .explicit(try readLatents($0)) } ?? .seeds((0..<n).map { base &+ UInt64($0) })
-        let images = try sampler.images(for: GenerationRequest(.samples(classes: cls.map { [$0] } ?? [], latents: latents), truncation: truncation.value))
+        let images = try images(sampler, GenerationRequest(.samples(classes: cls.map { [$0] } ?? [], latents: latents), truncation: truncation.value))
         let what = cls.map { " of class \($0) '\(sampler.info.className($0))'" } ?? ""
         try writePNG(Image8.grid(images, columns: columns), to: out!, label: "--out")
         print("wrote \(out!) (\(images.shape[0]) image\(images.shape[0] == 1 ? "" : "s")\(what))")
@@ -85,7 +85,7 @@ struct SampleCommand: ParsableCommand {
     private func writeSheet(sampler: Sampler, base: UInt64) throws {
         let classes = sampler.info.nClasses
         guard classes * n <= 4096 else { throw CLIError("a sheet of \(classes) classes × \(n) images is over 4096 images; lower --n") }
-        let images = try sampler.images(for: GenerationRequest(.classSheet(perClass: n, seed: base), truncation: truncation.value))
+        let images = try images(sampler, GenerationRequest(.classSheet(perClass: n, seed: base), truncation: truncation.value))
         try writePNG(Image8.grid(images, columns: n), to: out!, label: "--out")
         print("wrote \(out!) (\(classes) rows, one per class, of \(n) image\(n == 1 ? "" : "s"))")
     }
@@ -98,7 +98,7 @@ struct SampleCommand: ParsableCommand {
         while i < count {
             let m = min(sampler.maxBatch, count - i)
             let first = base &+ UInt64(i)
-            let images = try sampler.images(for: .samples(class: classIndex, seed: first, count: m, truncation: truncation.value))
+            let images = try images(sampler, .samples(class: classIndex, seed: first, count: m, truncation: truncation.value))
             for k in 0..<m {
                 let name = (classIndex.map { "\($0)-" } ?? "") + "\(first &+ UInt64(k)).png"
                 try writePNG(Image8(batch: images, index: k), to: (dir as NSString).appendingPathComponent(name))

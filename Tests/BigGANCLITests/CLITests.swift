@@ -99,7 +99,7 @@ import Testing
         #expect(try png("z.png").width == 66)
         try Data("[[0,0]]".utf8).write(to: URL(fileURLWithPath: zPath))
         #expect(failure(["sample", "--model", model, "--z", zPath, "--out", dir.appendingPathComponent("z2.png").path])?
-            .contains("z[0] has 2 entries; this model needs 8") == true)
+            .contains("--z: z[0] has 2 entries; this model needs 8") == true)
     }
 
     @Test func interpolateWritesStrips() throws {
@@ -126,10 +126,10 @@ import Testing
         (["--truncation", "nan"], "--truncation must be a positive number or 'none', got 'nan'"),
         (["--truncation=-0.5"], "--truncation must be a positive number or 'none', got '-0.5'"),
         (["--truncation", "abc"], "truncation"),
-        (["--class", "zebra"], "unknown class name 'zebra'"),
-        (["--class", "7"], "class 7 is out of range: this model has classes 0...2"),
+        (["--class", "zebra"], "--class: unknown class name 'zebra'"),
+        (["--class", "7"], "--class: class 7 is out of range: this model has classes 0...2"),
         (["--seed=-4"], "--seed must be a non-negative integer"),
-        (["--truncation", "0.001"], "truncation must be at least 0.01"),
+        (["--truncation", "0.001"], "--truncation: truncation must be at least 0.01"),
     ])
     func badSampleArguments(extra: [String], message: String) {
         let msg = failure(["sample", "--model", model, "--out", dir.appendingPathComponent("x.png").path] + extra)
