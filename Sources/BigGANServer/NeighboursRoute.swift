@@ -100,7 +100,7 @@ enum NeighboursRoute {
         let what = "\(space.rawValue) index for \(model)"
         switch state {
         case .notStarted: return "\(what): not started"
-        case .queued: return "\(what): queued behind the indexes built before it"
+        case .queued: return "\(what): queued for the background index builder"
         case .building(let p): return "\(what): \(p.description)"
         case .ready: return "\(what): ready"
         case .failed(let why): return "\(what): failed: \(why)"
