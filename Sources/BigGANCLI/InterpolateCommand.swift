@@ -19,9 +19,9 @@ struct InterpolateCommand: ParsableCommand {
 
     @Option(name: [.customLong("class")], help: "Class for --kind latent (default: 0; none for unconditional models).")
     var classText: String?
-    @Option(help: "First seed for --kind latent.") var seedA: String = "0"
+    @Option(help: "First seed for --kind latent (default: 0).") var seedA: String?
     @Option(help: "Second seed for --kind latent (default: --seed-a + 1).") var seedB: String?
-    @Option(help: "Seed for --kind class.") var seed: String = "0"
+    @Option(help: "Seed for --kind class (default: 0).") var seed: String?
     @Option(help: "First class for --kind class.") var classA: String?
     @Option(help: "Second class for --kind class.") var classB: String?
     @Option(help: "Images in the strip, ends included (2...64).") var steps: Int = 8
@@ -31,12 +31,18 @@ struct InterpolateCommand: ParsableCommand {
 
     func validate() throws {
         guard (2...64).contains(steps) else { throw ValidationError("--steps must be between 2 and 64, got \(steps)") }
+        // Options of the other kind would be ignored: refuse them, as the HTTP route does.
+        let foreign = kind == .class
+            ? [("--class", classText != nil), ("--seed-a", seedA != nil), ("--seed-b", seedB != nil), ("--spherical", spherical)]
+            : [("--seed", seed != nil), ("--class-a", classA != nil), ("--class-b", classB != nil)]
+        if let (flag, _) = foreign.first(where: { $0.1 }) {
+            throw ValidationError("\(flag) does not apply to --kind \(kind.rawValue)")
+        }
         if kind == .class {
             guard classA != nil, classB != nil else { throw ValidationError("--kind class needs --class-a and --class-b") }
-            if spherical { throw ValidationError("--spherical applies to --kind latent only") }
-            _ = try parseSeed(seed, flag: "--seed")
+            _ = try parseSeed(seed ?? "0", flag: "--seed")
         } else {
-            _ = try parseSeed(seedA, flag: "--seed-a"); if let seedB { _ = try parseSeed(seedB, flag: "--seed-b") }
+            _ = try parseSeed(seedA ?? "0", flag: "--seed-a"); if let seedB { _ = try parseSeed(seedB, flag: "--seed-b") }
         }
     }
 
@@ -46,12 +52,12 @@ struct InterpolateCommand: ParsableCommand {
         let kind: GenerationRequest.Kind
         switch self.kind {
         case .latent:
-            let a = try parseSeed(seedA, flag: "--seed-a")
+            let a = try parseSeed(seedA ?? "0", flag: "--seed-a")
             kind = .latentInterpolation(class: try resolveClass(classText, sampler), seedA: a,
                                         seedB: try seedB.map { try parseSeed($0, flag: "--seed-b") } ?? a &+ 1,
                                         steps: steps, method: spherical ? .spherical : .linear)
         case .class:
-            kind = .classInterpolation(seed: try parseSeed(seed, flag: "--seed"), classA: try resolveClass(classA, sampler, flag: "--class-a"),
+            kind = .classInterpolation(seed: try parseSeed(seed ?? "0", flag: "--seed"), classA: try resolveClass(classA, sampler, flag: "--class-a"),
                                        classB: try resolveClass(classB, sampler, flag: "--class-b"), steps: steps)
         }
         let images = try images(sampler, GenerationRequest(kind, truncation: truncation.value))

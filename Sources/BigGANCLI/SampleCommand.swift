@@ -50,7 +50,7 @@ struct SampleCommand: ParsableCommand {
             if columns != nil { throw ValidationError("--class all puts --n images in each row; --columns does not apply") }
         }
         guard (1...256).contains(n) else { throw ValidationError("--n must be between 1 and 256, got \(n)") }
-        if let c = columns, !(1...256).contains(c) { throw ValidationError("--columns must be between 1 and 256") }
+        if let c = columns, !(1...n).contains(c) { throw ValidationError("--columns must be between 1 and --n (\(n)), got \(c)") }
         _ = try parseSeed(seed, flag: "--seed")
         switch (out, outDir) {
         case (nil, nil): throw ValidationError("give --out FILE.png or --out-dir DIR")

@@ -150,6 +150,13 @@ import Testing
         #expect(failure(["interpolate", "--model", model, "--kind", "latent", "--steps", "1", "--out", "x.png"])?
             .contains("--steps must be between 2 and 64") == true)
         #expect(failure(["interpolate", "--model", model, "--kind", "sideways", "--out", "x.png"]) != nil)
+        // Options of the other kind are refused, not ignored (as the HTTP route does).
+        #expect(failure(["interpolate", "--model", model, "--kind", "latent", "--seed", "3", "--out", "x.png"])?
+            .contains("--seed does not apply to --kind latent") == true)
+        #expect(failure(["interpolate", "--model", model, "--kind", "class", "--class-a", "0", "--class-b", "1", "--seed-a", "2", "--out", "x.png"])?
+            .contains("--seed-a does not apply to --kind class") == true)
+        #expect(failure(["sample", "--model", model, "--n", "4", "--columns", "9", "--out", "x.png"])?
+            .contains("--columns must be between 1 and --n (4), got 9") == true)
     }
 }
 
