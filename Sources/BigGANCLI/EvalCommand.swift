@@ -71,6 +71,8 @@ struct EvalCommand: ParsableCommand {
             print(pad(r.name, 16, left: true) + " " + pad(t, 10, left: false)
                   + String(format: " %7d  %6.3f (±%.3f) %9.3f   %6.2f%%", r.count, r.inceptionScore, r.inceptionStd, r.frechetDistance, 100 * r.accuracy))
         }
+        print("real row: IS and accuracy on the \(test.count) held-out images; FD of \(min(n, train.count)) training images against them "
+              + "(the same count as the samples: FD grows as the count shrinks)")
         if let out { try write(rows, to: out, sweep: sweep != nil) }
     }
 
