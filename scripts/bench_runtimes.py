@@ -394,14 +394,7 @@ def check_ours(files, args):
 # Report
 # --------------------------------------------------------------------------------------
 
-def cpu_name():
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+from bench_compare import cpu_name  # noqa: E402  (one CPU-name reader for both benchmark scripts)
 
 
 def versions():

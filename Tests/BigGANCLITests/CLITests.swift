@@ -186,14 +186,8 @@ extension CLITests {
         var rng = NoiseGenerator(seed: 8)
         try writeRandomFolder("evaldata", perClass: 5, rng: &rng)
         let cfg = ClassifierConfig(resolution: 32, inChannels: 3, channels: [4, 8], featureDim: 6, classNames: ["cat", "dog", "bird"])
-        var t: [String: Tensor] = [:]
-        for (name, shape) in cfg.tensorShapes {
-            let x = Tensor(shape: shape)
-            for i in 0..<x.count { x[i] = rng.nextNormal() * 0.3 }
-            t[name] = x
-        }
         let path = dir.appendingPathComponent("cls.safetensors").path
-        try Classifier(config: cfg, tensors: t).save(to: path)
+        try randomClassifier(cfg, rng: &rng).save(to: path)
         return ("folder:" + dir.path + "/evaldata", path)
     }
 

@@ -69,14 +69,8 @@ extension NeighboursRouteTests {
         let s = try server(classifier: true)
         let cfg = ClassifierConfig(resolution: 32, inChannels: 3, channels: [4, 8], featureDim: 6, classNames: ["cat", "dog", "bird"])
         var rng = NoiseGenerator(seed: 9)
-        var t: [String: Tensor] = [:]
-        for (name, shape) in cfg.tensorShapes {
-            let x = Tensor(shape: shape)
-            for i in 0..<x.count { x[i] = rng.nextNormal() * 0.3 }
-            t[name] = x
-        }
         let dir = (s.modelPath as NSString).deletingLastPathComponent
-        try Classifier(config: cfg, tensors: t).save(to: dir + "/cls.safetensors")
+        try randomClassifier(cfg, rng: &rng).save(to: dir + "/cls.safetensors")
         let registry = ModelRegistry.load(paths: [s.modelPath])
         #expect(registry.models[0].neighbours?.classifier != nil)
         try ready(registry)

@@ -7,24 +7,18 @@ import Testing
 /// setting, and start-up failures that leave no run folder behind.
 extension TrainingRunTests {
     /// A random classifier for the grey 3-class folder data.
-    func randomClassifier() throws -> String {
+    func writeRandomClassifier() throws -> String {
         let cfg = ClassifierConfig(resolution: 32, inChannels: 1, channels: [4, 8], featureDim: 6, classNames: ["a", "b", "c"])
         var rng = NoiseGenerator(seed: 9)
-        var t: [String: Tensor] = [:]
-        for (name, shape) in cfg.tensorShapes {
-            let x = Tensor(shape: shape)
-            for i in 0..<x.count { x[i] = rng.nextNormal() * 0.3 }
-            t[name] = x
-        }
         let p = path("cls.safetensors")
-        try Classifier(config: cfg, tensors: t).save(to: p)
+        try BigGANTestSupport.randomClassifier(cfg, rng: &rng).save(to: p)
         return p
     }
 
     @Test func evaluationDuringTrainingIsLoggedAndPlotted() throws {
         defer { try? FileManager.default.removeItem(at: dir) }
         _ = try RandomImageFolder.write(at: dir.appendingPathComponent("five"), classes: ["a", "b", "c"], perClass: 5, size: 32, channels: 1, seed: 4)
-        let cls = try randomClassifier()
+        let cls = try writeRandomClassifier()
         let (s, o) = try run(args("ev", set: [("--data", "folder:" + path("five")), ("--iterations", "4"), ("--log-every", "3")],
                                   extra: ["--eval-every", "2", "--eval-per-class", "2", "--eval-classifier", cls, "--augment", "translation,cutout"]))
         #expect(s == 0, "\(o)")
