@@ -19,12 +19,13 @@ let package = Package(
     targets: [
         // C libraries, found through pkg-config (Debian package names in `providers`).
         .systemLibrary(name: "CBigGANOpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CBigGANDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CBigGANPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CBigGANMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
         .systemLibrary(name: "CBigGANZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Engine: tensors, kernels, checkpoints, models, sampling. No HTTP, SQLite or PNG.
-        .target(name: "BigGANEngine", dependencies: ["CBigGANOpenBLAS"]),
+        .target(name: "BigGANEngine", dependencies: ["CBigGANOpenBLAS", "CBigGANDNNL"]),
         // PNG encoding of engine images (libpng simplified API).
         .target(name: "BigGANImage", dependencies: ["CBigGANPNG", "BigGANEngine"]),
 

@@ -30,15 +30,12 @@ struct Bench: ParsableCommand {
     var memory = false
     @Option(help: "With --memory: idle activation buffers kept by the final trim, in MiB (default: the engine's, 40).")
     var poolMb: Int?
-    @Option(help: "im2col band size in MiB (default: the engine's, 4): for tuning memory against speed.")
-    var im2colMb: Double?
     @Option(help: "Parity check: an io file from scripts/check_full_parity.py; prints the max abs error and fails above 1e-3.")
     var check: String?
 
     func validate() throws {
         if let batch, !(1...512).contains(batch) { throw ValidationError("--batch must be between 1 and 512") }
         if let poolMb, poolMb < 0 { throw ValidationError("--pool-mb must be 0 or more") }
-        if let m = im2colMb, !(m > 0 && m <= 1024) { throw ValidationError("--im2col-mb must be above 0 and at most 1024") }
         if let train, !TrainBench.presets.contains(train) { throw ValidationError("--train must be one of \(TrainBench.presets.joined(separator: ", "))") }
         guard (1...1000).contains(iters) else { throw ValidationError("--iters must be between 1 and 1000") }
     }
@@ -46,7 +43,6 @@ struct Bench: ParsableCommand {
     func run() throws {
         if let t = threads { BLAS.setThreads(t) }
         if let poolMb { BufferPool.shared.capacityBytes = poolMb << 20 }
-        if let m = im2colMb { Conv2D.columnBudget = max(1, Int(m * 1_048_576) / MemoryLayout<Float>.stride) }
         if let train { try runTraining(train); return }
         let batch = self.batch ?? 1
         let g: any Generator

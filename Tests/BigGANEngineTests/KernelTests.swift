@@ -12,28 +12,42 @@ import Testing
         #expect(maxAbsDiff(conv(x), referenceConv(x, weight: w, bias: bias)) < 1e-4)
     }
 
-    @Test func convolutionBandsGiveTheSameResult() {
-        // A wide input forces several im2col bands (column budget is 1M floats).
-        let x = randomTensor([1, 64, 256, 32], seed: 4, scale: 0.5)
-        let w = randomTensor([8, 32, 3, 3], seed: 5, scale: 0.1)
-        let conv = Conv2D(weight: w, bias: nil)
-        #expect(64 * 256 * 9 * 32 > Conv2D.columnBudget)
-        #expect(maxAbsDiff(conv(x), referenceConv(x, weight: w, bias: nil)) < 1e-4)
-    }
-
     @Test(arguments: [
-        ([2, 5, 4, 6], 7),      // 20 input pixels per image: convolves the upsampled input directly
-        ([2, 8, 8, 6], 7),      // phases, small weights: all four phase kernels derived at once
-        ([1, 8, 8, 288], 256),  // phases, 16·288·256 > 1M floats: one phase kernel at a time
+        ([2, 5, 4, 6], 7),      // odd sizes, few channels
+        ([2, 4, 4, 16], 32),    // BigGAN's first block: 4×4 inputs
+        ([1, 8, 8, 288], 256),  // many channels (oneDNN's blocked kernels)
     ])
     func upsampledConvolutionEqualsUpsampleThenConvolve(shape: [Int], outChannels: Int) {
         let x = randomTensor(shape, seed: 6)
         let w = randomTensor([outChannels, shape[3], 3, 3], seed: 7, scale: 0.05), bias = randomTensor([outChannels], seed: 8)
-        #expect((shape[1] * shape[2] >= Conv2D.phaseMinimumPixels) == (shape[1] >= 8))
-        let conv = Conv2D(weight: w, bias: bias)
-        let fused = conv.forwardUpsampled(x)
+        let conv = Conv2D(weight: w, bias: bias, input: .upsampled)
+        let fused = conv(x)
         #expect(fused.shape == [shape[0], 2 * shape[1], 2 * shape[2], outChannels])
         #expect(maxAbsDiff(fused, referenceConv(upsampleNearest2x(x), weight: w, bias: bias)) < 1e-4)
+    }
+
+    @Test func imagesInABatchGetTheBytesTheyGetAlone() {
+        let x = randomTensor([3, 8, 8, 32], seed: 9)
+        let w = randomTensor([48, 32, 3, 3], seed: 10, scale: 0.1), bias = randomTensor([48], seed: 11)
+        for input in [Conv2D.Input.same, .upsampled] {
+            let conv = Conv2D(weight: w, bias: bias, input: input)
+            let batch = conv(x)
+            let per = batch.count / 3
+            for i in 0..<3 {
+                let one = conv(Tensor(shape: [1, 8, 8, 32], values: Array(UnsafeBufferPointer(start: x.data + i * 8 * 8 * 32, count: 8 * 8 * 32))))
+                #expect(Array(UnsafeBufferPointer(start: batch.data + i * per, count: per)) == one.array)
+            }
+        }
+    }
+
+    @Test func convolutionKeepsOneWeightCopyAcrossSizes() {
+        let w = randomTensor([32, 16, 3, 3], seed: 12, scale: 0.1)
+        let conv = Conv2D(weight: w, bias: nil)
+        for side in [4, 8, 16] {
+            let x = randomTensor([1, side, side, 16], seed: 13)
+            #expect(maxAbsDiff(conv(x), referenceConv(x, weight: w, bias: nil)) < 1e-4)
+        }
+        #expect(!conv.engine!.implementation(h: 8, w: 8).isEmpty)
     }
 
     @Test func upsampleAndMaxPool() {

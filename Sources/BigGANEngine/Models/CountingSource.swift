@@ -11,8 +11,8 @@ final class CountingSource {
     func linear(_ name: String, out: Int, in i: Int, bias: Bool) throws -> Linear {
         Linear(weight: try self(name + ".weight", [out, i]), bias: bias ? try self(name + ".bias", [out]) : nil)
     }
-    func conv(_ name: String, out: Int, in i: Int, k: Int, bias: Bool = true) throws -> Conv2D {
-        Conv2D(weight: try self(name + ".weight", [out, i, k, k]), bias: bias ? try self(name + ".bias", [out]) : nil)
+    func conv(_ name: String, out: Int, in i: Int, k: Int, bias: Bool = true, input: Conv2D.Input = .same) throws -> Conv2D {
+        Conv2D(weight: try self(name + ".weight", [out, i, k, k]), bias: bias ? try self(name + ".bias", [out]) : nil, input: input)
     }
     func attention(_ name: String, channels c: Int) throws -> SelfAttention {
         SelfAttention(theta: try conv(name + ".theta", out: c / 8, in: c, k: 1, bias: false),

@@ -53,15 +53,14 @@ public enum Profiler {
 }
 
 extension Conv2D {
-    /// `self(x)`, or `self(up(x))` through the phase decomposition, timed under the profiler.
-    func profiled(_ x: Tensor, upsampled: Bool = false) -> Tensor {
-        guard Profiler.isEnabled else { return upsampled ? forwardUpsampled(x) : self(x) }
+    /// `self(x)`, timed under the profiler.
+    func profiled(_ x: Tensor) -> Tensor {
+        guard Profiler.isEnabled else { return self(x) }
         let detail = Profiler.detailed ? " \(x.shape[1])x\(x.shape[2]) \(inChannels)->\(outChannels)" : ""
-        let kind = (upsampled ? "conv3x3 after upsample (4 phases)" : kernelSize == 1 ? "conv1x1" : outChannels < 8 ? "conv3x3 to image" : "conv3x3") + detail
-        let pixels = x.count / inChannels
-        return Profiler.measure(kind, macs: upsampled ? pixels * 16 * inChannels * outChannels : macs(outputPixels: pixels)) {
-            upsampled ? forwardUpsampled(x, label: kind) : forward(x, label: kind)
-        }
+        let kind = (input == .upsampled ? "conv3x3 after upsample (4x4 deconvolution)" : kernelSize == 1 ? "conv1x1"
+                    : outChannels <= Conv2D.fewOutputs ? "conv3x3 to image" : "conv3x3") + detail
+        let pixels = outputPixels(inputPixels: x.count / inChannels)
+        return Profiler.measure(kind, macs: input == .upsampled ? pixels / 4 * 16 * inChannels * outChannels : macs(outputPixels: pixels)) { self(x) }
     }
 }
 

@@ -47,7 +47,7 @@ public final class BigGANGenerator: BigGANFamilyGenerator, @unchecked Sendable {
             let needsShortcut = b.inChannels != b.outChannels || b.up
             blocks.append(Block(
                 bn1: try w.conditionalBN(p + ".bn1", channels: b.inChannels, cond: cond, nStats: nil, eps: eps),
-                conv1: try w.conv(p + ".conv1", out: b.outChannels, in: b.inChannels, k: 3),
+                conv1: try w.conv(p + ".conv1", out: b.outChannels, in: b.inChannels, k: 3, input: b.up ? .upsampled : .same),
                 bn2: try w.conditionalBN(p + ".bn2", channels: b.outChannels, cond: cond, nStats: nil, eps: eps),
                 conv2: try w.conv(p + ".conv2", out: b.outChannels, in: b.outChannels, k: 3),
                 shortcut: needsShortcut ? try w.conv(p + ".conv_sc", out: b.outChannels, in: b.inChannels, k: 1) : nil,
@@ -91,7 +91,7 @@ public final class BigGANGenerator: BigGANFamilyGenerator, @unchecked Sendable {
             let (ss1, ss2) = Profiler.measure("conditional BN projections") {
                 (blk.bn1.scaleShift(cond: y, truncation: 1), blk.bn2.scaleShift(cond: y, truncation: 1))
             }
-            var a = blk.conv1.profiled(profiledAffineReLU(h, ss1), upsampled: blk.up)
+            var a = blk.conv1.profiled(profiledAffineReLU(h, ss1))
             a = blk.conv2.profiled(profiledAffineReLU(a, ss2, inPlace: true))   // conv1's output is read only here
             // A 1×1 convolution commutes with nearest upsampling: convolve first (4× cheaper).
             var sc = h   // identity shortcut when the block keeps channels and size

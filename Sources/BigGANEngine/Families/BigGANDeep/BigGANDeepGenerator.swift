@@ -37,7 +37,7 @@ public final class BigGANDeepGenerator: BigGANFamilyGenerator, @unchecked Sendab
             let bns = try (0..<4).map { k in try w.conditionalBN(p + ".bn_\(k)", channels: chans[k], cond: cond, nStats: n, eps: eps) }
             let convs = [
                 try w.conv(p + ".conv_0", out: m, in: a, k: 1),
-                try w.conv(p + ".conv_1", out: m, in: m, k: 3),
+                try w.conv(p + ".conv_1", out: m, in: m, k: 3, input: b.up ? .upsampled : .same),
                 try w.conv(p + ".conv_2", out: m, in: m, k: 3),
                 try w.conv(p + ".conv_3", out: b.outChannels, in: m, k: 1),
             ]
@@ -78,7 +78,7 @@ public final class BigGANDeepGenerator: BigGANFamilyGenerator, @unchecked Sendab
             var a = h
             for k in 0..<4 {
                 // After the first conv, `a` is a conv output read only here: normalise it in place.
-                a = blk.convs[k].profiled(profiledAffineReLU(a, ss[k], inPlace: k > 0), upsampled: k == 1 && blk.up)
+                a = blk.convs[k].profiled(profiledAffineReLU(a, ss[k], inPlace: k > 0))
             }
             let res = Profiler.measure("channel drop") { firstChannels(h, blk.outChannels) }
             Profiler.measure("residual add") { blk.up ? addUpsampledInPlace(a, res) : addInPlace(a, res) }

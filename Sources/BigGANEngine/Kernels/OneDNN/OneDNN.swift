@@ -1,0 +1,87 @@
+import CBigGANDNNL
+import Foundation
+
+/// The engine's link to oneDNN (Debian `libdnnl-dev` 2.6, OpenMP runtime): one CPU engine and one
+/// in-order stream for the process, status checks, memory descriptors, and the thread count.
+///
+/// oneDNN runs the engine's convolutions (`OneDNNConvolution`) with JIT kernels for the machine's
+/// vector width (AVX-512 `brgconv` on this project's machines); see BENCHMARKS.md for why.
+enum OneDNN {
+    /// The CPU engine and its stream. Primitives run on the calling thread plus OpenMP workers.
+    nonisolated(unsafe) static let shared: (engine: dnnl_engine_t, stream: dnnl_stream_t) = {
+        var e: dnnl_engine_t?
+        check(dnnl_engine_create(&e, dnnl_cpu, 0), "engine")
+        var s: dnnl_stream_t?
+        check(dnnl_stream_create(&s, e, dnnl_stream_default_flags.rawValue), "stream")
+        return (e!, s!)
+    }()
+
+    /// Fails loudly: a oneDNN error here is a programming error (a shape or layout the engine
+    /// built itself), never a user input.
+    static func check(_ status: dnnl_status_t, _ what: @autoclosure () -> String) {
+        precondition(status == dnnl_success, "oneDNN \(what()) failed: \(status)")
+    }
+
+    /// A dense f32 descriptor with `dims` in oneDNN's logical order (`N, C, H, W` / `O, I, H, W`)
+    /// and physical layout `tag` (`dnnl_nhwc`, `dnnl_oihw`, `dnnl_format_tag_any`, ...).
+    static func descriptor(_ dims: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t {
+        var m = dnnl_memory_desc_t()
+        let d = dims.map(Int64.init)
+        check(d.withUnsafeBufferPointer { dnnl_memory_desc_init_by_tag(&m, Int32(d.count), $0.baseAddress, dnnl_f32, tag) }, "memory descriptor \(dims)")
+        return m
+    }
+
+    /// A memory object over `data` (not owned), or over a buffer oneDNN allocates when `data` is nil
+    /// and `allocate` is true (freed with the memory object), or with no buffer yet otherwise.
+    static func memory(_ desc: dnnl_memory_desc_t, data: UnsafeMutableRawPointer?, allocate: Bool = false) -> dnnl_memory_t {
+        var d = desc
+        var m: dnnl_memory_t?
+        let handle = data ?? (allocate ? UnsafeMutableRawPointer(bitPattern: UInt.max) : nil)   // DNNL_MEMORY_ALLOCATE
+        check(dnnl_memory_create(&m, &d, shared.engine, handle), "memory")
+        return m!
+    }
+
+    /// Serialises use of the one stream (streams are not thread-safe; concurrent callers would
+    /// also each start an OpenMP team and oversubscribe the cores).
+    private static let streamLock = NSLock()
+
+    /// Runs `primitive` with `args` on `Parallel.workers` threads and waits for it.
+    static func execute(_ primitive: dnnl_primitive_t, _ args: [dnnl_exec_arg_t]) {
+        var a = args
+        streamLock.lock(); defer { streamLock.unlock() }
+        setThreads(Parallel.workers)
+        check(dnnl_primitive_execute(primitive, shared.stream, Int32(a.count), &a), "execute")
+        check(dnnl_stream_wait(shared.stream), "stream wait")
+    }
+
+    /// Copies `from` (described by `fromDesc`) into a new oneDNN-allocated memory of layout `to`.
+    static func reordered(_ from: UnsafeMutableRawPointer, _ fromDesc: dnnl_memory_desc_t, to: dnnl_memory_desc_t) -> dnnl_memory_t {
+        var src = fromDesc, dst = to
+        let srcMem = memory(src, data: from), dstMem = memory(dst, data: nil, allocate: true)
+        var pd: dnnl_primitive_desc_t?
+        check(dnnl_reorder_primitive_desc_create(&pd, &src, shared.engine, &dst, shared.engine, nil), "reorder descriptor")
+        var reorder: dnnl_primitive_t?
+        check(dnnl_primitive_create(&reorder, pd), "reorder")
+        execute(reorder!, [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: srcMem), dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: dstMem)])
+        dnnl_primitive_destroy(reorder); dnnl_primitive_desc_destroy(pd); dnnl_memory_destroy(srcMem)
+        return dstMem
+    }
+
+    /// The implementation oneDNN chose for `pd` (e.g. `brg:avx512_core`), for profiles and tests.
+    static func implementation(_ pd: dnnl_primitive_desc_t) -> String {
+        var s: UnsafePointer<CChar>?
+        guard dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &s) == dnnl_success, let s else { return "?" }
+        return String(cString: s)
+    }
+
+    /// `omp_set_num_threads` of the libgomp oneDNN loaded (the Debian package ships no libgomp
+    /// development link, so it is looked up at run time; nil if absent).
+    nonisolated(unsafe) private static let ompSetNumThreads: (@convention(c) (Int32) -> Void)? = {
+        guard let sym = dlsym(nil, "omp_set_num_threads") else { return nil }   // RTLD_DEFAULT
+        return unsafeBitCast(sym, to: (@convention(c) (Int32) -> Void).self)
+    }()
+
+    /// Sets oneDNN's thread count for primitives run from the calling thread (OpenMP keeps the
+    /// setting per calling thread, so `execute` sets it each time: a few nanoseconds).
+    static func setThreads(_ n: Int) { ompSetNumThreads?(Int32(max(1, n))) }
+}

@@ -1,0 +1,190 @@
+import CBigGANDNNL
+import Foundation
+
+/// A convolution with fixed weights run by oneDNN, on NHWC f32 activations used in place.
+///
+/// - `.same`: k×k, stride 1, "same" zero padding: `[B, H, W, in]` → `[B, H, W, out]`.
+/// - `.upsampledInput`: a 3×3 "same" convolution of the nearest-neighbour 2× upsampled input,
+///   `[B, H, W, in]` → `[B, 2H, 2W, out]`, computed without upsampling: output pixel
+///   `(2i + a, 2j + b)` is a 2×2 convolution of the input around `(i, j)` with the phase kernel
+///   of `(a, b)` (`phaseKernel`). One oneDNN convolution with padding 1 computes all four phases
+///   as `4·out` channels of a `(H+1) × (W+1)` grid, `Y[r, s, (2a + b)·out + c]`; output pixel
+///   `(2i + a, 2j + b)` is `Y[i + a, j + b, (2a + b)·out + c]` (`gatherPhases`). 16 instead of
+///   36 multiply-adds per input pixel and output channel, on oneDNN's `brgconv` kernels (which
+///   need dense outputs, hence the gather).
+///
+/// Weights come in PyTorch's `[out, in, k, k]`. Each part's weights are reordered into the layout
+/// oneDNN's kernel prefers at the first call and the PyTorch-order copy is then released.
+/// Each image runs as its own batch-1 call, so an image's bytes never depend on its batch.
+public final class OneDNNConvolution: @unchecked Sendable {
+    public enum Mode: Sendable { case same, upsampledInput }
+
+    public let inChannels: Int, outChannels: Int, kernelSize: Int
+    public let mode: Mode
+
+    /// The primitive for one input size.
+    private struct Prepared {
+        let primitive: dnnl_primitive_t
+        let weights: dnnl_memory_t
+        let srcDesc: dnnl_memory_desc_t, dstDesc: dnnl_memory_desc_t
+        let implementation: String
+    }
+
+    /// oneDNN's kernel size, padding and output channels: `k`, `k/2`, `out` (`.same`), or 2, 1,
+    /// `4·out` (`.upsampledInput`).
+    private let kernel: Int, padding: Int, convOutChannels: Int
+    /// Weights `[convOut, in, kernel, kernel]` in PyTorch order until the first call, then nil.
+    private var pending: Tensor?
+    /// The reordered weights and their layout, after the first call.
+    private var weights: (memory: dnnl_memory_t, desc: dnnl_memory_desc_t)?
+    private let bias: dnnl_memory_t
+    private let biasStorage: Tensor
+    private var prepared: [Int: Prepared] = [:]
+    private var extraWeights: [dnnl_memory_t] = []
+    private let lock = NSLock()
+
+    /// - `weight`: `[out, in, k, k]`; `.upsampledInput` needs k = 3.
+    /// - `bias`: `[out]`.
+    public init(weight: Tensor, bias: Tensor, mode: Mode) {
+        precondition(weight.shape.count == 4 && weight.shape[2] == weight.shape[3] && bias.count == weight.shape[0])
+        outChannels = weight.shape[0]; inChannels = weight.shape[1]; kernelSize = weight.shape[2]
+        self.mode = mode
+        switch mode {
+        case .same:
+            kernel = kernelSize; padding = kernelSize / 2; convOutChannels = outChannels
+            pending = weight.copy()
+            biasStorage = bias.copy()
+        case .upsampledInput:
+            precondition(kernelSize == 3, "upsampled-input convolution needs a 3×3 kernel")
+            kernel = 2; padding = 1; convOutChannels = 4 * outChannels
+            let phases = [(0, 0), (0, 1), (1, 0), (1, 1)].map { Self.phaseKernel(weight, a: $0.0, b: $0.1) }
+            let all = Tensor(uninitializedShape: [4 * outChannels, inChannels, 2, 2])
+            let per = outChannels * inChannels * 4
+            for (p, t) in phases.enumerated() { (all.data + p * per).update(from: t.data, count: per) }
+            pending = all
+            biasStorage = Tensor(shape: [4 * outChannels], values: Array(repeating: bias.array, count: 4).flatMap { $0 })
+        }
+        self.bias = OneDNN.memory(OneDNN.descriptor([convOutChannels], dnnl_a), data: biasStorage.data)
+    }
+
+    deinit {
+        for p in prepared.values { dnnl_primitive_destroy(p.primitive) }
+        if let w = weights { dnnl_memory_destroy(w.memory) }
+        for m in extraWeights { dnnl_memory_destroy(m) }
+        dnnl_memory_destroy(bias)
+    }
+
+    /// The 2×2 kernel of output phase `(a, b)` of "nearest 2× upsampling, then the 3×3 kernel `w`"
+    /// (`[out, in, 3, 3]` → `[out, in, 2, 2]`). Output row `2i` sees upsampled rows `2i−1, 2i,
+    /// 2i+1` = input rows `i−1, i, i`: its taps are 3×3 row 0, then rows 1+2. Output row `2i+1`
+    /// sees input rows `i, i, i+1`: rows 0+1, then row 2. The same for columns with `b`.
+    static func phaseKernel(_ w: Tensor, a: Int, b: Int) -> Tensor {
+        let (o, i) = (w.shape[0], w.shape[1])
+        let sources: [[[Int]]] = [[[0], [1, 2]], [[0, 1], [2]]]   // [phase][tap] → 3×3 rows
+        let out = Tensor(shape: [o, i, 2, 2])
+        for p in 0..<(o * i) {
+            let src = w.data + p * 9, dst = out.data + p * 4
+            for ty in 0..<2 {
+                for tx in 0..<2 {
+                    var s: Float = 0
+                    for sy in sources[a][ty] { for sx in sources[b][tx] { s += src[sy * 3 + sx] } }
+                    dst[ty * 2 + tx] = s
+                }
+            }
+        }
+        return out
+    }
+
+    /// Output spatial size for an input of `h × w`.
+    public func outputSize(h: Int, w: Int) -> (h: Int, w: Int) { mode == .same ? (h, w) : (2 * h, 2 * w) }
+
+    /// The convolution's output grid for an input of `h × w`: the output (`.same`) or the phase grid.
+    private func gridSize(h: Int, w: Int) -> (h: Int, w: Int) { mode == .same ? (h, w) : (h + 1, w + 1) }
+
+    private func prepare(h: Int, w: Int) -> Prepared {
+        let (gh, gw) = gridSize(h: h, w: w)
+        var src = OneDNN.descriptor([1, inChannels, h, w], dnnl_nhwc)
+        var dst = OneDNN.descriptor([1, convOutChannels, gh, gw], dnnl_nhwc)
+        var wAny = OneDNN.descriptor([convOutChannels, inChannels, kernel, kernel], dnnl_format_tag_any)
+        var b = OneDNN.descriptor([convOutChannels], dnnl_a)
+        let ones: [Int64] = [1, 1], pad: [Int64] = [Int64(padding), Int64(padding)]
+        var desc = dnnl_convolution_desc_t()
+        OneDNN.check(ones.withUnsafeBufferPointer { st in pad.withUnsafeBufferPointer { p in
+            dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct, &src, &wAny, &b, &dst,
+                                               st.baseAddress, p.baseAddress, p.baseAddress) } }, "convolution descriptor")
+        var pd: dnnl_primitive_desc_t?
+        OneDNN.check(dnnl_primitive_desc_create(&pd, &desc, nil, OneDNN.shared.engine, nil), "convolution primitive descriptor")
+        defer { dnnl_primitive_desc_destroy(pd) }
+        var primitive: dnnl_primitive_t?
+        OneDNN.check(dnnl_primitive_create(&primitive, pd), "convolution primitive")
+        var preferred = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)!.pointee
+        let mem: dnnl_memory_t
+        if let held = weights {
+            var heldDesc = held.desc
+            if dnnl_memory_desc_equal(&heldDesc, &preferred) != 0 {
+                mem = held.memory
+            } else {
+                // Another layout at this size: one more copy, reordered from the held one.
+                var handle: UnsafeMutableRawPointer?
+                OneDNN.check(dnnl_memory_get_data_handle(held.memory, &handle), "weights handle")
+                mem = OneDNN.reordered(handle!, held.desc, to: preferred)
+                extraWeights.append(mem)
+            }
+        } else {
+            let user = OneDNN.descriptor([convOutChannels, inChannels, kernel, kernel], dnnl_oihw)
+            mem = OneDNN.reordered(UnsafeMutableRawPointer(pending!.data), user, to: preferred)
+            weights = (mem, preferred)
+            pending = nil
+        }
+        return Prepared(primitive: primitive!, weights: mem, srcDesc: src, dstDesc: dst, implementation: OneDNN.implementation(pd!))
+    }
+
+    private func preparedFor(h: Int, w: Int) -> Prepared {
+        lock.lock(); defer { lock.unlock() }
+        let key = h << 32 | w
+        if let p = prepared[key] { return p }
+        let p = prepare(h: h, w: w)
+        prepared[key] = p
+        return p
+    }
+
+    /// The oneDNN implementation used for inputs of `h × w` (e.g. `brg:avx512_core`).
+    public func implementation(h: Int, w: Int) -> String { preparedFor(h: h, w: w).implementation }
+
+    /// `x` `[B, H, W, in]` → `[B, H', W', out]` (see `Mode`).
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        precondition(x.shape.count == 4 && x.shape[3] == inChannels, "convolution expects [B,H,W,\(inChannels)], got \(x.shape)")
+        let (b, h, w) = (x.shape[0], x.shape[1], x.shape[2])
+        let p = preparedFor(h: h, w: w)
+        let (oh, ow) = outputSize(h: h, w: w), (gh, gw) = gridSize(h: h, w: w)
+        let out = Tensor(uninitializedShape: [b, oh, ow, outChannels])
+        let grid = mode == .same ? nil : Tensor(uninitializedShape: [gh, gw, convOutChannels])
+        for i in 0..<b {
+            let image = out.data + i * oh * ow * outChannels
+            let src = OneDNN.memory(p.srcDesc, data: UnsafeMutableRawPointer(x.data + i * h * w * inChannels))
+            let dst = OneDNN.memory(p.dstDesc, data: UnsafeMutableRawPointer(grid?.data ?? image))
+            OneDNN.execute(p.primitive, [
+                dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: src), dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: p.weights),
+                dnnl_exec_arg_t(arg: DNNL_ARG_BIAS, memory: bias), dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: dst),
+            ])
+            dnnl_memory_destroy(src); dnnl_memory_destroy(dst)
+            if let grid { Self.gatherPhases(grid.data, h: h, w: w, channels: outChannels, into: image) }
+        }
+        return out
+    }
+
+    /// Phase grid `Y` `[H+1, W+1, 4·C]` → output `[2H, 2W, C]`: pixel `(2i + a, 2j + b)` takes
+    /// `Y[i + a, j + b, (2a + b)·C ..< (2a + b + 1)·C]`. Parallel over output rows.
+    static func gatherPhases(_ y: UnsafePointer<Float>, h: Int, w: Int, channels c: Int, into out: UnsafeMutablePointer<Float>) {
+        let gw = w + 1, ow = 2 * w
+        Parallel.forRanges(2 * h, minChunk: 8) { rows in
+            for r in rows {
+                let i = r / 2, a = r % 2
+                for x in 0..<ow {
+                    let j = x / 2, b = x % 2
+                    (out + (r * ow + x) * c).update(from: y + ((i + a) * gw + j + b) * 4 * c + (2 * a + b) * c, count: c)
+                }
+            }
+        }
+    }
+}
