@@ -36,13 +36,12 @@ public struct SelfAttention: @unchecked Sendable {
             while q0 < n {
                 let rows = min(chunk, n - q0)
                 Profiler.measure("attention: logits") {
-                sgemm(transB: true, m: rows, n: m, k: c8, a: th.data + (i * n + q0) * c8, lda: c8,
-                      b: ph.data + i * m * c8, ldb: c8, c: logits.data, ldc: m) }
-                Profiler.measure("attention: softmax") {
-                softmaxRows(logits.data, rows: rows, cols: m) }
+                    OneDNNMatmul.cached(m: rows, k: c8, n: m, transposedB: true)(th.data + (i * n + q0) * c8, ph.data + i * m * c8, into: logits.data)
+                }
+                Profiler.measure("attention: softmax") { OneDNNSoftmax.cached(rows: rows, cols: m)(logits.data) }
                 Profiler.measure("attention: mix") {
-                sgemm(m: rows, n: c2, k: m, a: logits.data, lda: m, b: gg.data + i * m * c2, ldb: c2,
-                      c: mixed.data + (i * n + q0) * c2, ldc: c2) }
+                    OneDNNMatmul.cached(m: rows, k: m, n: c2)(logits.data, gg.data + i * m * c2, into: mixed.data + (i * n + q0) * c2)
+                }
                 q0 += rows
             }
         }

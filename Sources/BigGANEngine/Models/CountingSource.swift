@@ -11,14 +11,16 @@ final class CountingSource {
     func linear(_ name: String, out: Int, in i: Int, bias: Bool) throws -> Linear {
         Linear(weight: try self(name + ".weight", [out, i]), bias: bias ? try self(name + ".bias", [out]) : nil)
     }
-    func conv(_ name: String, out: Int, in i: Int, k: Int, bias: Bool = true, input: Conv2D.Input = .same) throws -> Conv2D {
-        Conv2D(weight: try self(name + ".weight", [out, i, k, k]), bias: bias ? try self(name + ".bias", [out]) : nil, input: input)
+    /// `side`: the input's height and width in the model (see `Conv2D.init`).
+    func conv(_ name: String, out: Int, in i: Int, k: Int, bias: Bool = true, input: Conv2D.Input = .same, side: Int) throws -> Conv2D {
+        Conv2D(weight: try self(name + ".weight", [out, i, k, k]), bias: bias ? try self(name + ".bias", [out]) : nil, input: input,
+               size: (side, side))
     }
-    func attention(_ name: String, channels c: Int) throws -> SelfAttention {
-        SelfAttention(theta: try conv(name + ".theta", out: c / 8, in: c, k: 1, bias: false),
-                      phi: try conv(name + ".phi", out: c / 8, in: c, k: 1, bias: false),
-                      g: try conv(name + ".g", out: c / 2, in: c, k: 1, bias: false),
-                      o: try conv(name + ".o", out: c, in: c / 2, k: 1, bias: false),
+    func attention(_ name: String, channels c: Int, side: Int) throws -> SelfAttention {
+        SelfAttention(theta: try conv(name + ".theta", out: c / 8, in: c, k: 1, bias: false, side: side),
+                      phi: try conv(name + ".phi", out: c / 8, in: c, k: 1, bias: false, side: side),
+                      g: try conv(name + ".g", out: c / 2, in: c, k: 1, bias: false, side: side),
+                      o: try conv(name + ".o", out: c, in: c / 2, k: 1, bias: false, side: side),
                       gamma: try self(name + ".gamma", [1])[0])
     }
     /// Conditional BN with fixed (`nStats == nil`) or truncation-indexed statistics.

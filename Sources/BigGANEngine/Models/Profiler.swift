@@ -53,14 +53,16 @@ public enum Profiler {
 }
 
 extension Conv2D {
-    /// `self(x)`, timed under the profiler.
-    func profiled(_ x: Tensor) -> Tensor {
-        guard Profiler.isEnabled else { return self(x) }
+    /// `self(x, epilogue:)`, timed under the profiler.
+    func profiled(_ x: Tensor, epilogue: Epilogue = .none) -> Tensor {
+        guard Profiler.isEnabled else { return self(x, epilogue: epilogue) }
         let detail = Profiler.detailed ? " \(x.shape[1])x\(x.shape[2]) \(inChannels)->\(outChannels)" : ""
-        let kind = (input == .upsampled ? "conv3x3 after upsample (4x4 deconvolution)" : kernelSize == 1 ? "conv1x1"
-                    : outChannels <= Conv2D.fewOutputs ? "conv3x3 to image" : "conv3x3") + detail
+        let kind = (input == .upsampled ? "conv3x3 after upsample (2x2 phases)" : kernelSize == 1 ? "conv1x1"
+                    : outChannels < 8 ? "conv3x3 to image" : "conv3x3") + detail
         let pixels = outputPixels(inputPixels: x.count / inChannels)
-        return Profiler.measure(kind, macs: input == .upsampled ? pixels / 4 * 16 * inChannels * outChannels : macs(outputPixels: pixels)) { self(x) }
+        return Profiler.measure(kind, macs: input == .upsampled ? pixels / 4 * 16 * inChannels * outChannels : macs(outputPixels: pixels)) {
+            self(x, epilogue: epilogue)
+        }
     }
 }
 

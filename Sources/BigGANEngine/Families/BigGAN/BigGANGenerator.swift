@@ -42,24 +42,26 @@ public final class BigGANGenerator: BigGANFamilyGenerator, @unchecked Sendable {
         let cond = config.condDim, eps = config.bnEps
         let attentionAt = Set(config.attentionBlocks)
         var blocks: [Block] = []
+        var side = bw   // the block's input height and width
         for (i, b) in config.blocks.enumerated() {
-            let p = "blocks.\(i)"
+            let p = "blocks.\(i)", out = b.up ? 2 * side : side
             let needsShortcut = b.inChannels != b.outChannels || b.up
             blocks.append(Block(
                 bn1: try w.conditionalBN(p + ".bn1", channels: b.inChannels, cond: cond, nStats: nil, eps: eps),
-                conv1: try w.conv(p + ".conv1", out: b.outChannels, in: b.inChannels, k: 3, input: b.up ? .upsampled : .same),
+                conv1: try w.conv(p + ".conv1", out: b.outChannels, in: b.inChannels, k: 3, input: b.up ? .upsampled : .same, side: side),
                 bn2: try w.conditionalBN(p + ".bn2", channels: b.outChannels, cond: cond, nStats: nil, eps: eps),
-                conv2: try w.conv(p + ".conv2", out: b.outChannels, in: b.outChannels, k: 3),
-                shortcut: needsShortcut ? try w.conv(p + ".conv_sc", out: b.outChannels, in: b.inChannels, k: 1) : nil,
+                conv2: try w.conv(p + ".conv2", out: b.outChannels, in: b.outChannels, k: 3, side: out),
+                shortcut: needsShortcut ? try w.conv(p + ".conv_sc", out: b.outChannels, in: b.inChannels, k: 1, side: side) : nil,
                 up: b.up,
-                attention: attentionAt.contains(i) ? try w.attention(p + ".attention", channels: b.outChannels) : nil))
+                attention: attentionAt.contains(i) ? try w.attention(p + ".attention", channels: b.outChannels, side: out) : nil))
+            side = out
         }
         self.blocks = blocks
         let cl = config.blocks.last!.outChannels
         outputBN = BatchNorm(weight: try w("output.bn.weight", [cl]), bias: try w("output.bn.bias", [cl]),
                              statistics: try w.statistics("output.bn", channels: cl, nStats: nil),
                              eps: Float(config.outputBnEps ?? 1e-5))
-        outputConv = try w.conv("output.conv", out: config.outChannels, in: cl, k: 3)
+        outputConv = try w.conv("output.conv", out: config.outChannels, in: cl, k: 3, side: side)
         parameterCount = w.count
     }
 
@@ -91,13 +93,13 @@ public final class BigGANGenerator: BigGANFamilyGenerator, @unchecked Sendable {
             let (ss1, ss2) = Profiler.measure("conditional BN projections") {
                 (blk.bn1.scaleShift(cond: y, truncation: 1), blk.bn2.scaleShift(cond: y, truncation: 1))
             }
-            var a = blk.conv1.profiled(profiledAffineReLU(h, ss1))
-            a = blk.conv2.profiled(profiledAffineReLU(a, ss2, inPlace: true))   // conv1's output is read only here
+            // bn2 and its ReLU are conv1's epilogue; conv2 adds itself to the shortcut.
+            let a = blk.conv1.profiled(profiledAffineReLU(h, ss1), epilogue: .affineReLU(scale: ss2.scale, shift: ss2.shift))
             // A 1×1 convolution commutes with nearest upsampling: convolve first (4× cheaper).
-            var sc = h   // identity shortcut when the block keeps channels and size
+            var sc = h   // identity shortcut when the block keeps channels and size (h is not read again)
             if let shortcut = blk.shortcut { sc = shortcut.profiled(h) }
-            Profiler.measure("residual add") { blk.up ? addUpsampledInPlace(a, sc) : addInPlace(a, sc) }
-            h = a
+            if blk.up { sc = Profiler.measure("residual: upsample") { upsampleNearest2x(sc) } }
+            h = blk.conv2.profiled(a, epilogue: .accumulate(into: sc))
             if let att = blk.attention {
                 h = Profiler.measure("attention", macs: b * att.macs(pixels: h.shape[1] * h.shape[2], channels: h.shape[3])) { att(h) }
             }

@@ -4,6 +4,7 @@
 /// Each block is a bottleneck: `bn_0 → ReLU → 1×1 (A→A/4) → bn_1 → ReLU → [up] → 3×3 → bn_2 →
 /// ReLU → 3×3 → bn_3 → ReLU → 1×1 (A/4→B)`, plus a residual that keeps the first B channels of
 /// the input (upsampled with the block). BN statistics are indexed by truncation. Activations NHWC.
+/// Each BN + ReLU after a convolution, and the residual add, run as that convolution's epilogue.
 public final class BigGANDeepGenerator: BigGANFamilyGenerator, @unchecked Sendable {
     struct Block {
         let bns: [ConditionalBatchNorm]   // bn_0 ... bn_3
@@ -31,24 +32,26 @@ public final class BigGANDeepGenerator: BigGANFamilyGenerator, @unchecked Sendab
         genZ = try w.linear("gen_z", out: bw * bw * config.blocks[0].inChannels, in: cond, bias: true)
         let attentionAt = Set(config.attentionBlocks)
         var blocks: [Block] = []
+        var side = bw   // the block's input height and width
         for (i, b) in config.blocks.enumerated() {
-            let p = "blocks.\(i)", a = b.inChannels, m = a / 4
+            let p = "blocks.\(i)", a = b.inChannels, m = a / 4, out = b.up ? 2 * side : side
             let chans = [a, m, m, m]
             let bns = try (0..<4).map { k in try w.conditionalBN(p + ".bn_\(k)", channels: chans[k], cond: cond, nStats: n, eps: eps) }
             let convs = [
-                try w.conv(p + ".conv_0", out: m, in: a, k: 1),
-                try w.conv(p + ".conv_1", out: m, in: m, k: 3, input: b.up ? .upsampled : .same),
-                try w.conv(p + ".conv_2", out: m, in: m, k: 3),
-                try w.conv(p + ".conv_3", out: b.outChannels, in: m, k: 1),
+                try w.conv(p + ".conv_0", out: m, in: a, k: 1, side: side),
+                try w.conv(p + ".conv_1", out: m, in: m, k: 3, input: b.up ? .upsampled : .same, side: side),
+                try w.conv(p + ".conv_2", out: m, in: m, k: 3, side: out),
+                try w.conv(p + ".conv_3", out: b.outChannels, in: m, k: 1, side: out),
             ]
             blocks.append(Block(bns: bns, convs: convs, up: b.up, outChannels: b.outChannels,
-                                attention: attentionAt.contains(i) ? try w.attention(p + ".attention", channels: b.outChannels) : nil))
+                                attention: attentionAt.contains(i) ? try w.attention(p + ".attention", channels: b.outChannels, side: out) : nil))
+            side = out
         }
         self.blocks = blocks
         let cl = config.blocks.last!.outChannels
         outputBN = BatchNorm(weight: try w("output.bn.weight", [cl]), bias: try w("output.bn.bias", [cl]),
                              statistics: try w.statistics("output.bn", channels: cl, nStats: n), eps: Float(eps))
-        outputConv = try w.conv("output.conv", out: config.outChannels, in: cl, k: 3)
+        outputConv = try w.conv("output.conv", out: config.outChannels, in: cl, k: 3, side: side)
         parameterCount = w.count
     }
 
@@ -75,14 +78,15 @@ public final class BigGANDeepGenerator: BigGANFamilyGenerator, @unchecked Sendab
             let ss = Profiler.measure("conditional BN projections") {
                 blk.bns.map { $0.scaleShift(cond: cond, truncation: truncation) }
             }
-            var a = h
-            for k in 0..<4 {
-                // After the first conv, `a` is a conv output read only here: normalise it in place.
-                a = blk.convs[k].profiled(profiledAffineReLU(a, ss[k], inPlace: k > 0))
+            // bn_0 on the block input (which the residual also reads); bn_1..3 and their ReLUs
+            // are the epilogues of conv_0..2; conv_3 adds itself to the residual.
+            var a = blk.convs[0].profiled(profiledAffineReLU(h, ss[0]), epilogue: .affineReLU(scale: ss[1].scale, shift: ss[1].shift))
+            a = blk.convs[1].profiled(a, epilogue: .affineReLU(scale: ss[2].scale, shift: ss[2].shift))
+            a = blk.convs[2].profiled(a, epilogue: .affineReLU(scale: ss[3].scale, shift: ss[3].shift))
+            let res = Profiler.measure("residual: channel drop") {
+                blk.up ? upsampleNearest2x(firstChannels(h, blk.outChannels)) : firstChannels(h, blk.outChannels)
             }
-            let res = Profiler.measure("channel drop") { firstChannels(h, blk.outChannels) }
-            Profiler.measure("residual add") { blk.up ? addUpsampledInPlace(a, res) : addInPlace(a, res) }
-            h = a
+            h = blk.convs[3].profiled(a, epilogue: .accumulate(into: res))
             if let att = blk.attention {
                 h = Profiler.measure("attention", macs: b * att.macs(pixels: h.shape[1] * h.shape[2], channels: h.shape[3])) { att(h) }
             }

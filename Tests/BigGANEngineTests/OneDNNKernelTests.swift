@@ -1,0 +1,63 @@
+import BigGANTestSupport
+import Testing
+@testable import BigGANEngine
+
+/// The oneDNN-backed kernels against plain references: epilogues (post-ops), the weight-streaming
+/// linear kernel, matmul and softmax.
+@Suite struct OneDNNKernelTests {
+    @Test(arguments: [Conv2D.Input.same, .upsampled])
+    func affineReLUEpilogueEqualsConvolutionThenAffineReLU(input: Conv2D.Input) {
+        let x = randomTensor([2, 6, 5, 16], seed: 30)
+        let w = randomTensor([24, 16, 3, 3], seed: 31, scale: 0.1), bias = randomTensor([24], seed: 32)
+        let scale = randomTensor([2, 24], seed: 33), shift = randomTensor([2, 24], seed: 34)
+        let conv = Conv2D(weight: w, bias: bias, input: input)
+        let fused = conv(x, epilogue: .affineReLU(scale: scale, shift: shift))
+        let expected = affineReLU(conv(x), scale: scale, shift: shift)
+        #expect(fused.shape == expected.shape)
+        #expect(maxAbsDiff(fused, expected) < 1e-5)
+        #expect(fused.array.contains(0) && fused.array.allSatisfy { $0 >= 0 })
+    }
+
+    @Test func accumulateEpilogueAddsToTheResidual() {
+        let x = randomTensor([3, 5, 7, 12], seed: 37)
+        let conv = Conv2D(weight: randomTensor([20, 12, 1, 1], seed: 38), bias: randomTensor([20], seed: 39))
+        let residual = randomTensor([3, 5, 7, 20], seed: 40)
+        let expected = conv(x)
+        addInPlace(expected, residual)
+        let out = conv(x, epilogue: .accumulate(into: residual))
+        #expect(out === residual)
+        #expect(maxAbsDiff(out, expected) < 1e-5)
+    }
+
+    @Test(arguments: [(1, 300, 7), (5, 256, 1000), (3, 17, 33)])
+    func linearMatchesNaiveAndIsBatchInvariant(args: (Int, Int, Int)) {
+        let (rows, inputs, outputs) = args
+        let x = randomTensor([rows, inputs], seed: 41), w = randomTensor([outputs, inputs], seed: 42), b = randomTensor([outputs], seed: 43)
+        let y = Linear(weight: w, bias: b)(x)
+        for i in 0..<rows {
+            for j in Set([0, outputs / 2, outputs - 1]) {
+                var s = Double(b[j])
+                for k in 0..<inputs { s += Double(x[i * inputs + k]) * Double(w[j * inputs + k]) }
+                #expect(abs(Double(y[i * outputs + j]) - s) < 1e-4)
+            }
+            let alone = Linear(weight: w, bias: b)(Tensor(shape: [1, inputs], values: Array(x.array[(i * inputs)..<((i + 1) * inputs)])))
+            #expect(alone.array == Array(y.array[(i * outputs)..<((i + 1) * outputs)]))
+        }
+    }
+
+    @Test func matmulAndSoftmaxMatchReferences() {
+        let (m, k, n) = (9, 5, 13)
+        let a = randomTensor([m, k], seed: 44), bt = randomTensor([n, k], seed: 45)
+        let c = Tensor(shape: [m, n])
+        OneDNNMatmul.cached(m: m, k: k, n: n, transposedB: true)(a.data, bt.data, into: c.data)
+        for i in 0..<m { for j in 0..<n {
+            var s: Float = 0
+            for q in 0..<k { s += a[i * k + q] * bt[j * k + q] }
+            #expect(abs(c[i * n + j] - s) < 1e-5)
+        } }
+        let expected = c.copy()
+        softmaxRows(expected.data, rows: m, cols: n)
+        OneDNNSoftmax.cached(rows: m, cols: n)(c.data)
+        #expect(maxAbsDiff(c, expected) < 1e-6)
+    }
+}
