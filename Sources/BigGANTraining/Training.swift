@@ -2,7 +2,7 @@
 //
 // Layers with forward (training mode) and backward passes, all NHWC `[B, H, W, C]` with
 // parameters in PyTorch layouts (`Parameter`, `ParameterContainer`, `Mode`):
-//   ConvLayer (3×3 / 1×1, through the engine's ConvPlan with its exact upsample+conv and conv+avgpool
+//   ConvLayer (3×3 / 1×1, on oneDNN with its exact upsample+conv and conv+avgpool
 //   rewrites), LinearLayer, EmbeddingLayer, SpectralNorm, BatchNormLayer / ConditionalBNLayer
 //   (BatchNormCore), AttentionLayer, Pointwise (ReLU, tanh, upsample, average/max/sum pooling).
 // Models: TrainableGenerator (+ GeneratorExport to the engine's checkpoint format),

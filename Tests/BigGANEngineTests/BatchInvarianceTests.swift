@@ -23,10 +23,7 @@ import Testing
         let t = g.capabilities.truncation.maximum == nil ? 1.0 : 0.4
         let batch = try Sampler(generator: g).prepare(GenerationRequest(
             .samples(classes: (0..<n).map { ($0 * 7) % g.info.nClasses }, latents: .seeds((0..<n).map { UInt64(100 + $0) })), truncation: t))
-        let saved = BLAS.threads
-        defer { BLAS.setThreads(saved) }
-        for threads in [1, 2] {
-            BLAS.setThreads(threads)
+        for threads in [1, 2] { BLAS.withThreads(threads) {
             var reference: [Float]?
             for b in 1...n {
                 let out = Sampler(generator: g, maxBatch: b).run(batch).array
@@ -39,6 +36,6 @@ import Testing
                     #expect(out == reference!, "\(model): batch 1, \(threads) BLAS threads: differs from batch 16")
                 }
             }
-        }
+        } }
     }
 }

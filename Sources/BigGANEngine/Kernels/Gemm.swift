@@ -93,6 +93,11 @@ public func sgemmPerImage(
 public enum BLAS {
     /// Sets the engine's worker count (`--blas-threads`, `--threads`).
     public static func setThreads(_ n: Int) { Parallel.workers = max(1, n) }
+
+    /// Runs `body` with `n` engine threads for the calling task only (other tasks keep theirs).
+    public static func withThreads<T>(_ n: Int, _ body: () throws -> T) rethrows -> T {
+        try Parallel.$taskWorkers.withValue(max(1, n), operation: body)
+    }
     public static var threads: Int { Parallel.workers }
 
     /// A GEMM of fewer multiply-adds than this is never cut into pieces (8 Mi: about 0.1 ms).

@@ -4,11 +4,23 @@ import Foundation
 /// each concurrently: the engine's memory-bound loops (im2col, normalisation) and its GEMM pieces
 /// (OpenBLAS itself runs single-threaded, see `BLAS`). `BLAS.setThreads` sets `workers`.
 public enum Parallel {
-    /// `BIGGAN_ENGINE_THREADS` overrides the default (the number of cores).
-    nonisolated(unsafe) public static var workers: Int = {
+    /// The process-wide worker count (`BLAS.setThreads`); `BIGGAN_ENGINE_THREADS` overrides the
+    /// default (the number of cores).
+    nonisolated(unsafe) static var processWorkers: Int = {
         if let s = ProcessInfo.processInfo.environment["BIGGAN_ENGINE_THREADS"], let n = Int(s), n >= 1 { return n }
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
+
+    /// A worker count for the current task only (`BLAS.withThreads`), so that code comparing
+    /// thread counts (tests) does not change them under concurrent work.
+    @TaskLocal static var taskWorkers: Int?
+
+    /// Workers for the calling task: its own count if set, else the process's. oneDNN primitives
+    /// are made for, and run on, this many threads.
+    public static var workers: Int {
+        get { taskWorkers ?? processWorkers }
+        set { processWorkers = max(1, newValue) }
+    }
 
     /// `minChunk`: below `2*minChunk` items the loop runs on the calling thread.
     public static func forRanges(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {

@@ -21,3 +21,12 @@ public func concatColumns(_ x: Tensor, _ y: Tensor) -> Tensor {
     }
     return out
 }
+
+/// Writes `values` (`[n]`) into each of the `rows` rows of `out` (`[rows, n]`), or zeros when
+/// `values` is nil: the bias that a GEMM with `beta = 1` then adds to. Parallel over rows.
+public func fillRows(_ out: UnsafeMutablePointer<Float>, rows: Int, with values: UnsafePointer<Float>?, count n: Int) {
+    guard let values else { out.update(repeating: 0, count: rows * n); return }
+    Parallel.forRanges(rows, minChunk: 4096) { range in
+        for p in range { (out + p * n).update(from: values, count: n) }
+    }
+}

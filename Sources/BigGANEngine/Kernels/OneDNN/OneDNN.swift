@@ -31,9 +31,22 @@ enum OneDNN {
         return m
     }
 
+    /// The descriptor of memory object `m`.
+    static func descriptorOf(_ m: dnnl_memory_t) -> dnnl_memory_desc_t {
+        var d: UnsafePointer<dnnl_memory_desc_t>?
+        check(dnnl_memory_get_memory_desc(m, &d), "memory descriptor query")
+        return d!.pointee
+    }
+
     /// A memory object over `data` (not owned), or over a buffer oneDNN allocates when `data` is nil
     /// and `allocate` is true (freed with the memory object), or with no buffer yet otherwise.
     static func memory(_ desc: dnnl_memory_desc_t, data: UnsafeMutableRawPointer?, allocate: Bool = false) -> dnnl_memory_t {
+        memory(desc, raw: data, allocate: allocate)
+    }
+    static func memory(_ desc: dnnl_memory_desc_t, data: UnsafeMutablePointer<Float>) -> dnnl_memory_t {
+        memory(desc, raw: UnsafeMutableRawPointer(data))
+    }
+    private static func memory(_ desc: dnnl_memory_desc_t, raw data: UnsafeMutableRawPointer?, allocate: Bool = false) -> dnnl_memory_t {
         var d = desc
         var m: dnnl_memory_t?
         let handle = data ?? (allocate ? UnsafeMutableRawPointer(bitPattern: UInt.max) : nil)   // DNNL_MEMORY_ALLOCATE
@@ -62,9 +75,10 @@ enum OneDNN {
         dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)!.pointee
     }
 
-    /// Runs `primitive` with `args` on `Parallel.workers` threads and waits for it, lending it the
-    /// process scratchpad (described by `scratchpad`).
-    static func execute(_ primitive: dnnl_primitive_t, _ args: [dnnl_exec_arg_t], scratchpad desc: dnnl_memory_desc_t) {
+    /// Runs `primitive` with `args` on `threads` threads (those it was created for: oneDNN splits
+    /// work, and so orders sums, by the thread count at creation; see `creating`) and waits for
+    /// it, lending it the process scratchpad (described by `scratchpad`).
+    static func execute(_ primitive: dnnl_primitive_t, _ args: [dnnl_exec_arg_t], scratchpad desc: dnnl_memory_desc_t, threads: Int) {
         var a = args
         var d = desc
         streamLock.lock(); defer { streamLock.unlock() }
@@ -80,7 +94,7 @@ enum OneDNN {
             check(dnnl_memory_create(&pad, &d, shared.engine, scratchpad.buffer), "scratchpad memory")
             a.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: pad))
         }
-        setThreads(Parallel.workers)
+        setThreads(threads)
         check(dnnl_primitive_execute(primitive, shared.stream, Int32(a.count), &a), "execute")
         check(dnnl_stream_wait(shared.stream), "stream wait")
         if let pad { dnnl_memory_destroy(pad) }
@@ -97,7 +111,7 @@ enum OneDNN {
         var reorder: dnnl_primitive_t?
         check(dnnl_primitive_create(&reorder, pd), "reorder")
         execute(reorder!, [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: srcMem), dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: dstMem)],
-                scratchpad: scratchpadDescriptor(pd!))
+                scratchpad: scratchpadDescriptor(pd!), threads: Parallel.workers)
         dnnl_primitive_destroy(reorder); dnnl_primitive_desc_destroy(pd); dnnl_memory_destroy(srcMem)
         return dstMem
     }
@@ -120,7 +134,15 @@ enum OneDNN {
         return unsafeBitCast(sym, to: (@convention(c) (Int32) -> Void).self)
     }()
 
-    /// Sets oneDNN's thread count for primitives run from the calling thread (OpenMP keeps the
-    /// setting per calling thread, so `execute` sets it each time: a few nanoseconds).
+    /// Sets oneDNN's thread count for primitives created or run from the calling thread (OpenMP
+    /// keeps the setting per calling thread, so it is set before each: a few nanoseconds).
     static func setThreads(_ n: Int) { ompSetNumThreads?(Int32(max(1, n))) }
+
+    /// Runs `make` (which creates primitives) for `threads` threads. Every primitive cache is keyed
+    /// by thread count too: a primitive always runs on the thread count it was made for, so a
+    /// computation's bytes depend on the shapes and `Parallel.workers` only.
+    static func creating<T>(threads: Int, _ make: () -> T) -> T {
+        setThreads(threads)
+        return make()
+    }
 }

@@ -5,13 +5,8 @@ import Foundation
 ///
 /// - `.same`: k×k, stride 1, "same" zero padding: `[B, H, W, in]` → `[B, H, W, out]`.
 /// - `.upsampledInput`: a 3×3 "same" convolution of the nearest-neighbour 2× upsampled input,
-///   `[B, H, W, in]` → `[B, 2H, 2W, out]`, computed without upsampling: output pixel
-///   `(2i + a, 2j + b)` is a 2×2 convolution of the input around `(i, j)` with the phase kernel
-///   of `(a, b)` (`phaseKernel`). One oneDNN convolution with padding 1 computes all four phases
-///   as `4·out` channels of a `(H+1) × (W+1)` grid, `Y[r, s, (2a + b)·out + c]`; output pixel
-///   `(2i + a, 2j + b)` is `Y[i + a, j + b, (2a + b)·out + c]` (`gatherPhases`). 16 instead of
-///   36 multiply-adds per input pixel and output channel, on oneDNN's `brgconv` kernels (which
-///   need dense outputs, hence the gather).
+///   `[B, H, W, in]` → `[B, 2H, 2W, out]`, computed without upsampling as one 2×2 convolution to
+///   the phase grid and a gather (`PhaseGrid`; oneDNN's `brgconv` kernels need dense outputs).
 ///
 /// Weights come in PyTorch's `[out, in, k, k]` and are reordered at construction into the layout
 /// oneDNN's kernel prefers for the input size the model will give (`size`; oneDNN's blocking
@@ -49,6 +44,7 @@ public final class OneDNNConvolution: @unchecked Sendable {
         let weights: dnnl_memory_t
         let srcDesc: dnnl_memory_desc_t, dstDesc: dnnl_memory_desc_t, scratchpad: dnnl_memory_desc_t
         let implementation: String
+        let threads: Int
     }
 
     /// oneDNN's kernel size, padding and output channels: `k`, `k/2`, `out` (`.same`), or 2, 1,
@@ -58,7 +54,7 @@ public final class OneDNNConvolution: @unchecked Sendable {
     private var weights: (memory: dnnl_memory_t, desc: dnnl_memory_desc_t)!
     private let bias: dnnl_memory_t
     private let biasStorage: Tensor
-    private var prepared: [Int: Prepared] = [:]
+    private var prepared: [[Int]: Prepared] = [:]
     private var extraWeights: [dnnl_memory_t] = []
     private let lock = NSLock()
 
@@ -78,11 +74,7 @@ public final class OneDNNConvolution: @unchecked Sendable {
         case .upsampledInput:
             precondition(kernelSize == 3, "upsampled-input convolution needs a 3×3 kernel")
             kernel = 2; padding = 1; convOutChannels = 4 * outChannels
-            let phases = [(0, 0), (0, 1), (1, 0), (1, 1)].map { Self.phaseKernel(weight, a: $0.0, b: $0.1) }
-            let all = Tensor(uninitializedShape: [4 * outChannels, inChannels, 2, 2])
-            let per = outChannels * inChannels * 4
-            for (p, t) in phases.enumerated() { (all.data + p * per).update(from: t.data, count: per) }
-            user = all
+            user = PhaseGrid.kernel(weight)
             biasStorage = Tensor(shape: [4 * outChannels], values: Array(repeating: bias.array, count: 4).flatMap { $0 })
         }
         self.bias = OneDNN.memory(OneDNN.descriptor([convOutChannels], dnnl_a), data: biasStorage.data)
@@ -98,27 +90,6 @@ public final class OneDNNConvolution: @unchecked Sendable {
         dnnl_memory_destroy(weights.memory)
         for m in extraWeights { dnnl_memory_destroy(m) }
         dnnl_memory_destroy(bias)
-    }
-
-    /// The 2×2 kernel of output phase `(a, b)` of "nearest 2× upsampling, then the 3×3 kernel `w`"
-    /// (`[out, in, 3, 3]` → `[out, in, 2, 2]`). Output row `2i` sees upsampled rows `2i−1, 2i,
-    /// 2i+1` = input rows `i−1, i, i`: its taps are 3×3 row 0, then rows 1+2. Output row `2i+1`
-    /// sees input rows `i, i, i+1`: rows 0+1, then row 2. The same for columns with `b`.
-    static func phaseKernel(_ w: Tensor, a: Int, b: Int) -> Tensor {
-        let (o, i) = (w.shape[0], w.shape[1])
-        let sources: [[[Int]]] = [[[0], [1, 2]], [[0, 1], [2]]]   // [phase][tap] → 3×3 rows
-        let out = Tensor(shape: [o, i, 2, 2])
-        for p in 0..<(o * i) {
-            let src = w.data + p * 9, dst = out.data + p * 4
-            for ty in 0..<2 {
-                for tx in 0..<2 {
-                    var s: Float = 0
-                    for sy in sources[a][ty] { for sx in sources[b][tx] { s += src[sy * 3 + sx] } }
-                    dst[ty * 2 + tx] = s
-                }
-            }
-        }
-        return out
     }
 
     /// Output spatial size for an input of `h × w`.
@@ -161,7 +132,7 @@ public final class OneDNNConvolution: @unchecked Sendable {
         return pd!
     }
 
-    private func prepare(h: Int, w: Int, epilogue: Int) -> Prepared {
+    private func prepare(h: Int, w: Int, epilogue: Int, threads: Int) -> Prepared {
         let pd = primitiveDescriptor(h: h, w: w, epilogue: epilogue)
         defer { dnnl_primitive_desc_destroy(pd) }
         var primitive: dnnl_primitive_t?
@@ -182,14 +153,15 @@ public final class OneDNNConvolution: @unchecked Sendable {
                         srcDesc: dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0)!.pointee,
                         dstDesc: dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0)!.pointee,
                         scratchpad: OneDNN.scratchpadDescriptor(pd),
-                        implementation: OneDNN.implementation(pd))
+                        implementation: OneDNN.implementation(pd), threads: threads)
     }
 
     private func preparedFor(h: Int, w: Int, epilogue: Int = 0) -> Prepared {
         lock.lock(); defer { lock.unlock() }
-        let key = h << 34 | w << 2 | epilogue
+        let threads = Parallel.workers
+        let key = [h, w, epilogue, threads]
         if let p = prepared[key] { return p }
-        let p = prepare(h: h, w: w, epilogue: epilogue)
+        let p = OneDNN.creating(threads: threads) { prepare(h: h, w: w, epilogue: epilogue, threads: threads) }
         prepared[key] = p
         return p
     }
@@ -240,26 +212,11 @@ public final class OneDNNConvolution: @unchecked Sendable {
                 args.append(dnnl_exec_arg_t(arg: OneDNN.postOpArgument(0) | DNNL_ARG_SRC_1, memory: extra[0]))
                 args.append(dnnl_exec_arg_t(arg: OneDNN.postOpArgument(1) | DNNL_ARG_SRC_1, memory: extra[1]))
             }
-            OneDNN.execute(p.primitive, args, scratchpad: p.scratchpad)
+            OneDNN.execute(p.primitive, args, scratchpad: p.scratchpad, threads: p.threads)
             dnnl_memory_destroy(src); dnnl_memory_destroy(dst)
             for m in extra { dnnl_memory_destroy(m) }
-            if let grid { Self.gatherPhases(grid.data, h: h, w: w, channels: outChannels, into: image) }
+            if let grid { PhaseGrid.gather(grid.data, h: h, w: w, channels: outChannels, into: image) }
         }
         return out
-    }
-
-    /// Phase grid `Y` `[H+1, W+1, 4·C]` → output `[2H, 2W, C]`: pixel `(2i + a, 2j + b)` takes
-    /// `Y[i + a, j + b, (2a + b)·C ..< (2a + b + 1)·C]`. Parallel over output rows.
-    static func gatherPhases(_ y: UnsafePointer<Float>, h: Int, w: Int, channels c: Int, into out: UnsafeMutablePointer<Float>) {
-        let gw = w + 1, ow = 2 * w
-        Parallel.forRanges(2 * h, minChunk: 8) { rows in
-            for r in rows {
-                let i = r / 2, a = r % 2
-                for x in 0..<ow {
-                    let j = x / 2, b = x % 2
-                    (out + (r * ow + x) * c).update(from: y + ((i + a) * gw + j + b) * 4 * c + (2 * a + b) * c, count: c)
-                }
-            }
-        }
     }
 }

@@ -5,12 +5,12 @@ import Foundation
 /// kernels), with `B` `[k, n]` or, when `transposedB`, `[n, k]` read in place. Operands are raw
 /// pointers supplied per call; one primitive per shape, shared process-wide (`cached`).
 final class OneDNNMatmul: @unchecked Sendable {
-    let m: Int, k: Int, n: Int, transposedB: Bool
+    let m: Int, k: Int, n: Int, transposedB: Bool, threads: Int
     private let primitive: dnnl_primitive_t
     private let aDesc: dnnl_memory_desc_t, bDesc: dnnl_memory_desc_t, cDesc: dnnl_memory_desc_t, scratchpad: dnnl_memory_desc_t
 
-    private init(m: Int, k: Int, n: Int, transposedB: Bool) {
-        self.m = m; self.k = k; self.n = n; self.transposedB = transposedB
+    private init(m: Int, k: Int, n: Int, transposedB: Bool, threads: Int) {
+        self.m = m; self.k = k; self.n = n; self.transposedB = transposedB; self.threads = threads
         var a = OneDNN.descriptor([m, k], dnnl_ab)
         var b = OneDNN.descriptor([k, n], transposedB ? dnnl_ba : dnnl_ab)
         var c = OneDNN.descriptor([m, n], dnnl_ab)
@@ -29,12 +29,13 @@ final class OneDNNMatmul: @unchecked Sendable {
     nonisolated(unsafe) private static var cache: [[Int]: OneDNNMatmul] = [:]
     private static let cacheLock = NSLock()
 
-    /// The primitive for this shape, created on first use.
+    /// The primitive for this shape at `Parallel.workers` threads, created on first use.
     static func cached(m: Int, k: Int, n: Int, transposedB: Bool = false) -> OneDNNMatmul {
         cacheLock.lock(); defer { cacheLock.unlock() }
-        let key = [m, k, n, transposedB ? 1 : 0]
+        let threads = Parallel.workers
+        let key = [m, k, n, transposedB ? 1 : 0, threads]
         if let p = cache[key] { return p }
-        let p = OneDNNMatmul(m: m, k: k, n: n, transposedB: transposedB)
+        let p = OneDNN.creating(threads: threads) { OneDNNMatmul(m: m, k: k, n: n, transposedB: transposedB, threads: threads) }
         cache[key] = p
         return p
     }
@@ -45,7 +46,7 @@ final class OneDNNMatmul: @unchecked Sendable {
         let bm = OneDNN.memory(bDesc, data: UnsafeMutableRawPointer(mutating: b))
         let cm = OneDNN.memory(cDesc, data: UnsafeMutableRawPointer(c))
         OneDNN.execute(primitive, [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: am), dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: bm),
-                                   dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: cm)], scratchpad: scratchpad)
+                                   dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: cm)], scratchpad: scratchpad, threads: threads)
         dnnl_memory_destroy(am); dnnl_memory_destroy(bm); dnnl_memory_destroy(cm)
     }
 }
@@ -55,8 +56,10 @@ final class OneDNNMatmul: @unchecked Sendable {
 final class OneDNNSoftmax: @unchecked Sendable {
     private let primitive: dnnl_primitive_t
     private let desc: dnnl_memory_desc_t, scratchpad: dnnl_memory_desc_t
+    let threads: Int
 
-    private init(rows: Int, cols: Int) {
+    private init(rows: Int, cols: Int, threads: Int) {
+        self.threads = threads
         var d = OneDNN.descriptor([rows, cols], dnnl_ab)
         var sd = dnnl_softmax_desc_t()
         OneDNN.check(dnnl_softmax_forward_desc_init(&sd, dnnl_forward_inference, &d, 1), "softmax descriptor")
@@ -73,18 +76,20 @@ final class OneDNNSoftmax: @unchecked Sendable {
     nonisolated(unsafe) private static var cache: [[Int]: OneDNNSoftmax] = [:]
     private static let cacheLock = NSLock()
 
+    /// The primitive for this shape at `Parallel.workers` threads, created on first use.
     static func cached(rows: Int, cols: Int) -> OneDNNSoftmax {
         cacheLock.lock(); defer { cacheLock.unlock() }
-        if let p = cache[[rows, cols]] { return p }
-        let p = OneDNNSoftmax(rows: rows, cols: cols)
-        cache[[rows, cols]] = p
+        let threads = Parallel.workers
+        if let p = cache[[rows, cols, threads]] { return p }
+        let p = OneDNN.creating(threads: threads) { OneDNNSoftmax(rows: rows, cols: cols, threads: threads) }
+        cache[[rows, cols, threads]] = p
         return p
     }
 
     /// Row-wise softmax of `x` in place.
     func callAsFunction(_ x: UnsafeMutablePointer<Float>) {
         let mem = OneDNN.memory(desc, data: UnsafeMutableRawPointer(x))
-        OneDNN.execute(primitive, [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: mem), dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: mem)], scratchpad: scratchpad)
+        OneDNN.execute(primitive, [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: mem), dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: mem)], scratchpad: scratchpad, threads: threads)
         dnnl_memory_destroy(mem)
     }
 }
