@@ -47,8 +47,8 @@ import Testing
             let x = randomTensor([1, side, side, 16], seed: 13)
             #expect(maxAbsDiff(conv(x), referenceConv(x, weight: w, bias: nil)) < 1e-4)
         }
-        #expect(!conv.engine.implementation(h: 8, w: 8).isEmpty)
-        #expect(conv.engine.extraWeightCopies == 0)
+        #expect(!conv.engine!.implementation(h: 8, w: 8).isEmpty)
+        #expect(conv.engine!.extraWeightCopies == 0)
     }
 
     @Test func upsampleAndMaxPool() {
@@ -87,7 +87,10 @@ import Testing
         let wt = proj(2, c, 11), wp = proj(2, c, 12), wg = proj(8, c, 13), wo = proj(c, 8, 14)
         let att = SelfAttention(theta: Conv2D(weight: wt, bias: nil), phi: Conv2D(weight: wp, bias: nil),
                                 g: Conv2D(weight: wg, bias: nil), o: Conv2D(weight: wo, bias: nil), gamma: 0.7)
+        let x0 = x.copy()
         let y = att(x)
+        #expect(x.array == x0.array, "attention changed its input")
+        #expect(att(x0, consuming: true).array == y.array)
         // Naive: per pixel, dot products with pooled keys.
         let th = referenceConv(x, weight: wt, bias: nil), ph = maxPool2x2(referenceConv(x, weight: wp, bias: nil))
         let g = maxPool2x2(referenceConv(x, weight: wg, bias: nil))
@@ -161,6 +164,7 @@ import Foundation
         let x = randomTensor([2, 7, 6, 10], seed: 20)
         let w = randomTensor([outputs, 10, 3, 3], seed: 21), bias = randomTensor([outputs], seed: 22)
         let conv = Conv2D(weight: w, bias: bias)
+        #expect(conv.tapMajor != nil && conv.engine == nil)
         #expect(maxAbsDiff(conv(x), referenceConv(x, weight: w, bias: bias)) < 1e-4)
     }
 

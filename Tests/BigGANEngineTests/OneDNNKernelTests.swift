@@ -29,6 +29,20 @@ import Testing
         #expect(maxAbsDiff(out, expected) < 1e-5)
     }
 
+    @Test func scaledAccumulateEpilogueAddsGammaTimesTheConvolution() {
+        let x = randomTensor([2, 4, 6, 16], seed: 46)
+        let conv = Conv2D(weight: randomTensor([8, 16, 1, 1], seed: 47), bias: nil)
+        let residual = randomTensor([2, 4, 6, 8], seed: 48)
+        let expected = addingScaled(residual, 0.7, conv(x))
+        #expect(maxAbsDiff(conv(x, epilogue: .accumulate(into: residual, scale: 0.7)), expected) < 1e-5)
+    }
+
+    @Test func maxPoolPropagatesNaN() {
+        let x = Tensor(shape: [1, 2, 2, 2], values: [1, .nan, 5, 2, -1, 3, 0, 4])
+        let y = maxPool2x2(x)
+        #expect(y[0] == 5 && y[1].isNaN)
+    }
+
     @Test(arguments: [(1, 300, 7), (5, 256, 1000), (3, 17, 33)])
     func linearMatchesNaiveAndIsBatchInvariant(args: (Int, Int, Int)) {
         let (rows, inputs, outputs) = args

@@ -20,12 +20,14 @@ public struct SelfAttention: @unchecked Sendable {
         return n * c * (2 * c8 + c2) + n * (n / 4) * (c8 + c2) + n * c2 * c
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor {
+    /// `x + γ·o(...)`; with `consuming`, written into `x` itself (for an `x` nothing reads later).
+    public func callAsFunction(_ x: Tensor, consuming: Bool = false) -> Tensor {
         let (b, h, w) = (x.shape[0], x.shape[1], x.shape[2])
         let n = h * w, m = n / 4
         let th = Profiler.measure("attention: theta") { theta(x) }
         let ph = Profiler.measure("attention: phi+pool") { maxPool2x2(phi(x)) }
         let gg = Profiler.measure("attention: g+pool") { maxPool2x2(g(x)) }
+        let y = consuming ? x : x.copy()
         let c8 = theta.outChannels, c2 = g.outChannels
         // Queries in chunks so the [chunk, N/4] logits stay in cache between the two GEMMs.
         let chunk = min(n, Self.queryChunk)
@@ -45,8 +47,8 @@ public struct SelfAttention: @unchecked Sendable {
                 q0 += rows
             }
         }
-        let y = Profiler.measure("attention: o") { o(mixed) }
-        return addingScaled(x, gamma, y)
+        // o's epilogue adds γ·o(mixed) to the residual.
+        return Profiler.measure("attention: o") { o(mixed, epilogue: .accumulate(into: y, scale: gamma)) }
     }
 }
 

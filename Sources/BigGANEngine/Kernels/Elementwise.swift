@@ -19,19 +19,26 @@ public func upsampleNearest2x(_ x: Tensor) -> Tensor {
     return out
 }
 
-/// 2×2 max pooling with stride 2. `[B, H, W, C]` → `[B, H/2, W/2, C]` (H, W even).
+/// The larger of `a` and `b`, NaN if either is (as PyTorch's max pooling), written as selects so
+/// the loop vectorises (Swift's `max` does not).
+@inline(__always) func nanMax(_ a: Float, _ b: Float) -> Float { a != a || a > b ? a : b }
+
+/// 2×2 max pooling with stride 2. `[B, H, W, C]` → `[B, H/2, W/2, C]` (H, W even). Parallel over
+/// output rows.
 public func maxPool2x2(_ x: Tensor) -> Tensor {
     let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     precondition(h % 2 == 0 && w % 2 == 0, "max-pool needs even sizes, got \(x.shape)")
     let out = Tensor(uninitializedShape: [b, h / 2, w / 2, c])
     let src = x.data, dst = out.data
-    for r in 0..<(b * h / 2) {
-        let bi = r / (h / 2), i = r % (h / 2)
-        let s0 = src + ((bi * h + 2 * i) * w) * c, s1 = s0 + w * c
-        let d = dst + r * (w / 2) * c
-        for j in 0..<(w / 2) {
-            let a = s0 + 2 * j * c, bq = a + c, cq = s1 + 2 * j * c, dq = cq + c
-            for k in 0..<c { d[j * c + k] = max(max(a[k], bq[k]), max(cq[k], dq[k])) }
+    Parallel.forRanges(b * h / 2, minChunk: 8) { rows in
+        for r in rows {
+            let bi = r / (h / 2), i = r % (h / 2)
+            let s0 = src + ((bi * h + 2 * i) * w) * c, s1 = s0 + w * c
+            let d = dst + r * (w / 2) * c
+            for j in 0..<(w / 2) {
+                let a = s0 + 2 * j * c, bq = a + c, cq = s1 + 2 * j * c, dq = cq + c
+                for k in 0..<c { d[j * c + k] = nanMax(nanMax(a[k], bq[k]), nanMax(cq[k], dq[k])) }
+            }
         }
     }
     return out

@@ -38,32 +38,61 @@ public enum NormStatistics: @unchecked Sendable {
 
 /// Class-conditional batch norm in inference mode:
 /// `y = (x − mean) / sqrt(var + eps) · (1 + gain(cond)) + bias(cond)`, where `gain` and `bias`
-/// are bias-free linear maps of the conditioning vector `cond` (`[B, condDim]`).
-/// It produces per-sample `scale` and `shift` (`[B, C]`) for `affineReLU`.
+/// are bias-free linear maps of the conditioning vector `cond` (`[B, condDim]`), computed for
+/// every BN that reads the same `cond` at once by a `ProjectionStack`. It produces per-sample
+/// `scale` and `shift` (`[B, C]`) for `affineReLU` or a convolution's epilogue.
 public struct ConditionalBatchNorm: @unchecked Sendable {
-    public let gain: Linear
-    public let bias: Linear
+    public let channels: Int
+    /// Where this BN's gains start in a row of its stack's output; its biases follow them.
+    public let offset: Int
     public let statistics: NormStatistics
     public let eps: Float
 
-    public init(gain: Linear, bias: Linear, statistics: NormStatistics, eps: Float) {
-        self.gain = gain; self.bias = bias; self.statistics = statistics; self.eps = eps
-    }
-
-    public func scaleShift(cond: Tensor, truncation: Double) -> (scale: Tensor, shift: Tensor) {
+    /// `projected`: the stack's output `[B, stack.outputs]` for the batch's conditioning vectors.
+    public func scaleShift(projected: Tensor, truncation: Double) -> (scale: Tensor, shift: Tensor) {
         let (mean, variance) = statistics.select(truncation: truncation)
-        let g = gain(cond), s = bias(cond)
-        let b = cond.shape[0], c = mean.count
+        let b = projected.shape[0], c = channels, width = projected.shape[1]
+        let scale = Tensor(uninitializedShape: [b, c]), shift = Tensor(uninitializedShape: [b, c])
         for i in 0..<b {
+            let g = projected.data + i * width + offset, s = g + c
             for k in 0..<c {
                 let inv = 1 / (variance[k] + eps).squareRoot()
-                let scale = (1 + g.data[i * c + k]) * inv
-                g.data[i * c + k] = scale
-                s.data[i * c + k] -= mean[k] * scale
+                let sc = (1 + g[k]) * inv
+                scale[i * c + k] = sc
+                shift[i * c + k] = s[k] - mean[k] * sc
             }
         }
-        return (g, s)
+        return (scale, shift)
     }
+}
+
+/// The gain and bias projections (PyTorch `Linear` weights `[C, condDim]`, no bias) of the
+/// conditional BNs that read one conditioning vector, stacked row-wise into one `Linear`
+/// `[Σ 2·C, condDim]` (each BN's gains, then its biases, at its `offset`): one weight-streaming
+/// pass (`rowsTimesWeightsT`) computes all of them, instead of two small ones per BN.
+public struct ProjectionStack: @unchecked Sendable {
+    public let linear: Linear
+    public var outputs: Int { linear.outFeatures }
+
+    /// `projections`: each BN's `(gain, bias)` weights, `[C, condDim]` each; returns the stack and
+    /// each BN's offset.
+    public static func stacking(_ projections: [(gain: Tensor, bias: Tensor)]) -> (ProjectionStack, [Int]) {
+        let cond = projections[0].gain.shape[1]
+        let total = projections.reduce(0) { $0 + $1.gain.count + $1.bias.count } / cond
+        let w = Tensor(uninitializedShape: [total, cond])
+        var offsets: [Int] = [], row = 0
+        for (g, b) in projections {
+            precondition(g.shape == b.shape && g.shape[1] == cond, "projection shapes \(g.shape), \(b.shape)")
+            offsets.append(row)
+            (w.data + row * cond).update(from: g.data, count: g.count)
+            (w.data + row * cond + g.count).update(from: b.data, count: b.count)
+            row += 2 * g.shape[0]
+        }
+        return (ProjectionStack(linear: Linear(weight: w, bias: nil)), offsets)
+    }
+
+    /// `cond` `[B, condDim]` → `[B, outputs]`.
+    public func callAsFunction(_ cond: Tensor) -> Tensor { linear(cond) }
 }
 
 /// Unconditional batch norm in inference mode with a per-channel `weight` and `bias` (`[C]`).

@@ -23,11 +23,17 @@ final class CountingSource {
                       o: try conv(name + ".o", out: c, in: c / 2, k: 1, bias: false, side: side),
                       gamma: try self(name + ".gamma", [1])[0])
     }
-    /// Conditional BN with fixed (`nStats == nil`) or truncation-indexed statistics.
-    func conditionalBN(_ name: String, channels c: Int, cond: Int, nStats: Int?, eps: Double) throws -> ConditionalBatchNorm {
-        ConditionalBatchNorm(gain: try linear(name + ".gain", out: c, in: cond, bias: false),
-                             bias: try linear(name + ".bias", out: c, in: cond, bias: false),
-                             statistics: try statistics(name, channels: c, nStats: nStats), eps: Float(eps))
+    /// Conditional BNs `(name, channels)` that read the same `cond`-wide conditioning vector,
+    /// with fixed (`nStats == nil`) or truncation-indexed statistics, and their projections stacked.
+    func conditionalBNs(_ specs: [(name: String, channels: Int)], cond: Int, nStats: Int?, eps: Double) throws
+        -> (ProjectionStack, [ConditionalBatchNorm]) {
+        let projections = try specs.map { (try self($0.name + ".gain.weight", [$0.channels, cond]), try self($0.name + ".bias.weight", [$0.channels, cond])) }
+        let (stack, offsets) = ProjectionStack.stacking(projections.map { (gain: $0.0, bias: $0.1) })
+        let bns = try zip(specs, offsets).map { spec, offset in
+            ConditionalBatchNorm(channels: spec.channels, offset: offset, statistics: try statistics(spec.name, channels: spec.channels, nStats: nStats),
+                                 eps: Float(eps))
+        }
+        return (stack, bns)
     }
     func statistics(_ name: String, channels c: Int, nStats: Int?) throws -> NormStatistics {
         if let n = nStats { return .truncationIndexed(means: try self(name + ".mean", [n, c]), variances: try self(name + ".var", [n, c])) }

@@ -58,7 +58,7 @@ extension Conv2D {
         guard Profiler.isEnabled else { return self(x, epilogue: epilogue) }
         let detail = Profiler.detailed ? " \(x.shape[1])x\(x.shape[2]) \(inChannels)->\(outChannels)" : ""
         let kind = (input == .upsampled ? "conv3x3 after upsample (2x2 phases)" : kernelSize == 1 ? "conv1x1"
-                    : outChannels < 8 ? "conv3x3 to image" : "conv3x3") + detail
+                    : outChannels <= Conv2D.fewOutputs ? "conv3x3 to image" : "conv3x3") + detail
         let pixels = outputPixels(inputPixels: x.count / inChannels)
         return Profiler.measure(kind, macs: input == .upsampled ? pixels / 4 * 16 * inChannels * outChannels : macs(outputPixels: pixels)) {
             self(x, epilogue: epilogue)

@@ -7,6 +7,8 @@
 /// after the block; then BN → ReLU → 3×3 conv → tanh. Activations are NHWC.
 public final class BigGANGenerator: BigGANFamilyGenerator, @unchecked Sendable {
     struct Block {
+        /// bn1's and bn2's gain and bias projections (the block's conditioning vector).
+        let projections: ProjectionStack
         let bn1: ConditionalBatchNorm, conv1: Conv2D
         let bn2: ConditionalBatchNorm, conv2: Conv2D
         let shortcut: Conv2D?
@@ -46,10 +48,12 @@ public final class BigGANGenerator: BigGANFamilyGenerator, @unchecked Sendable {
         for (i, b) in config.blocks.enumerated() {
             let p = "blocks.\(i)", out = b.up ? 2 * side : side
             let needsShortcut = b.inChannels != b.outChannels || b.up
+            let (stack, bns) = try w.conditionalBNs([(p + ".bn1", b.inChannels), (p + ".bn2", b.outChannels)], cond: cond, nStats: nil, eps: eps)
             blocks.append(Block(
-                bn1: try w.conditionalBN(p + ".bn1", channels: b.inChannels, cond: cond, nStats: nil, eps: eps),
+                projections: stack,
+                bn1: bns[0],
                 conv1: try w.conv(p + ".conv1", out: b.outChannels, in: b.inChannels, k: 3, input: b.up ? .upsampled : .same, side: side),
-                bn2: try w.conditionalBN(p + ".bn2", channels: b.outChannels, cond: cond, nStats: nil, eps: eps),
+                bn2: bns[1],
                 conv2: try w.conv(p + ".conv2", out: b.outChannels, in: b.outChannels, k: 3, side: out),
                 shortcut: needsShortcut ? try w.conv(p + ".conv_sc", out: b.outChannels, in: b.inChannels, k: 1, side: side) : nil,
                 up: b.up,
@@ -90,8 +94,9 @@ public final class BigGANGenerator: BigGANFamilyGenerator, @unchecked Sendable {
         }
         for (i, blk) in blocks.enumerated() {
             let y = cond(i)
-            let (ss1, ss2) = Profiler.measure("conditional BN projections") {
-                (blk.bn1.scaleShift(cond: y, truncation: 1), blk.bn2.scaleShift(cond: y, truncation: 1))
+            let projected = Profiler.measure("conditional BN projections", macs: b * blk.projections.outputs * y.shape[1]) { blk.projections(y) }
+            let (ss1, ss2) = Profiler.measure("conditional BN scale and shift") {
+                (blk.bn1.scaleShift(projected: projected, truncation: 1), blk.bn2.scaleShift(projected: projected, truncation: 1))
             }
             // bn2 and its ReLU are conv1's epilogue; conv2 adds itself to the shortcut.
             let a = blk.conv1.profiled(profiledAffineReLU(h, ss1), epilogue: .affineReLU(scale: ss2.scale, shift: ss2.shift))
@@ -101,7 +106,7 @@ public final class BigGANGenerator: BigGANFamilyGenerator, @unchecked Sendable {
             if blk.up { sc = Profiler.measure("residual: upsample") { upsampleNearest2x(sc) } }
             h = blk.conv2.profiled(a, epilogue: .accumulate(into: sc))
             if let att = blk.attention {
-                h = Profiler.measure("attention", macs: b * att.macs(pixels: h.shape[1] * h.shape[2], channels: h.shape[3])) { att(h) }
+                h = Profiler.measure("attention", macs: b * att.macs(pixels: h.shape[1] * h.shape[2], channels: h.shape[3])) { att(h, consuming: true) }
             }
         }
         let ss = outputBN.scaleShift(batch: b, truncation: 1)

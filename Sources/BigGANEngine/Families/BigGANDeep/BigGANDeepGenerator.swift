@@ -7,7 +7,7 @@
 /// Each BN + ReLU after a convolution, and the residual add, run as that convolution's epilogue.
 public final class BigGANDeepGenerator: BigGANFamilyGenerator, @unchecked Sendable {
     struct Block {
-        let bns: [ConditionalBatchNorm]   // bn_0 ... bn_3
+        let bns: [ConditionalBatchNorm]   // bn_0 ... bn_3, projected by the generator's `projections`
         let convs: [Conv2D]               // conv_0 ... conv_3
         let up: Bool
         let outChannels: Int
@@ -20,6 +20,8 @@ public final class BigGANDeepGenerator: BigGANFamilyGenerator, @unchecked Sendab
     let embeddings: Tensor   // [shared_dim, n_classes]
     let genZ: Linear
     let blocks: [Block]
+    /// Every block's BN gain and bias projections (all read the same `cond`).
+    let projections: ProjectionStack
     let outputBN: BatchNorm
     let outputConv: Conv2D
 
@@ -31,12 +33,16 @@ public final class BigGANDeepGenerator: BigGANFamilyGenerator, @unchecked Sendab
         embeddings = try w("embeddings.weight", [config.sharedDim, config.nClasses])
         genZ = try w.linear("gen_z", out: bw * bw * config.blocks[0].inChannels, in: cond, bias: true)
         let attentionAt = Set(config.attentionBlocks)
+        let (stack, allBNs) = try w.conditionalBNs(config.blocks.indices.flatMap { i -> [(name: String, channels: Int)] in
+            let a = config.blocks[i].inChannels
+            return [a, a / 4, a / 4, a / 4].enumerated().map { (name: "blocks.\(i).bn_\($0.offset)", channels: $0.element) }
+        }, cond: cond, nStats: n, eps: eps)
+        projections = stack
         var blocks: [Block] = []
         var side = bw   // the block's input height and width
         for (i, b) in config.blocks.enumerated() {
             let p = "blocks.\(i)", a = b.inChannels, m = a / 4, out = b.up ? 2 * side : side
-            let chans = [a, m, m, m]
-            let bns = try (0..<4).map { k in try w.conditionalBN(p + ".bn_\(k)", channels: chans[k], cond: cond, nStats: n, eps: eps) }
+            let bns = Array(allBNs[(4 * i)..<(4 * i + 4)])
             let convs = [
                 try w.conv(p + ".conv_0", out: m, in: a, k: 1, side: side),
                 try w.conv(p + ".conv_1", out: m, in: m, k: 3, input: b.up ? .upsampled : .same, side: side),
@@ -74,9 +80,10 @@ public final class BigGANDeepGenerator: BigGANFamilyGenerator, @unchecked Sendab
         var h = Profiler.measure("linear", macs: b * genZ.inFeatures * genZ.outFeatures) {
             genZ(cond).reshaped([b, bw, bw, config.blocks[0].inChannels])
         }
+        let projected = Profiler.measure("conditional BN projections", macs: b * projections.outputs * config.condDim) { projections(cond) }
         for blk in blocks {
-            let ss = Profiler.measure("conditional BN projections") {
-                blk.bns.map { $0.scaleShift(cond: cond, truncation: truncation) }
+            let ss = Profiler.measure("conditional BN scale and shift") {
+                blk.bns.map { $0.scaleShift(projected: projected, truncation: truncation) }
             }
             // bn_0 on the block input (which the residual also reads); bn_1..3 and their ReLUs
             // are the epilogues of conv_0..2; conv_3 adds itself to the residual.
@@ -88,7 +95,7 @@ public final class BigGANDeepGenerator: BigGANFamilyGenerator, @unchecked Sendab
             }
             h = blk.convs[3].profiled(a, epilogue: .accumulate(into: res))
             if let att = blk.attention {
-                h = Profiler.measure("attention", macs: b * att.macs(pixels: h.shape[1] * h.shape[2], channels: h.shape[3])) { att(h) }
+                h = Profiler.measure("attention", macs: b * att.macs(pixels: h.shape[1] * h.shape[2], channels: h.shape[3])) { att(h, consuming: true) }
             }
         }
         let ss = outputBN.scaleShift(batch: b, truncation: truncation)

@@ -27,11 +27,17 @@ public final class OneDNNConvolution: @unchecked Sendable {
         /// checked finite at load, and overflow shows as ±inf, which still reaches the output
         /// check (`NonFiniteOutputError`).
         case affineReLU(scale: Tensor, shift: Tensor)
-        /// Added to `into` (`[B, H', W', out]`, the residual), which becomes the result. `.same` only.
-        case accumulate(into: Tensor)
+        /// `into += scale · y` (`into` `[B, H', W', out]`, the residual, becomes the result). `.same` only.
+        case accumulate(into: Tensor, scale: Float = 1)
 
+        /// What the primitive is made for: the kind (0 none, 1 affine + ReLU, 2 accumulate) and,
+        /// above two bits, the accumulate scale's bits.
         var key: Int {
-            switch self { case .none: return 0; case .affineReLU: return 1; case .accumulate: return 2 }
+            switch self {
+            case .none: return 0
+            case .affineReLU: return 1
+            case .accumulate(_, let scale): return Int(scale.bitPattern) << 2 | 2
+            }
         }
     }
 
@@ -98,8 +104,8 @@ public final class OneDNNConvolution: @unchecked Sendable {
     /// The convolution's output grid for an input of `h × w`: the output (`.same`) or the phase grid.
     private func gridSize(h: Int, w: Int) -> (h: Int, w: Int) { mode == .same ? (h, w) : (h + 1, w + 1) }
 
-    /// The primitive descriptor for inputs of `h × w` with epilogue kind `epilogue` (0 none,
-    /// 1 affine + ReLU, 2 accumulate); the caller destroys it.
+    /// The primitive descriptor for inputs of `h × w` with the epilogue of key `epilogue`
+    /// (`Epilogue.key`); the caller destroys it.
     private func primitiveDescriptor(h: Int, w: Int, epilogue: Int) -> dnnl_primitive_desc_t {
         let (gh, gw) = gridSize(h: h, w: w)
         var src = OneDNN.descriptor([1, inChannels, h, w], dnnl_nhwc)
@@ -123,6 +129,8 @@ public final class OneDNNConvolution: @unchecked Sendable {
                 OneDNN.check(dnnl_post_ops_append_binary(ops, dnnl_binary_add, &perChannel), "shift post-op")
                 OneDNN.check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, 0, 0), "ReLU post-op")
             } else {
+                let scale = Float(bitPattern: UInt32(epilogue >> 2))
+                if scale != 1 { OneDNN.check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_linear, scale, 0), "scale post-op") }
                 OneDNN.check(dnnl_post_ops_append_sum(ops, 1), "sum post-op")
             }
             OneDNN.check(dnnl_primitive_attr_set_post_ops(attr, ops), "set post-ops")
@@ -186,7 +194,7 @@ public final class OneDNNConvolution: @unchecked Sendable {
             precondition(sc.count == b * outChannels && sh.count == b * outChannels, "epilogue: \(sc.shape) for \(b) images of \(outChannels)")
             out = Tensor(uninitializedShape: [b, oh, ow, outChannels])
             scale = sc; shift = sh
-        case .accumulate(let into):
+        case .accumulate(let into, _):
             precondition(mode == .same && into.shape == [b, oh, ow, outChannels], "accumulate into \(into.shape), expected \([b, oh, ow, outChannels])")
             out = into
         }
