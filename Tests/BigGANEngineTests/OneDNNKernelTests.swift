@@ -59,6 +59,33 @@ import Testing
         }
     }
 
+    /// `OneDNN.forEachImage` runs a batch's images one thread each and a single image on two:
+    /// the products must not depend on the thread count (BigGAN-deep-128's attention shapes).
+    @Test(arguments: [(512, 32, 1024, true), (512, 1024, 128, false), (4096, 128, 27, false)])
+    func matmulBytesDoNotDependOnThreads(shape: (Int, Int, Int, Bool)) {
+        let (m, k, n, transposed) = shape
+        let a = randomTensor([m, k], seed: 49), b = randomTensor(transposed ? [n, k] : [k, n], seed: 50)
+        let results = [1, 2].map { threads in
+            BLAS.withThreads(threads) { () -> [Float] in
+                let c = Tensor(shape: [m, n])
+                OneDNNMatmul.cached(m: m, k: k, n: n, transposedB: transposed)(a.data, b.data, into: c.data)
+                return c.array
+            }
+        }
+        #expect(results[0] == results[1])
+    }
+
+    @Test(arguments: [([1, 16, 16, 128], 128, 3), ([1, 8, 8, 512], 128, 1), ([1, 4, 4, 256], 256, 3)])
+    func convolutionBytesDoNotDependOnThreads(shape: [Int], outputs: Int, kernel: Int) {
+        let x = randomTensor(shape, seed: 51)
+        let w = randomTensor([outputs, shape[3], kernel, kernel], seed: 52, scale: 0.05)
+        for input in kernel == 3 ? [Conv2D.Input.same, .upsampled] : [.same] {
+            let conv = Conv2D(weight: w, bias: nil, input: input)
+            let one = BLAS.withThreads(1) { conv(x).array }, two = BLAS.withThreads(2) { conv(x).array }
+            #expect(one == two)
+        }
+    }
+
     @Test func matmulAndSoftmaxMatchReferences() {
         let (m, k, n) = (9, 5, 13)
         let a = randomTensor([m, k], seed: 44), bt = randomTensor([n, k], seed: 45)

@@ -29,20 +29,21 @@ public struct SelfAttention: @unchecked Sendable {
         let gg = Profiler.measure("attention: g+pool") { maxPool2x2(g(x)) }
         let y = consuming ? x : x.copy()
         let c8 = theta.outChannels, c2 = g.outChannels
-        // Queries in chunks so the [chunk, N/4] logits stay in cache between the two GEMMs.
+        // Queries in chunks so the [chunk, N/4] logits stay in cache between the two products.
         let chunk = min(n, Self.queryChunk)
-        let logits = Tensor(uninitializedShape: [chunk, m])
         let mixed = Tensor(uninitializedShape: [b, h, w, c2])
-        for i in 0..<b {
+        let threads = OneDNN.threadsPerImage(b)
+        OneDNN.forEachImage(b) { i in
+            let logits = Tensor(uninitializedShape: [chunk, m])
             var q0 = 0
             while q0 < n {
                 let rows = min(chunk, n - q0)
                 Profiler.measure("attention: logits") {
-                    OneDNNMatmul.cached(m: rows, k: c8, n: m, transposedB: true)(th.data + (i * n + q0) * c8, ph.data + i * m * c8, into: logits.data)
+                    OneDNNMatmul.cached(m: rows, k: c8, n: m, transposedB: true, threads: threads)(th.data + (i * n + q0) * c8, ph.data + i * m * c8, into: logits.data)
                 }
-                Profiler.measure("attention: softmax") { OneDNNSoftmax.cached(rows: rows, cols: m)(logits.data) }
+                Profiler.measure("attention: softmax") { OneDNNSoftmax.cached(rows: rows, cols: m, threads: threads)(logits.data) }
                 Profiler.measure("attention: mix") {
-                    OneDNNMatmul.cached(m: rows, k: m, n: c2)(logits.data, gg.data + i * m * c2, into: mixed.data + (i * n + q0) * c2)
+                    OneDNNMatmul.cached(m: rows, k: m, n: c2, threads: threads)(logits.data, gg.data + i * m * c2, into: mixed.data + (i * n + q0) * c2)
                 }
                 q0 += rows
             }

@@ -77,11 +77,12 @@ public struct Conv2D: @unchecked Sendable {
     func forwardFewOutputs(_ x: Tensor) -> Tensor {
         let (b, h, w) = (x.shape[0], x.shape[1], x.shape[2])
         let o = outChannels, n9 = 9 * o
-        let y = Tensor(uninitializedShape: [h * w, n9])
         let out = Tensor(uninitializedShape: [b, h, w, o])
-        let product = OneDNNMatmul.cached(m: h * w, k: inChannels, n: n9)
-        let ys = y.data, bp = bias!.data
-        for i in 0..<b {
+        let product = OneDNNMatmul.cached(m: h * w, k: inChannels, n: n9, threads: OneDNN.threadsPerImage(b))
+        let bp = bias!.data
+        OneDNN.forEachImage(b) { i in
+            let y = Tensor(uninitializedShape: [h * w, n9])
+            let ys = y.data
             product(x.data + i * h * w * inChannels, tapMajor!.data, into: ys)
             let dst = out.data + i * h * w * o
             Parallel.forRanges(h, minChunk: 8) { rows in

@@ -19,6 +19,8 @@ public enum Profiler {
     /// Also split inference convolutions by input size and channels.
     nonisolated(unsafe) public static var detailed = false
     nonisolated(unsafe) public private(set) static var entries: [String: Entry] = [:]
+    /// Parts measured on several threads at once (images side by side) add their times up.
+    private static let lock = NSLock()
 
     @inline(__always) @discardableResult
     public static func measure<T>(_ kind: @autoclosure () -> String, macs: @autoclosure () -> Int = 0, _ body: () -> T) -> T {
@@ -26,10 +28,12 @@ public enum Profiler {
         let start = DispatchTime.now().uptimeNanoseconds
         let result = body()
         let s = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let k = kind()
+        let k = kind(), m = macs()
+        lock.lock()
         entries[k, default: Entry()].seconds += s
-        entries[k, default: Entry()].macs += macs()
+        entries[k, default: Entry()].macs += m
         entries[k, default: Entry()].calls += 1
+        lock.unlock()
         return result
     }
 

@@ -1,19 +1,18 @@
 import CBigGANDNNL
 import Foundation
 
-/// The engine's link to oneDNN (Debian `libdnnl-dev` 2.6, OpenMP runtime): one CPU engine and one
-/// in-order stream for the process, status checks, memory descriptors, and the thread count.
+/// The engine's link to oneDNN (Debian `libdnnl-dev` 2.6, OpenMP runtime): one CPU engine for the
+/// process, a stream and scratchpad per concurrent caller (`Context`), status checks, memory
+/// descriptors, and the thread count.
 ///
 /// oneDNN runs the engine's convolutions (`OneDNNConvolution`) with JIT kernels for the machine's
 /// vector width (AVX-512 `brgconv` on this project's machines); see BENCHMARKS.md for why.
 enum OneDNN {
-    /// The CPU engine and its stream. Primitives run on the calling thread plus OpenMP workers.
-    nonisolated(unsafe) static let shared: (engine: dnnl_engine_t, stream: dnnl_stream_t) = {
+    /// The CPU engine. Primitives run on the calling thread plus OpenMP workers.
+    nonisolated(unsafe) static let shared: (engine: dnnl_engine_t, Void) = {
         var e: dnnl_engine_t?
         check(dnnl_engine_create(&e, dnnl_cpu, 0), "engine")
-        var s: dnnl_stream_t?
-        check(dnnl_stream_create(&s, e, dnnl_stream_default_flags.rawValue), "stream")
-        return (e!, s!)
+        return (e!, ())
     }()
 
     /// Fails loudly: a oneDNN error here is a programming error (a shape or layout the engine
@@ -54,13 +53,37 @@ enum OneDNN {
         return m!
     }
 
-    /// Serialises use of the one stream and the one scratchpad (streams are not thread-safe;
-    /// concurrent callers would also each start an OpenMP team and oversubscribe the cores).
-    private static let streamLock = NSLock()
-    /// The process's one scratchpad: every primitive is created with a user-managed scratchpad
-    /// (`attributes`) and borrows this buffer while it runs, instead of owning one each (which
-    /// grew a served BigGAN-deep-128 by tens of MiB). Grows to the largest request; 64-byte aligned.
-    nonisolated(unsafe) private static var scratchpad: (buffer: UnsafeMutableRawPointer?, bytes: Int) = (nil, 0)
+    /// What one executing thread needs: an in-order stream (streams are not thread-safe) and the
+    /// scratchpad its primitives borrow. Every primitive is created with a user-managed scratchpad
+    /// (`attributes`) instead of owning one each (which grew a served BigGAN-deep-128 by tens of
+    /// MiB); a context's buffer grows to the largest request, 64-byte aligned.
+    final class Context {
+        let stream: dnnl_stream_t
+        var scratchpad: UnsafeMutableRawPointer?
+        var bytes = 0
+        init() {
+            var s: dnnl_stream_t?
+            check(dnnl_stream_create(&s, shared.engine, dnnl_stream_default_flags.rawValue), "stream")
+            stream = s!
+        }
+        func scratchpad(atLeast n: Int) -> UnsafeMutableRawPointer? {
+            if n > bytes {
+                free(scratchpad)
+                precondition(posix_memalign(&scratchpad, 64, n) == 0, "scratchpad of \(n) bytes")
+                bytes = n
+            }
+            return scratchpad
+        }
+    }
+    /// Idle contexts; as many exist as threads have executed primitives at once.
+    nonisolated(unsafe) private static var idle: [Context] = []
+    private static let idleLock = NSLock()
+
+    private static func acquire() -> Context {
+        idleLock.lock(); defer { idleLock.unlock() }
+        return idle.popLast() ?? Context()
+    }
+    private static func release(_ c: Context) { idleLock.lock(); idle.append(c); idleLock.unlock() }
 
     /// New primitive attributes with the user-managed scratchpad; the caller destroys them.
     static func attributes() -> dnnl_primitive_attr_t {
@@ -81,23 +104,34 @@ enum OneDNN {
     static func execute(_ primitive: dnnl_primitive_t, _ args: [dnnl_exec_arg_t], scratchpad desc: dnnl_memory_desc_t, threads: Int) {
         var a = args
         var d = desc
-        streamLock.lock(); defer { streamLock.unlock() }
+        let context = acquire()
+        defer { release(context) }
         let bytes = dnnl_memory_desc_get_size(&d)
         var pad: dnnl_memory_t?
         if bytes > 0 {
-            if bytes > scratchpad.bytes {
-                free(scratchpad.buffer)
-                var p: UnsafeMutableRawPointer?
-                precondition(posix_memalign(&p, 64, bytes) == 0, "scratchpad of \(bytes) bytes")
-                scratchpad = (p, bytes)
-            }
-            check(dnnl_memory_create(&pad, &d, shared.engine, scratchpad.buffer), "scratchpad memory")
+            check(dnnl_memory_create(&pad, &d, shared.engine, context.scratchpad(atLeast: bytes)), "scratchpad memory")
             a.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: pad))
         }
         setThreads(threads)
-        check(dnnl_primitive_execute(primitive, shared.stream, Int32(a.count), &a), "execute")
-        check(dnnl_stream_wait(shared.stream), "stream wait")
+        check(dnnl_primitive_execute(primitive, context.stream, Int32(a.count), &a), "execute")
+        check(dnnl_stream_wait(context.stream), "stream wait")
         if let pad { dnnl_memory_destroy(pad) }
+    }
+
+    /// The threads each image of a `count`-image batch runs on in `forEachImage`.
+    static func threadsPerImage(_ count: Int) -> Int { count == 1 ? Parallel.workers : 1 }
+
+    /// Runs `body(i)` for the images `0..<count` of a batch: one after another on `Parallel.workers`
+    /// threads for a single image, otherwise side by side, one thread each (`Parallel.workers`
+    /// is 1 inside). This saves an OpenMP fork and join per call and keeps small layers' cores
+    /// busy. It changes no bytes: oneDNN's forward convolutions and matmuls here compute each
+    /// output element from the same sums whatever the batch or thread count (checked by
+    /// `OneDNNKernelTests` and `BatchInvarianceTests`).
+    static func forEachImage(_ count: Int, _ body: (Int) -> Void) {
+        if threadsPerImage(count) == Parallel.workers { for i in 0..<count { body(i) }; return }
+        Parallel.forRanges(count) { images in
+            Parallel.$taskWorkers.withValue(1) { for i in images { body(i) } }
+        }
     }
 
     /// Copies `from` (described by `fromDesc`) into a new oneDNN-allocated memory of layout `to`.

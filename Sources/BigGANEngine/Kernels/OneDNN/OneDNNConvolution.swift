@@ -164,9 +164,8 @@ public final class OneDNNConvolution: @unchecked Sendable {
                         implementation: OneDNN.implementation(pd), threads: threads)
     }
 
-    private func preparedFor(h: Int, w: Int, epilogue: Int = 0) -> Prepared {
+    private func preparedFor(h: Int, w: Int, epilogue: Int = 0, threads: Int = Parallel.workers) -> Prepared {
         lock.lock(); defer { lock.unlock() }
-        let threads = Parallel.workers
         let key = [h, w, epilogue, threads]
         if let p = prepared[key] { return p }
         let p = OneDNN.creating(threads: threads) { prepare(h: h, w: w, epilogue: epilogue, threads: threads) }
@@ -184,7 +183,6 @@ public final class OneDNNConvolution: @unchecked Sendable {
     public func callAsFunction(_ x: Tensor, epilogue: Epilogue = .none) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[3] == inChannels, "convolution expects [B,H,W,\(inChannels)], got \(x.shape)")
         let (b, h, w) = (x.shape[0], x.shape[1], x.shape[2])
-        let p = preparedFor(h: h, w: w, epilogue: epilogue.key)
         let (oh, ow) = outputSize(h: h, w: w), (gh, gw) = gridSize(h: h, w: w)
         let out: Tensor
         var scale: Tensor?, shift: Tensor?
@@ -198,11 +196,10 @@ public final class OneDNNConvolution: @unchecked Sendable {
             precondition(mode == .same && into.shape == [b, oh, ow, outChannels], "accumulate into \(into.shape), expected \([b, oh, ow, outChannels])")
             out = into
         }
-        let grid = mode == .same ? nil : Tensor(uninitializedShape: [gh, gw, convOutChannels])
-        // The phase grid has each output channel four times: so have its scale and shift.
-        let perImage = Tensor(uninitializedShape: [2, convOutChannels])
-        for i in 0..<b {
+        let p = preparedFor(h: h, w: w, epilogue: epilogue.key, threads: OneDNN.threadsPerImage(b))
+        OneDNN.forEachImage(b) { i in
             let image = out.data + i * oh * ow * outChannels
+            let grid = mode == .same ? nil : Tensor(uninitializedShape: [gh, gw, convOutChannels])
             let src = OneDNN.memory(p.srcDesc, data: UnsafeMutableRawPointer(x.data + i * h * w * inChannels))
             let dst = OneDNN.memory(p.dstDesc, data: UnsafeMutableRawPointer(grid?.data ?? image))
             var args = [
@@ -210,7 +207,9 @@ public final class OneDNNConvolution: @unchecked Sendable {
                 dnnl_exec_arg_t(arg: DNNL_ARG_BIAS, memory: bias), dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: dst),
             ]
             var extra: [dnnl_memory_t] = []
-            if let scale, let shift {
+            // The phase grid has each output channel four times: so have its scale and shift.
+            let perImage = scale == nil ? nil : Tensor(uninitializedShape: [2, convOutChannels])
+            if let scale, let shift, let perImage {
                 for r in 0..<(convOutChannels / outChannels) {
                     (perImage.data + r * outChannels).update(from: scale.data + i * outChannels, count: outChannels)
                     (perImage.data + convOutChannels + r * outChannels).update(from: shift.data + i * outChannels, count: outChannels)

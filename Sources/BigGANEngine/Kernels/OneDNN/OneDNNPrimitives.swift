@@ -29,10 +29,9 @@ final class OneDNNMatmul: @unchecked Sendable {
     nonisolated(unsafe) private static var cache: [[Int]: OneDNNMatmul] = [:]
     private static let cacheLock = NSLock()
 
-    /// The primitive for this shape at `Parallel.workers` threads, created on first use.
-    static func cached(m: Int, k: Int, n: Int, transposedB: Bool = false) -> OneDNNMatmul {
+    /// The primitive for this shape at `threads` threads, created on first use.
+    static func cached(m: Int, k: Int, n: Int, transposedB: Bool = false, threads: Int = Parallel.workers) -> OneDNNMatmul {
         cacheLock.lock(); defer { cacheLock.unlock() }
-        let threads = Parallel.workers
         let key = [m, k, n, transposedB ? 1 : 0, threads]
         if let p = cache[key] { return p }
         let p = OneDNN.creating(threads: threads) { OneDNNMatmul(m: m, k: k, n: n, transposedB: transposedB, threads: threads) }
@@ -76,10 +75,9 @@ final class OneDNNSoftmax: @unchecked Sendable {
     nonisolated(unsafe) private static var cache: [[Int]: OneDNNSoftmax] = [:]
     private static let cacheLock = NSLock()
 
-    /// The primitive for this shape at `Parallel.workers` threads, created on first use.
-    static func cached(rows: Int, cols: Int) -> OneDNNSoftmax {
+    /// The primitive for this shape at `threads` threads, created on first use.
+    static func cached(rows: Int, cols: Int, threads: Int = Parallel.workers) -> OneDNNSoftmax {
         cacheLock.lock(); defer { cacheLock.unlock() }
-        let threads = Parallel.workers
         if let p = cache[[rows, cols, threads]] { return p }
         let p = OneDNN.creating(threads: threads) { OneDNNSoftmax(rows: rows, cols: cols, threads: threads) }
         cache[[rows, cols, threads]] = p
