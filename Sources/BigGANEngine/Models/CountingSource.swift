@@ -13,8 +13,13 @@ final class CountingSource {
     }
     /// `side`: the input's height and width in the model (see `Conv2D.init`).
     func conv(_ name: String, out: Int, in i: Int, k: Int, bias: Bool = true, input: Conv2D.Input = .same, side: Int) throws -> Conv2D {
-        Conv2D(weight: try self(name + ".weight", [out, i, k, k]), bias: bias ? try self(name + ".bias", [out]) : nil, input: input,
-               size: (side, side))
+        let conv = Conv2D(weight: try self(name + ".weight", [out, i, k, k]), bias: bias ? try self(name + ".bias", [out]) : nil, input: input,
+                          size: (side, side))
+        // oneDNN now holds the weights in its own layout: the PyTorch-order copy and any rewritten
+        // kernel are idle pool buffers of sizes no later layer may fit; unmap them now, so that
+        // loading peaks near the weights' size instead of accumulating every layer's copies.
+        BufferPool.shared.drain()
+        return conv
     }
     func attention(_ name: String, channels c: Int, side: Int) throws -> SelfAttention {
         SelfAttention(theta: try conv(name + ".theta", out: c / 8, in: c, k: 1, bias: false, side: side),

@@ -222,7 +222,7 @@ public final class OneDNNConvolution: @unchecked Sendable {
             OneDNN.execute(p.primitive, args, scratchpad: p.scratchpad, threads: p.threads)
             dnnl_memory_destroy(src); dnnl_memory_destroy(dst)
             for m in extra { dnnl_memory_destroy(m) }
-            if let grid { PhaseGrid.gather(grid.data, h: h, w: w, channels: outChannels, into: image) }
+            if let grid { Profiler.measure("phase gather") { PhaseGrid.gather(grid.data, h: h, w: w, channels: outChannels, into: image) } }
         }
         return out
     }
