@@ -34,7 +34,7 @@ let package = Package(
             "BigGANEngine", "BigGANImage", "BigGANEvaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "biggan", dependencies: ["BigGANCLI"]),
+        .executableTarget(name: "biggan", dependencies: ["BigGANCLI", "BigGANEngine"]),
 
         // Data sets: Fashion-MNIST IDX files (gzip through zlib) and folders of PNGs.
         .target(name: "BigGANDatasets", dependencies: ["CBigGANZlib", "BigGANEngine", "BigGANImage"]),

@@ -143,4 +143,5 @@ struct Bench: ParsableCommand {
     }
 }
 
+OpenMPSettings.restartWithPassiveWaitIfNeeded()
 Bench.main()

@@ -147,4 +147,5 @@ struct ServerCommand: ParsableCommand {
     }
 }
 
+OpenMPSettings.restartWithPassiveWaitIfNeeded()
 ServerCommand.main()

@@ -1,3 +1,4 @@
+import BigGANEngine
 import ArgumentParser
 
 /// `biggan-train`: trains BigGAN (default) or the data-set classifier.
@@ -9,4 +10,5 @@ struct BigGANTrain: ParsableCommand {
         defaultSubcommand: TrainCommand.self)
 }
 
+OpenMPSettings.restartWithPassiveWaitIfNeeded()
 BigGANTrain.main()

@@ -1,3 +1,5 @@
+import BigGANEngine
 import BigGANCLI
 
+OpenMPSettings.restartWithPassiveWaitIfNeeded()
 BigGANCommand.main()

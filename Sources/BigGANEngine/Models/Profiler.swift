@@ -64,7 +64,7 @@ extension Conv2D {
         let kind = (input == .upsampled ? "conv3x3 after upsample (2x2 phases)" : kernelSize == 1 ? "conv1x1"
                     : outChannels <= Conv2D.fewOutputs ? "conv3x3 to image" : "conv3x3") + detail
         let pixels = outputPixels(inputPixels: x.count / inChannels)
-        return Profiler.measure(kind, macs: input == .upsampled ? pixels / 4 * 16 * inChannels * outChannels : macs(outputPixels: pixels)) {
+        return Profiler.measure(kind, macs: input == .upsampled && !upsamplesFirst ? pixels / 4 * 16 * inChannels * outChannels : macs(outputPixels: pixels)) {
             self(x, epilogue: epilogue)
         }
     }
