@@ -143,5 +143,5 @@ struct Bench: ParsableCommand {
     }
 }
 
-OpenMPSettings.restartWithPassiveWaitIfNeeded()
+OpenMPSettings.restartWithShortSpinIfNeeded()
 Bench.main()

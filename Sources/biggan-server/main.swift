@@ -147,5 +147,5 @@ struct ServerCommand: ParsableCommand {
     }
 }
 
-OpenMPSettings.restartWithPassiveWaitIfNeeded()
+OpenMPSettings.restartWithShortSpinIfNeeded()
 ServerCommand.main()

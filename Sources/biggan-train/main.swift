@@ -10,5 +10,5 @@ struct BigGANTrain: ParsableCommand {
         defaultSubcommand: TrainCommand.self)
 }
 
-OpenMPSettings.restartWithPassiveWaitIfNeeded()
+OpenMPSettings.restartWithShortSpinIfNeeded()
 BigGANTrain.main()

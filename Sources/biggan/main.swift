@@ -1,5 +1,5 @@
 import BigGANEngine
 import BigGANCLI
 
-OpenMPSettings.restartWithPassiveWaitIfNeeded()
+OpenMPSettings.restartWithShortSpinIfNeeded()
 BigGANCommand.main()

@@ -7,6 +7,7 @@ import GRDB
 import Testing
 @testable import BigGANMHD
 @testable import BigGANServer
+import BigGANEngine
 
 /// A blocking HTTP call over a real socket: (status, headers, body).
 func fetch(_ url: String, method: String = "GET", body: Data? = nil, headers: [String: String] = [:]) throws -> (Int, [String: String], Data) {
@@ -67,8 +68,9 @@ func fetch(_ url: String, method: String = "GET", body: Data? = nil, headers: [S
         let process = Process()
         let port: Int
         let stdout = Pipe()
-        init(modelsDir: String, db: String, extra: [String] = []) throws {
+        init(modelsDir: String, db: String, extra: [String] = [], environment: [String: String]? = nil) throws {
             process.executableURL = URL(fileURLWithPath: ServerProcessTests.binary)
+            if let environment { process.environment = environment }
             process.arguments = ["--models-dir", modelsDir, "--port", "0", "--db", db, "--admin-token", "test-token-123", "--blas-threads", "1"] + extra
             process.standardOutput = stdout
             process.standardError = FileHandle.nullDevice
@@ -95,6 +97,23 @@ func fetch(_ url: String, method: String = "GET", body: Data? = nil, headers: [S
         let r = try Executables.run("biggan-server", ["--port", "0", "--db", "/dev/null"] + flags)
         #expect(r.status != 0)
         #expect(r.output.contains(message), "\(r.output)")
+    }
+
+    /// The executables restart once with a short OpenMP spin (`OpenMPSettings`), unless the user
+    /// chose how OpenMP threads wait.
+    @Test func serverRunsWithAShortOpenMPSpinUnlessTheUserChose() throws {
+        let s = try TestServer()
+        var env = ProcessInfo.processInfo.environment
+        env["GOMP_SPINCOUNT"] = nil; env["OMP_WAIT_POLICY"] = nil
+        for (extra, expected) in [([:], "GOMP_SPINCOUNT=\(OpenMPSettings.spinCount)"), (["OMP_WAIT_POLICY": "ACTIVE"], nil)] as [([String: String], String?)] {
+            let server = try Running(modelsDir: (s.modelPath as NSString).deletingLastPathComponent,
+                                     db: s.dir.appendingPathComponent("omp.sqlite").path, environment: env.merging(extra) { $1 })
+            defer { server.process.terminate(); server.process.waitUntilExit() }
+            let environ = try String(decoding: Data(contentsOf: URL(fileURLWithPath: "/proc/\(server.process.processIdentifier)/environ")), as: UTF8.self)
+                .split(separator: "\0").map(String.init)
+            #expect(environ.filter { $0.hasPrefix("GOMP_SPINCOUNT=") } == (expected.map { [$0] } ?? []))
+            #expect(try fetch(server.base + "/v1/sample?class=0&seed=1").0 == 200)
+        }
     }
 
     @Test func committedRowsSurviveKill9() throws {

@@ -3,18 +3,23 @@ import Foundation
 /// OpenMP settings for the executables, which libgomp (oneDNN's thread runtime) reads only once,
 /// from the environment, as the process loads it.
 public enum OpenMPSettings {
-    /// Restarts the process once (same pid, same arguments) with `OMP_WAIT_POLICY=PASSIVE`
-    /// unless the environment already says how OpenMP threads wait. Call first thing in `main`.
+    /// How many iterations an idle OpenMP thread spins before it sleeps (`GOMP_SPINCOUNT`).
+    public static let spinCount = 10_000
+
+    /// Restarts the process once (same pid, same arguments) with `GOMP_SPINCOUNT=spinCount`
+    /// unless the environment already says how OpenMP threads wait (`OMP_WAIT_POLICY` or
+    /// `GOMP_SPINCOUNT`). Call first thing in `main`; if the restart fails, the process goes on
+    /// with libgomp's default.
     ///
-    /// libgomp's default lets an idle thread spin for about 300,000 iterations before sleeping.
-    /// On a machine shared with other CPU-bound work (a training run next to the server) spinning
-    /// threads wait on descheduled peers at every barrier: a BigGAN-deep-128 image took 300–540 ms
-    /// instead of 103–117 ms with passive waiting; on an idle machine the two measured alike
-    /// (BENCHMARKS.md). If the restart fails, the process goes on with the default.
-    public static func restartWithPassiveWaitIfNeeded() {
+    /// libgomp's default spins about 300,000 iterations. Next to other CPU-bound work (a training
+    /// run beside the server) spinning threads wait on descheduled peers at every barrier: a
+    /// BigGAN-deep-128 image took 380–540 ms; 10,000 spins 109–116 ms; passive waiting 82–86 ms.
+    /// On an idle machine passive waiting cost 5% at batch 1 (a wake-up per primitive) and 10,000
+    /// spins about 2% (within noise) against the default (BENCHMARKS.md).
+    public static func restartWithShortSpinIfNeeded() {
         let env = ProcessInfo.processInfo.environment
         guard env["OMP_WAIT_POLICY"] == nil, env["GOMP_SPINCOUNT"] == nil else { return }
-        setenv("OMP_WAIT_POLICY", "PASSIVE", 1)
+        setenv("GOMP_SPINCOUNT", String(spinCount), 1)
         execv("/proc/self/exe", CommandLine.unsafeArgv)
     }
 }
