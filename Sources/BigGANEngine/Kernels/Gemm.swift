@@ -12,7 +12,7 @@ import CBigGANOpenBLAS
 /// ranges (so a wide weight matrix is packed once, not once per piece) — that run on the engine's
 /// workers. The cut depends only on the shape and the thread count, so a call's result is the same
 /// on every run; OpenBLAS's own threading also splits by shape, but its single-threaded kernels
-/// are what `sgemmPerImage` needs to run several images' calls side by side.
+/// can run side by side on the engine's workers.
 public func sgemm(
     transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
@@ -53,39 +53,6 @@ func sgemmSingle(
     _ = BLAS.singleThreadedLibrary
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-}
-
-/// `C = A × op(B) (+ C when beta is 1)` for a batch of images, one sgemm call per image.
-///
-/// - `a`: `[images * rowsPerImage, k]` row-major (leading dimension `lda`): image `i` owns rows
-///   `i*rowsPerImage ..< (i+1)*rowsPerImage`.
-/// - `b`: `[k, n]` (or `[n, k]` when `transB`), shared by every image.
-/// - `c`: `[images * rowsPerImage, n]`, leading dimension `ldc`.
-///
-/// Why per image: OpenBLAS's result for a row depends on where that row falls in the call (edge
-/// kernels for the last rows, a separate small-matrix kernel below a size threshold). One call per
-/// image, always of the same shape, makes an image's pixels independent of what it is batched
-/// with (same request, same bytes). Calls too small to be cut into pieces run side by side, one
-/// image per worker; larger ones run one after the other, each cut into pieces.
-public func sgemmPerImage(
-    images: Int, rowsPerImage m: Int, n: Int, k: Int, transB: Bool = false,
-    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
-) {
-    if images == 0 || m == 0 || n == 0 { return }
-    if images > 1 && BLAS.pieces(macs: m * n * k, rows: m, columns: n) <= 1 {
-        Parallel.forRanges(images) { range in
-            for i in range {
-                sgemmSingle(transA: false, transB: transB, m: m, n: n, k: k, alpha: 1, a: a + i * m * lda, lda: lda,
-                            b: b, ldb: ldb, beta: beta, c: c + i * m * ldc, ldc: ldc)
-            }
-        }
-        return
-    }
-    for i in 0..<images {
-        sgemm(transB: transB, m: m, n: n, k: k, a: a + i * m * lda, lda: lda, b: b, ldb: ldb,
-              beta: beta, c: c + i * m * ldc, ldc: ldc)
-    }
 }
 
 /// Thread control. OpenBLAS is held at one thread for the whole process; `threads` is how many

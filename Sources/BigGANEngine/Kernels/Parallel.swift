@@ -1,7 +1,8 @@
 import Foundation
 
 /// Splits `0..<count` into at most `Parallel.workers` contiguous chunks and runs `body(range)` on
-/// each concurrently: the engine's memory-bound loops (im2col, normalisation) and its GEMM pieces
+/// each concurrently: the engine's memory-bound loops (normalisation, gathers, copies), its GEMM pieces
+/// and the images of a batch (`OneDNN.forEachImage`)
 /// (OpenBLAS itself runs single-threaded, see `BLAS`). `BLAS.setThreads` sets `workers`.
 public enum Parallel {
     /// The process-wide worker count (`BLAS.setThreads`); `BIGGAN_ENGINE_THREADS` overrides the

@@ -133,6 +133,27 @@ public final class OneDNNConvolutionPasses: @unchecked Sendable {
         return y
     }
 
+    /// A backward primitive for `p`'s shapes: `initialize` fills the descriptor from the source,
+    /// weights (any layout) and destination descriptors, strides and padding.
+    private func backwardPrimitive(
+        _ p: Prepared, _ what: String, weightsQuery: dnnl_query_t,
+        _ initialize: (inout dnnl_convolution_desc_t, inout dnnl_memory_desc_t, inout dnnl_memory_desc_t, inout dnnl_memory_desc_t,
+                       UnsafePointer<Int64>?, UnsafePointer<Int64>?) -> dnnl_status_t
+    ) -> Primitive {
+        var src = p.src, dst = p.dst
+        var weights = OneDNN.descriptor([outChannels, inChannels, kernel, kernel], dnnl_format_tag_any)
+        var desc = dnnl_convolution_desc_t()
+        let (st, pad) = geometry
+        OneDNN.check(st.withUnsafeBufferPointer { s in pad.withUnsafeBufferPointer { q in
+            initialize(&desc, &src, &weights, &dst, s.baseAddress, q.baseAddress) } }, what + " descriptor")
+        let attr = OneDNN.attributes()
+        defer { dnnl_primitive_attr_destroy(attr) }
+        var pd: dnnl_primitive_desc_t?
+        OneDNN.check(dnnl_primitive_desc_create(&pd, &desc, attr, OneDNN.shared.engine, p.forwardPD), what + " primitive descriptor")
+        defer { dnnl_primitive_desc_destroy(pd) }
+        return primitive(pd!, weightsQuery: weightsQuery)
+    }
+
     /// `dx = convᵀ(dy, weight)` for an input of `inputShape` `[B, H, W, in]`.
     public func backwardData(_ dy: Tensor, weight: Tensor, inputShape: [Int]) -> Tensor {
         lock.lock(); defer { lock.unlock() }
@@ -140,19 +161,9 @@ public final class OneDNNConvolutionPasses: @unchecked Sendable {
         let p = preparedFor(b: b, h: h, w: w)
         precondition(dy.shape == [b] + [outputSize(h: h, w: w).h, outputSize(h: h, w: w).w, outChannels], "gradient \(dy.shape)")
         if p.backwardData == nil {
-            var dsrc = p.src, ddst = p.dst
-            var wAny = OneDNN.descriptor([outChannels, inChannels, kernel, kernel], dnnl_format_tag_any)
-            var desc = dnnl_convolution_desc_t()
-            let (st, pad) = geometry
-            OneDNN.check(st.withUnsafeBufferPointer { s in pad.withUnsafeBufferPointer { q in
-                dnnl_convolution_backward_data_desc_init(&desc, dnnl_convolution_direct, &dsrc, &wAny, &ddst,
-                                                         s.baseAddress, q.baseAddress, q.baseAddress) } }, "backward-data descriptor")
-            let attr = OneDNN.attributes()
-            defer { dnnl_primitive_attr_destroy(attr) }
-            var pd: dnnl_primitive_desc_t?
-            OneDNN.check(dnnl_primitive_desc_create(&pd, &desc, attr, OneDNN.shared.engine, p.forwardPD), "backward-data primitive descriptor")
-            p.backwardData = primitive(pd!, weightsQuery: dnnl_query_weights_md)
-            dnnl_primitive_desc_destroy(pd)
+            p.backwardData = backwardPrimitive(p, "backward-data", weightsQuery: dnnl_query_weights_md) { desc, src, weights, dst, s, q in
+                dnnl_convolution_backward_data_desc_init(&desc, dnnl_convolution_direct, &src, &weights, &dst, s, q, q)
+            }
         }
         let bd = p.backwardData!
         load(weight, into: bd)
@@ -173,19 +184,9 @@ public final class OneDNNConvolutionPasses: @unchecked Sendable {
         let (b, h, w) = (x.shape[0], x.shape[1], x.shape[2])
         let p = preparedFor(b: b, h: h, w: w)
         if p.backwardWeights == nil {
-            var src = p.src, ddst = p.dst
-            var dwAny = OneDNN.descriptor([outChannels, inChannels, kernel, kernel], dnnl_format_tag_any)
-            var desc = dnnl_convolution_desc_t()
-            let (st, pad) = geometry
-            OneDNN.check(st.withUnsafeBufferPointer { s in pad.withUnsafeBufferPointer { q in
-                dnnl_convolution_backward_weights_desc_init(&desc, dnnl_convolution_direct, &src, &dwAny, nil, &ddst,
-                                                            s.baseAddress, q.baseAddress, q.baseAddress) } }, "backward-weights descriptor")
-            let attr = OneDNN.attributes()
-            defer { dnnl_primitive_attr_destroy(attr) }
-            var pd: dnnl_primitive_desc_t?
-            OneDNN.check(dnnl_primitive_desc_create(&pd, &desc, attr, OneDNN.shared.engine, p.forwardPD), "backward-weights primitive descriptor")
-            p.backwardWeights = primitive(pd!, weightsQuery: dnnl_query_diff_weights_md)
-            dnnl_primitive_desc_destroy(pd)
+            p.backwardWeights = backwardPrimitive(p, "backward-weights", weightsQuery: dnnl_query_diff_weights_md) { desc, src, weights, dst, s, q in
+                dnnl_convolution_backward_weights_desc_init(&desc, dnnl_convolution_direct, &src, &weights, nil, &dst, s, q, q)
+            }
         }
         let bw = p.backwardWeights!
         let mems = [OneDNN.memory(p.src, data: x.data), OneDNN.memory(p.dst, data: dy.data)]
