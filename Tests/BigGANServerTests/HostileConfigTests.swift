@@ -10,12 +10,16 @@ import Testing
     static let root = TestPaths.repositoryRoot
 
     /// `(file name, metadata[key])` of every committed checkpoint holding `key`.
-    static func committedConfigs(_ key: String) throws -> [(String, String)] {
+    /// The `key` metadata of every committed checkpoint, of the BigGAN families unless
+    /// `architectures` names others.
+    static func committedConfigs(_ key: String, architectures: Set<String> = ["biggan", "biggan-deep"]) throws -> [(String, String)] {
         let dirs = [root.appendingPathComponent("Tests/Fixtures"), root.appendingPathComponent("Models")]
         var out: [(String, String)] = []
         for dir in dirs {
             for f in try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() where f.hasSuffix(".safetensors") {
-                if let json = try SafeTensorsFile(path: dir.appendingPathComponent(f).path).metadata[key] { out.append((f, json)) }
+                guard let json = try SafeTensorsFile(path: dir.appendingPathComponent(f).path).metadata[key] else { continue }
+                let architecture = (try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["architecture"] as? String
+                if key != "config" || architectures.contains(architecture ?? "") { out.append((f, json)) }
             }
         }
         return out
@@ -92,6 +96,35 @@ import Testing
             }
         }
         #expect(refused > 1000 && valid > 20 && built > 10, "refused \(refused), valid \(valid), built \(built)")
+    }
+
+    /// StyleGAN configs, mutated: each decodes, validates and builds (when small) or is refused
+    /// with a `CheckpointError` naming the file; never a crash, and the analytic count is exact.
+    @Test func mutatedStyleGANConfigsDecodeValidateAndBuildOrThrow() throws {
+        let bases = try Self.committedConfigs("config", architectures: ["stylegan"])
+        #expect(bases.count >= 2)
+        var refused = 0, built = 0
+        for (k, (name, json)) in bases.enumerated() {
+            var m = JSONMutator(seed: UInt64(200 + k))
+            for _ in 0..<1500 {
+                let text = m.mutated(json)
+                do {
+                    let c: StyleGANConfig
+                    do { c = try JSONDecoder().decode(StyleGANConfig.self, from: Data(text.utf8)) } catch { refused += 1; continue }
+                    try c.validate(file: name)
+                    #expect(c.storedScalarCount <= ConfigLimits.maxParameters)
+                    if c.storedScalarCount < 300_000, c.architecture == "stylegan" {
+                        let g = try GeneratorLoader.build(configJSON: text, weights: RandomWeights(seed: 4), file: name)
+                        #expect(g.parameterCount == c.storedScalarCount)
+                        built += 1
+                    }
+                } catch let e as CheckpointError {
+                    #expect(e.file == name)
+                    refused += 1
+                }
+            }
+        }
+        #expect(refused > 500 && built > 50, "refused \(refused), built \(built)")
     }
 
     @Test func mutatedClassifierConfigsValidateAndBuildOrThrow() throws {

@@ -18,7 +18,7 @@ public protocol GeneratorFamily {
 /// (a plug-in, or a test's family) without changing the engine.
 public enum GeneratorFamilies {
     /// The families this build serves.
-    public static let builtIn: [any GeneratorFamily.Type] = [BigGANFamily.self, BigGANDeepFamily.self]
+    public static let builtIn: [any GeneratorFamily.Type] = [BigGANFamily.self, BigGANDeepFamily.self, StyleGANFamily.self]
 
     private final class Store: @unchecked Sendable {
         let lock = NSLock()
