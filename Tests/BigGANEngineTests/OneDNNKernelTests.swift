@@ -37,6 +37,16 @@ import Testing
         #expect(maxAbsDiff(conv(x, epilogue: .accumulate(into: residual, scale: 0.7)), expected) < 1e-5)
     }
 
+    @Test(arguments: [false, true])
+    func affineReLUAndResidualEqualsTheTwoPasses(upsample: Bool) {
+        let x = randomTensor([2, 3, 5, 8], seed: 53)
+        let scale = randomTensor([2, 8], seed: 54), shift = randomTensor([2, 8], seed: 55)
+        let (a, r) = affineReLUAndResidual(x, scale: scale, shift: shift, keep: 3, upsample: upsample)
+        #expect(a.array == affineReLU(x, scale: scale, shift: shift).array)
+        let first = firstChannels(x, 3)
+        #expect(r.array == (upsample ? upsampleNearest2x(first) : first).array)
+    }
+
     @Test func maxPoolPropagatesNaN() {
         let x = Tensor(shape: [1, 2, 2, 2], values: [1, .nan, 5, 2, -1, 3, 0, 4])
         let y = maxPool2x2(x)

@@ -85,14 +85,15 @@ public final class BigGANDeepGenerator: BigGANFamilyGenerator, @unchecked Sendab
             let ss = Profiler.measure("conditional BN scale and shift") {
                 blk.bns.map { $0.scaleShift(projected: projected, truncation: truncation) }
             }
-            // bn_0 on the block input (which the residual also reads); bn_1..3 and their ReLUs
-            // are the epilogues of conv_0..2; conv_3 adds itself to the residual.
-            var a = blk.convs[0].profiled(profiledAffineReLU(h, ss[0]), epilogue: .affineReLU(scale: ss[1].scale, shift: ss[1].shift))
+            // bn_0 on the block input and the residual (its first channels, upsampled with the
+            // block) from one read of it; bn_1..3 and their ReLUs are the epilogues of conv_0..2;
+            // conv_3 adds itself to the residual.
+            let (x0, res) = Profiler.measure("batch norm + ReLU, residual") {
+                affineReLUAndResidual(h, scale: ss[0].scale, shift: ss[0].shift, keep: blk.outChannels, upsample: blk.up)
+            }
+            var a = blk.convs[0].profiled(x0, epilogue: .affineReLU(scale: ss[1].scale, shift: ss[1].shift))
             a = blk.convs[1].profiled(a, epilogue: .affineReLU(scale: ss[2].scale, shift: ss[2].shift))
             a = blk.convs[2].profiled(a, epilogue: .affineReLU(scale: ss[3].scale, shift: ss[3].shift))
-            let res = Profiler.measure("residual: channel drop") {
-                blk.up ? upsampleNearest2x(firstChannels(h, blk.outChannels)) : firstChannels(h, blk.outChannels)
-            }
             h = blk.convs[3].profiled(a, epilogue: .accumulate(into: res))
             if let att = blk.attention {
                 h = Profiler.measure("attention", macs: b * att.macs(pixels: h.shape[1] * h.shape[2], channels: h.shape[3])) { att(h, consuming: true) }
