@@ -39,3 +39,45 @@ import Testing
         } throws: { ($0 as? CheckpointError)?.reason.contains("channels needs 4 entries") == true }
     }
 }
+
+/// Noise modes, per-layer styles and style mixing of `StyleGANGenerator`.
+@Suite struct StyleGANSamplingTests {
+    static func generator() throws -> StyleGANGenerator {
+        try #require(try GeneratorLoader.load(path: TestPaths.fixture("stylegan-32-cond.safetensors")) as? StyleGANGenerator)
+    }
+
+    static func image(_ t: Tensor, _ i: Int) -> [Float] {
+        let per = t.count / t.shape[0]
+        return Array(UnsafeBufferPointer(start: t.data + i * per, count: per))
+    }
+
+    @Test func randomNoiseFollowsEachImagesSeedWhateverTheBatch() throws {
+        let g = try Self.generator()
+        let z = Tensor(shape: [2, 32], values: g.latent(seed: 1, truncation: nil) + g.latent(seed: 2, truncation: nil))
+        let labels = Tensor(shape: [2, 5], values: g.conditioning(forClass: 1) + g.conditioning(forClass: 3))
+        let ws = g.styles(z: z, labels: labels, truncation: 0.7)
+        let pair = g.synthesis(ws: ws, noise: .random(seeds: [11, 12]))
+        let alone = g.synthesis(ws: Tensor(shape: [1, 8, 32], values: Self.image(ws, 1)), noise: .random(seeds: [12]))
+        #expect(Self.image(pair, 1) == alone.array)
+        let other = g.synthesis(ws: ws, noise: .random(seeds: [11, 13]))
+        #expect(Self.image(other, 0) == Self.image(pair, 0) && Self.image(other, 1) != Self.image(pair, 1))
+        let none = g.synthesis(ws: ws, noise: .none), stored = g.synthesis(ws: ws, noise: .stored)
+        #expect(none.array != stored.array && stored.array == g.forward(z: z, conditioning: labels, truncation: 0.7).array)
+    }
+
+    @Test func styleMixingTakesTheChosenLayersFromTheColumn() throws {
+        let g = try Self.generator()
+        let z = Tensor(shape: [2, 32], values: g.latent(seed: 5, truncation: nil) + g.latent(seed: 6, truncation: nil))
+        let labels = Tensor(shape: [2, 5], values: g.conditioning(forClass: 0) + g.conditioning(forClass: 0))
+        let ws = g.styles(z: z, labels: labels, truncation: nil)
+        let per = 8 * 32
+        func render(_ layers: Set<Int>) -> [Float] {
+            g.synthesis(ws: Tensor(shape: [1, 8, 32], values: g.mixed(row: ws.data, column: ws.data + per, layers: layers)), noise: .stored).array
+        }
+        let both = g.synthesis(ws: ws, noise: .stored)
+        #expect(render([]) == Self.image(both, 0))
+        #expect(render(Set(0..<8)) == Self.image(both, 1))
+        let coarse = render([0, 1, 2, 3])
+        #expect(coarse != Self.image(both, 0) && coarse != Self.image(both, 1))
+    }
+}

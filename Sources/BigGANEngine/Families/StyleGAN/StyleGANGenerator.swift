@@ -7,9 +7,25 @@ import Foundation
 ///
 /// - `truncation` is ψ: `w ← w̄ + ψ·(w − w̄)` on the first `truncation_cutoff` layers, towards the
 ///   stored `dlatent_avg`; nil or 1 means none.
-/// - Noise is the checkpoint's stored maps (`synthesis/noise{i}`, NVlabs' `randomize_noise=False`)
-///   when it has them (`stored_noise`), else none.
+/// - Noise (`NoiseMode`): the checkpoint's stored maps (`synthesis/noise{i}`, NVlabs'
+///   `randomize_noise=False`), none, or maps drawn from each image's seed. `forward` uses the
+///   stored maps when the checkpoint has them (`stored_noise`), else none.
 public final class StyleGANGenerator: Generator, @unchecked Sendable {
+    /// What each synthesis layer adds as noise.
+    public enum NoiseMode: Sendable, Equatable {
+        /// The checkpoint's maps `synthesis/noise{l}` (NVlabs' `randomize_noise=False`).
+        case stored
+        /// No noise.
+        case none
+        /// Maps drawn for each image from its seed: the engine's `NoiseGenerator` seeded with
+        /// `seed ^ noiseSeedSalt`, one standard normal per pixel, layer after layer. The same seed
+        /// gives the same maps whatever the batch.
+        case random(seeds: [UInt64])
+    }
+
+    /// Mixed into a request's seed for its noise maps, so they do not repeat its z.
+    public static let noiseSeedSalt: UInt64 = 0x5354_594C_454E_4F49   // "STYLENOI"
+
     public let config: StyleGANConfig
     public let info: ModelInfo
     public let capabilities: ModelCapabilities
@@ -164,28 +180,79 @@ public final class StyleGANGenerator: Generator, @unchecked Sendable {
         return x
     }
 
-    public func forward(z: Tensor, conditioning: Tensor, truncation: Double?) -> Tensor {
-        let b = z.shape[0], wd = config.wDim
-        let w = Profiler.measure("mapping") { mapping(z: z, labels: conditioning) }
-        // Truncated W for the first `cutoff` layers (the others use `w`).
-        var wt = w
-        if let psi = truncation, psi != 1, config.cutoff > 0 {
-            wt = Tensor(uninitializedShape: w.shape)
-            let p = Float(psi), avg = dlatentAvg.data
-            for i in 0..<b { for k in 0..<wd { wt.data[i * wd + k] = avg[k] + (w.data[i * wd + k] - avg[k]) * p } }
+    /// Per-layer styles `[B, L, w_dim]`: W of `z` and `labels` on every layer, truncated by ψ on
+    /// the first `truncation_cutoff` layers (nil or 1: none).
+    public func styles(z: Tensor, labels: Tensor, truncation: Double?) -> Tensor {
+        let b = z.shape[0], wd = config.wDim, l = config.layers
+        let w = Profiler.measure("mapping") { mapping(z: z, labels: labels) }
+        let ws = Tensor(uninitializedShape: [b, l, wd])
+        let psi = truncation.map(Float.init), avg = dlatentAvg.data
+        for i in 0..<b {
+            for layer in 0..<l {
+                let d = ws.data + (i * l + layer) * wd, s = w.data + i * wd
+                if let psi, psi != 1, layer < config.cutoff {
+                    for k in 0..<wd { d[k] = avg[k] + (s[k] - avg[k]) * psi }
+                } else {
+                    d.update(from: s, count: wd)
+                }
+            }
         }
+        return ws
+    }
+
+    /// Images `[B, R, R, out_channels]` (not clamped) from per-layer styles `ws` `[B, L, w_dim]`.
+    public func synthesis(ws: Tensor, noise: NoiseMode) -> Tensor {
+        let b = ws.shape[0], wd = config.wDim, l = config.layers
+        precondition(ws.shape == [b, l, wd], "styles \(ws.shape), expected [B, \(l), \(wd)]")
+        if case .random(let seeds) = noise { precondition(seeds.count == b, "\(seeds.count) noise seeds for \(b) images") }
+        if case .stored = noise { precondition(layers.allSatisfy { $0.noise != nil }, "this checkpoint stores no noise maps") }
+        var generators = { () -> [NoiseGenerator] in
+            guard case .random(let seeds) = noise else { return [] }
+            return seeds.map { NoiseGenerator(seed: $0 ^ Self.noiseSeedSalt) }
+        }()
         let c0 = config.channels[0]
         var x = Tensor(uninitializedShape: [b, 4, 4, c0])
         for i in 0..<b { (x.data + i * 16 * c0).update(from: constant.data, count: 16 * c0) }
+        let layerStyle = Tensor(uninitializedShape: [b, wd])
         for (index, layer) in layers.enumerated() {
             if let conv = layer.conv { x = conv.profiled(x) }
             if layer.blur { x = Profiler.measure("blur") { blur121(x) } }
-            let style = Profiler.measure("style projections") { layer.style(index < config.cutoff ? wt : w) }
+            for i in 0..<b { (layerStyle.data + i * wd).update(from: ws.data + (i * l + index) * wd, count: wd) }
+            let style = Profiler.measure("style projections") { layer.style(layerStyle) }
+            let pixels = x.shape[1] * x.shape[2]
+            var maps: Tensor?
+            if !generators.isEmpty {
+                let m = Tensor(uninitializedShape: [b, pixels])
+                for i in 0..<b { for p in 0..<pixels { m.data[i * pixels + p] = generators[i].nextNormal() } }
+                maps = m
+            }
             Profiler.measure("noise, bias, LeakyReLU, instance norm, style") {
-                styleEpilogue(x, noise: layer.noise.map { UnsafePointer($0.data) }, noiseWeight: layer.noiseWeight, bias: layer.bias, style: style)
+                styleEpilogue(x, noise: { i in
+                    switch noise {
+                    case .stored: return UnsafePointer(layer.noise!.data)
+                    case .none: return nil
+                    case .random: return UnsafePointer(maps!.data + i * pixels)
+                    }
+                }, noiseWeight: layer.noiseWeight, bias: layer.bias, style: style)
             }
         }
         return toRGB.profiled(x)
+    }
+
+    /// Style mixing as NVlabs' `style_mixing.py` draws it: `row`'s styles with the layers in
+    /// `layers` taken from `column`'s (each `[L, w_dim]`, from `styles`); returns `[L, w_dim]`.
+    public func mixed(row: UnsafePointer<Float>, column: UnsafePointer<Float>, layers mixedLayers: Set<Int>) -> [Float] {
+        let wd = config.wDim
+        var out = [Float](repeating: 0, count: config.layers * wd)
+        for layer in 0..<config.layers {
+            let src = mixedLayers.contains(layer) ? column : row
+            for k in 0..<wd { out[layer * wd + k] = src[layer * wd + k] }
+        }
+        return out
+    }
+
+    public func forward(z: Tensor, conditioning: Tensor, truncation: Double?) -> Tensor {
+        synthesis(ws: styles(z: z, labels: conditioning, truncation: truncation), noise: config.storedNoise ?? true ? .stored : .none)
     }
 }
 

@@ -3,19 +3,19 @@ import Foundation
 /// One synthesis layer's epilogue, in NVlabs' order: `x + noise·w_noise` → `+ bias` →
 /// LeakyReLU(0.2) → instance norm (eps 1e-8, no affine) → StyleMod `x·(1 + y_s) + y_b`.
 ///
-/// `x` `[B, H, W, C]` NHWC, changed in place; `noise` `[H, W]` (one map for the batch, or nil for
-/// none); `noiseWeight`, `bias` `[C]`; `style` `[B, 2C]` (scales, then shifts). Parallel over images.
-func styleEpilogue(_ x: Tensor, noise: UnsafePointer<Float>?, noiseWeight: Tensor, bias: Tensor, style: Tensor) {
+/// `x` `[B, H, W, C]` NHWC, changed in place; `noise(i)`: image `i`'s map `[H, W]`, or nil for
+/// none; `noiseWeight`, `bias` `[C]`; `style` `[B, 2C]` (scales, then shifts). Parallel over images.
+func styleEpilogue(_ x: Tensor, noise: (Int) -> UnsafePointer<Float>?, noiseWeight: Tensor, bias: Tensor, style: Tensor) {
     let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let pixels = h * w
     let nw = noiseWeight.data, bp = bias.data
     Parallel.forRanges(b) { images in
         var mean = [Double](repeating: 0, count: c), square = [Double](repeating: 0, count: c)
         for i in images {
-            let img = x.data + i * pixels * c
+            let img = x.data + i * pixels * c, map = noise(i)
             for k in 0..<c { mean[k] = 0; square[k] = 0 }
             for p in 0..<pixels {
-                let px = img + p * c, n = noise?[p] ?? 0
+                let px = img + p * c, n = map?[p] ?? 0
                 for k in 0..<c {
                     var v = px[k] + n * nw[k] + bp[k]
                     v = v < 0 ? 0.2 * v : v
