@@ -33,8 +33,9 @@ def run(converter, args, tool):
     config, tensors = converter.convert(args.src, **converter.options_from_args(args, tool))
     checkpoint.write_checkpoint(args.dst, tensors, config)
     n = sum(v.numel() for v in tensors.values())
-    print(f"wrote {args.dst}: {len(tensors)} tensors, {n} floats, resolution {config['resolution']}, "
-          f"blocks {len(config['blocks'])}, attention {config['attention']}")
+    shape = (f"blocks {len(config['blocks'])}, attention {config['attention']}" if "blocks" in config
+             else f"channels {config.get('channels')}")
+    print(f"wrote {args.dst}: {len(tensors)} tensors, {n} floats, resolution {config['resolution']}, {shape}")
     return config, tensors
 
 

@@ -6,10 +6,13 @@ import Testing
 /// StyleGAN v1 against the PyTorch reference of `scripts/stylegan_ref.py` (NVlabs operation order,
 /// fused up-convolution computed as NVlabs does), fixtures from `scripts/make_stylegan_fixtures.py`.
 @Suite struct StyleGANParityTests {
-    @Test(arguments: ["stylegan-32-cond", "stylegan-32"])
-    func outputMatchesReference(name: String) throws {
+    /// `stylegan-32-cond-from-pickle` is `stylegan-32-cond` written as an NVlabs pickle and
+    /// converted back by `scripts/checkpoint/convert_stylegan.py`.
+    @Test(arguments: [("stylegan-32-cond", "stylegan-32-cond"), ("stylegan-32", "stylegan-32"),
+                      ("stylegan-32-cond-from-pickle", "stylegan-32-cond")])
+    func outputMatchesReference(name: String, ioName: String) throws {
         let g = try GeneratorLoader.load(path: TestPaths.fixture(name + ".safetensors"))
-        let io = try SafeTensorsFile(path: TestPaths.fixture(name + "-io.safetensors"))
+        let io = try SafeTensorsFile(path: TestPaths.fixture(ioName + "-io.safetensors"))
         let z = try io.tensor("z"), b = z.shape[0]
         let labels = g.capabilities.conditional ? try io.tensor("labels") : Tensor(shape: [b, 1])
         #expect(g.info.architecture == "stylegan" && g.capabilities.latentSpaces == [.z, .w])
