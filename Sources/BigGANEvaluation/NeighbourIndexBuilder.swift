@@ -1,4 +1,5 @@
 import Foundation
+import BigGANEngine
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -108,9 +109,9 @@ public final class NeighbourIndexBuilder: @unchecked Sendable {
     }
 
     private func loop() {
-        // Named from inside: on Linux, Foundation does not apply a name set before `start()`
-        // (and the kernel keeps 15 characters).
-        Thread.current.name = "nn-index-build"
+        // Named from inside, with the kernel call: Foundation's setter can miss on Linux (see
+        // `ThreadName`), and the kernel keeps 15 characters.
+        ThreadName.setCurrent("nn-index-build")
         #if canImport(Glibc)
         // On Linux the nice value is per thread: who = 0 is the calling thread.
         if nice != 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice) }

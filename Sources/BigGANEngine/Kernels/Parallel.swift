@@ -27,6 +27,11 @@ public enum Parallel {
     public static func forRanges(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
         let chunks = min(workers, max(1, count / max(minChunk, 1)))
         if chunks <= 1 { body(0..<count); return }
+        // libdispatch renames a thread that takes part in `concurrentPerform` after its root queue
+        // ("oot.default-qos"): give the caller its name back (the compute worker, the
+        // neighbour-index builder and every other named thread keep theirs).
+        var name = [CChar](repeating: 0, count: 16)
+        let named = ThreadName.get(&name)
         withoutActuallyEscaping(body) { escaping in
             let box = UncheckedSendable(value: escaping)
             DispatchQueue.concurrentPerform(iterations: chunks) { i in
@@ -34,6 +39,39 @@ public enum Parallel {
                 if lo < hi { box.value(lo..<hi) }
             }
         }
+        if named {
+            var after = [CChar](repeating: 0, count: 16)
+            if ThreadName.get(&after), after != name { ThreadName.set(name) }
+        }
+    }
+}
+
+/// The calling thread's kernel name (15 characters), through glibc's `pthread_getname_np` and
+/// `pthread_setname_np` looked up at run time (Swift's Glibc module does not export them).
+/// Foundation's `Thread.current.name = …` can silently do nothing on Linux when a new thread sets
+/// it before `start()` has returned in its parent (the thread then keeps the creator's name), so
+/// named threads use `setCurrent`.
+public enum ThreadName {
+    private typealias Get = @convention(c) (pthread_t, UnsafeMutablePointer<CChar>, Int) -> Int32
+    private typealias Set = @convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32
+    nonisolated(unsafe) private static let functions: (get: Get, set: Set)? = {
+        guard let g = dlsym(nil, "pthread_getname_np"), let s = dlsym(nil, "pthread_setname_np") else { return nil }
+        return (unsafeBitCast(g, to: Get.self), unsafeBitCast(s, to: Set.self))
+    }()
+
+    /// Reads the name into `buffer` (16 bytes); false if it cannot.
+    static func get(_ buffer: inout [CChar]) -> Bool {
+        guard let f = functions else { return false }
+        return buffer.withUnsafeMutableBufferPointer { f.get(pthread_self(), $0.baseAddress!, $0.count) } == 0
+    }
+
+    static func set(_ name: [CChar]) {
+        _ = name.withUnsafeBufferPointer { functions?.set(pthread_self(), $0.baseAddress!) }
+    }
+
+    /// Names the calling thread (the kernel keeps the first 15 bytes).
+    public static func setCurrent(_ name: String) {
+        set(Array(name.utf8.prefix(15).map { CChar(bitPattern: $0) }) + [0])
     }
 }
 
