@@ -5,7 +5,7 @@ public struct BigGANCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "biggan",
         abstract: "Sample class-conditional images from BigGAN checkpoints on the CPU.",
-        subcommands: [SampleCommand.self, InterpolateCommand.self, NeighboursCommand.self, EvalCommand.self, InfoCommand.self, InitCommand.self])
+        subcommands: [SampleCommand.self, InterpolateCommand.self, MixCommand.self, NeighboursCommand.self, EvalCommand.self, InfoCommand.self, InitCommand.self])
 
     public init() {}
 }

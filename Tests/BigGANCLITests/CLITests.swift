@@ -30,6 +30,24 @@ import Testing
         do { try run(args); return nil } catch { return BigGANCommand.message(for: error) }
     }
 
+    /// `biggan mix` on a StyleGAN fixture: the grid's layout, and clear errors.
+    @Test func mixWritesNVlabsStyleGridAndRefusesBadInput() throws {
+        let sg = TestPaths.fixture("stylegan-32-cond.safetensors")
+        let out = dir.appendingPathComponent("mix.png").path
+        try run(["mix", "--model", sg, "--rows", "1,2,3", "--cols", "4,5", "--styles", "0-3", "--truncation", "0.7", "--class", "2", "--out", out])
+        let img = try png("mix.png")
+        #expect(img.width == 3 * 32 + 2 * 2 && img.height == 4 * 32 + 3 * 2)
+        #expect(img.pixels[0..<(32 * 3)].allSatisfy { $0 == 255 })   // the blank corner's first row
+        #expect(failure(["mix", "--model", sg, "--rows", "1", "--cols", "2", "--styles", "0-9", "--class", "0", "--out", out])?
+            .contains("--styles: layer 8 does not exist: this model's style layers are 0-7") == true)
+        #expect(failure(["mix", "--model", sg, "--rows", "1", "--cols", "2", "--styles", "3-1", "--out", out])?
+            .contains("--styles: '3-1' is not a layer number or a range") == true)
+        #expect(failure(["mix", "--model", model, "--rows", "1", "--cols", "2", "--styles", "0", "--out", out])?
+            .contains("biggan mix needs a StyleGAN model") == true)
+        #expect(failure(["mix", "--model", TestPaths.fixture("stylegan-32.safetensors"), "--rows", "1", "--cols", "2", "--styles", "0",
+                         "--noise", "stored", "--out", out])?.contains("stores no noise maps") == true)
+    }
+
     func png(_ name: String) throws -> Image8 {
         try PNGCodec.decode(Array(try Data(contentsOf: dir.appendingPathComponent(name))))
     }

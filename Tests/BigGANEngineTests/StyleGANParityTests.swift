@@ -83,4 +83,21 @@ import Testing
         let coarse = render([0, 1, 2, 3])
         #expect(coarse != Self.image(both, 0) && coarse != Self.image(both, 1))
     }
+
+    @Test func mixingGridCellsAreTheRowsStylesWithTheColumnsLayers() throws {
+        let g = try Self.generator()
+        let grid = try g.mixingGrid(rowSeeds: [7, 8], columnSeeds: [9], styles: [2, 3], label: 1, truncation: nil, noise: .stored)
+        #expect(grid.shape[0] == 3 * 2)
+        #expect(Self.image(grid, 0).allSatisfy { $0 == 1 })
+        let z = Tensor(shape: [3, 32], values: [7, 8, 9].flatMap { g.latent(seed: $0, truncation: nil) })
+        let labels = Tensor(shape: [3, 5], values: Array(repeating: g.conditioning(forClass: 1), count: 3).flatMap { $0 })
+        let ws = g.styles(z: z, labels: labels, truncation: nil)
+        let plain = g.synthesis(ws: ws, noise: .stored)
+        #expect(Self.image(grid, 1) == Self.image(plain, 2))     // top row: the column's image
+        #expect(Self.image(grid, 2) == Self.image(plain, 0))     // left column: the row's image
+        let mixed = g.synthesis(ws: Tensor(shape: [1, 8, 32], values: g.mixed(row: ws.data + 8 * 32, column: ws.data + 2 * 8 * 32, layers: [2, 3])), noise: .stored)
+        #expect(Self.image(grid, 5) == mixed.array)               // row 2 (seed 8) × column 1
+        #expect(throws: SamplingError.self) { try g.mixingGrid(rowSeeds: [1], columnSeeds: [2], styles: [8], label: 0, truncation: nil, noise: .none) }
+        #expect(throws: SamplingError.self) { try g.mixingGrid(rowSeeds: [1], columnSeeds: [2], styles: [0], label: nil, truncation: nil, noise: .none) }
+    }
 }

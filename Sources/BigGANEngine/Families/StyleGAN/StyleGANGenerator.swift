@@ -264,3 +264,54 @@ extension StyleGANConfig {
         return (try? e.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }
+
+extension StyleGANGenerator {
+    /// The style-mixing figure of NVlabs' `style_mixing.py`: `[(rows+1)·(columns+1), R, R, C]`
+    /// images in row-major order, a grid `columns + 1` wide. The top-left cell is blank (white),
+    /// the top row holds the column seeds' images, the left column the row seeds' images, and cell
+    /// (r, c) the row's styles with the layers in `styles` taken from the column's. `label`: the
+    /// class of every image (conditional models); `truncation` ψ; noise as `noise` (random noise
+    /// is drawn from each cell's row seed).
+    ///
+    /// Errors: `SamplingError` naming `styles` for a layer outside `0..<layers`, `class` for a
+    /// missing or foreign class.
+    public func mixingGrid(rowSeeds: [UInt64], columnSeeds: [UInt64], styles mixedLayers: Set<Int>, label: Int?,
+                           truncation: Double?, noise: NoiseMode) throws -> Tensor {
+        let l = config.layers, wd = config.wDim
+        if let bad = mixedLayers.sorted().first(where: { !(0..<l).contains($0) }) {
+            throw SamplingError(parameter: "styles", "layer \(bad) does not exist: this model's style layers are 0-\(l - 1)")
+        }
+        if capabilities.conditional {
+            guard let label, (0..<config.labelSize).contains(label) else {
+                throw SamplingError(parameter: "class", "a class in 0-\(config.labelSize - 1) is needed for this conditional model")
+            }
+        } else if label != nil {
+            throw SamplingError(parameter: "class", "this model is unconditional")
+        }
+        let seeds = rowSeeds + columnSeeds
+        let z = Tensor(shape: [seeds.count, config.zDim], values: seeds.flatMap { latent(seed: $0, truncation: nil) })
+        let cond = conditioning(forClass: label ?? 0)
+        let labels = Tensor(shape: [seeds.count, cond.count], values: Array(repeating: cond, count: seeds.count).flatMap { $0 })
+        let ws = styles(z: z, labels: labels, truncation: truncation)
+        let per = l * wd
+        // Cells in grid order: the blank corner is rendered as a copy of the first column image
+        // and painted white afterwards.
+        var cells: [[Float]] = [], cellSeeds: [UInt64] = []
+        let col = { (c: Int) in Array(UnsafeBufferPointer(start: ws.data + (rowSeeds.count + c) * per, count: per)) }
+        let row = { (r: Int) in Array(UnsafeBufferPointer(start: ws.data + r * per, count: per)) }
+        cells.append(col(0)); cellSeeds.append(columnSeeds[0])
+        for c in columnSeeds.indices { cells.append(col(c)); cellSeeds.append(columnSeeds[c]) }
+        for r in rowSeeds.indices {
+            cells.append(row(r)); cellSeeds.append(rowSeeds[r])
+            for c in columnSeeds.indices {
+                cells.append(mixed(row: ws.data + r * per, column: ws.data + (rowSeeds.count + c) * per, layers: mixedLayers))
+                cellSeeds.append(rowSeeds[r])
+            }
+        }
+        let mode: NoiseMode = { if case .random = noise { return .random(seeds: cellSeeds) }; return noise }()
+        let out = synthesis(ws: Tensor(shape: [cells.count, l, wd], values: cells.flatMap { $0 }), noise: mode)
+        let cell = out.count / cells.count
+        for k in 0..<cell { out.data[k] = 1 }
+        return out
+    }
+}
