@@ -33,6 +33,11 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "JSON file with explicit latents: [[z...], ...]; overrides --seed and --n.")
     var z: String?
 
+    enum SeedMode: String, ExpressibleByArgument, CaseIterable { case engine, numpy }
+
+    @Option(help: "How a seed becomes z: engine (the documented generator) or numpy (NumPy's legacy RandomState(seed).randn(1, dim_z), as NVlabs' StyleGAN scripts draw it; seeds below 2^32).")
+    var seedMode: SeedMode = .engine
+
     @Option(help: "Output PNG (one image or a grid).")
     var out: String?
 
@@ -52,6 +57,12 @@ struct SampleCommand: ParsableCommand {
         guard (1...256).contains(n) else { throw ValidationError("--n must be between 1 and 256, got \(n)") }
         if let c = columns, !(1...n).contains(c) { throw ValidationError("--columns must be between 1 and --n (\(n)), got \(c)") }
         _ = try parseSeed(seed, flag: "--seed")
+        if seedMode == .numpy {
+            if z != nil || outDir != nil || allClasses { throw ValidationError("--seed-mode numpy is for --out with --seed and --n") }
+            guard try parseSeed(seed, flag: "--seed") &+ UInt64(n - 1) <= UInt64(UInt32.max) else {
+                throw ValidationError("--seed-mode numpy takes seeds below 2^32 (NumPy's limit)")
+            }
+        }
         switch (out, outDir) {
         case (nil, nil): throw ValidationError("give --out FILE.png or --out-dir DIR")
         case (.some, .some): throw ValidationError("--out and --out-dir cannot be used together")
@@ -74,7 +85,15 @@ struct SampleCommand: ParsableCommand {
             try writeMany(sampler: sampler, classIndex: cls, base: base, count: count!, dir: dir)
             return
         }
-        let latents: GenerationRequest.Latents = try z.map { .explicit(try readLatents($0)) } ?? .seeds((0..<n).map { base &+ UInt64($0) })
+        let latents: GenerationRequest.Latents
+        if seedMode == .numpy {
+            // Truncation in z (BigGAN) applies to the engine's draws only; NumPy's are used as they are.
+            latents = .explicit((0..<n).map { i in
+                NumPyRandomState.randn(seed: UInt32(base &+ UInt64(i)), count: sampler.info.dimZ).map(Float.init)
+            })
+        } else {
+            latents = try z.map { .explicit(try readLatents($0)) } ?? .seeds((0..<n).map { base &+ UInt64($0) })
+        }
         let images = try images(sampler, GenerationRequest(.samples(classes: cls.map { [$0] } ?? [], latents: latents), truncation: truncation.value))
         let what = cls.map { " of class \($0) '\(sampler.info.className($0))'" } ?? ""
         try writePNG(Image8.grid(images, columns: columns), to: out!, label: "--out")

@@ -48,6 +48,22 @@ import Testing
                          "--noise", "stored", "--out", out])?.contains("stores no noise maps") == true)
     }
 
+    /// `--seed-mode numpy`: z is NumPy's RandomState(seed).randn, the same as passing it with --z.
+    @Test func numpySeedModeEqualsExplicitNumPyLatents() throws {
+        let sg = TestPaths.fixture("stylegan-32-cond.safetensors")
+        try run(["sample", "--model", sg, "--class", "1", "--seed", "639", "--n", "2", "--seed-mode", "numpy", "--truncation", "0.7",
+                 "--out", dir.appendingPathComponent("np.png").path])
+        let z = [639, 640].map { NumPyRandomState.randn(seed: UInt32($0), count: 32).map(Float.init) }
+        let json = dir.appendingPathComponent("z.json")
+        try JSONEncoder().encode(z).write(to: json)
+        try run(["sample", "--model", sg, "--class", "1", "--z", json.path, "--truncation", "0.7", "--out", dir.appendingPathComponent("z.png").path])
+        #expect(try png("np.png") == png("z.png"))
+        #expect(try png("np.png") != { try run(["sample", "--model", sg, "--class", "1", "--seed", "639", "--n", "2", "--truncation", "0.7",
+                                                  "--out", dir.appendingPathComponent("engine.png").path]); return try png("engine.png") }())
+        #expect(failure(["sample", "--model", sg, "--seed", "4294967295", "--n", "2", "--seed-mode", "numpy", "--out", dir.appendingPathComponent("x.png").path])?
+            .contains("below 2^32") == true)
+    }
+
     func png(_ name: String) throws -> Image8 {
         try PNGCodec.decode(Array(try Data(contentsOf: dir.appendingPathComponent(name))))
     }
