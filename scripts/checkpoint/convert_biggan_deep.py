@@ -30,7 +30,7 @@ import os
 
 import torch
 
-from .format import IMAGENET_CLASSES, config_head, read_class_names
+from .format import IMAGENET_CLASSES, add_names_and_provenance, config_head, names_and_provenance_options, read_class_names
 from .registry import Converter, register
 
 FAMILY = "biggan-deep"
@@ -171,14 +171,10 @@ def convert(src, *, class_names=None, provenance=None, tool="scripts/convert.py 
 
 
 def add_arguments(ap):
-    ap.add_argument("--class-names", default=None,
-                    help=f"one name per line (default for 1000 classes: {os.path.relpath(IMAGENET_CLASSES)})")
-    ap.add_argument("--provenance", default=None)
+    add_names_and_provenance(ap, f"one name per line (default for 1000 classes: {os.path.relpath(IMAGENET_CLASSES)})")
 
 
-def options_from_args(args, tool):
-    return {"class_names": read_class_names(args.class_names) if args.class_names else None,
-            "provenance": args.provenance, "tool": tool}
+options_from_args = names_and_provenance_options
 
 
 CONVERTER = register(Converter(

@@ -24,7 +24,7 @@ import re
 
 import numpy as np
 
-from .format import read_class_names
+from .format import add_names_and_provenance, names_and_provenance_options
 from .registry import Converter, register
 
 FAMILY = "stylegan"
@@ -152,13 +152,10 @@ def convert(src, class_names=None, provenance=None, tool="scripts/convert.py sty
 
 
 def add_arguments(ap):
-    ap.add_argument("--class-names", default=None, help="one name per line (conditional models)")
-    ap.add_argument("--provenance", default=None)
+    add_names_and_provenance(ap, "one name per line (conditional models)")
 
 
-def options_from_args(args, tool):
-    return {"class_names": read_class_names(args.class_names) if args.class_names else None,
-            "provenance": args.provenance, "tool": tool}
+options_from_args = names_and_provenance_options
 
 
 CONVERTER = register(Converter(

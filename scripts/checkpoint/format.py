@@ -133,3 +133,15 @@ def patch_config(path, update):
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(head)) + head + body)
     return config
+
+
+def add_names_and_provenance(ap, class_names_help="one name per line"):
+    """The `--class-names` and `--provenance` options most converters take."""
+    ap.add_argument("--class-names", default=None, help=class_names_help)
+    ap.add_argument("--provenance", default=None)
+
+
+def names_and_provenance_options(args, tool):
+    """`convert` keyword options from `add_names_and_provenance`'s arguments."""
+    return {"class_names": read_class_names(args.class_names) if args.class_names else None,
+            "provenance": args.provenance, "tool": tool}
