@@ -123,13 +123,13 @@ class WriterReaderTest(unittest.TestCase):
 
 class RegistryTest(unittest.TestCase):
     def test_families(self):
-        self.assertEqual(checkpoint.families(), ["biggan", "biggan-deep"])
+        self.assertEqual(checkpoint.families(), ["biggan", "biggan-deep", "stylegan"])
         for family in checkpoint.families():
             c = checkpoint.get(family)
             self.assertEqual(c.family, family)
             self.assertTrue(callable(c.convert) and callable(c.add_arguments))
         with self.assertRaises(KeyError):
-            checkpoint.get("stylegan")
+            checkpoint.get("stylegan2")
 
     def test_biggan_convert(self):
         import biggan_ref
