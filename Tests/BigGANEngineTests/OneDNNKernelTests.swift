@@ -43,7 +43,7 @@ import Testing
         let scale = randomTensor([2, 8], seed: 54), shift = randomTensor([2, 8], seed: 55)
         let (a, r) = affineReLUAndResidual(x, scale: scale, shift: shift, keep: 3, upsample: upsample)
         #expect(a.array == affineReLU(x, scale: scale, shift: shift).array)
-        let first = firstChannels(x, 3)
+        let first = Tensor(shape: [2, 3, 5, 3], values: (0..<30).flatMap { p in (0..<3).map { x[p * 8 + $0] } })
         #expect(r.array == (upsample ? upsampleNearest2x(first) : first).array)
     }
 

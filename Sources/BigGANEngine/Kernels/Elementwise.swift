@@ -57,16 +57,6 @@ public func tanhInPlace(_ x: Tensor) {
     Parallel.forRanges(x.count, minChunk: 1 << 15) { r in for i in r { a[i] = fastTanh(a[i]) } }
 }
 
-/// Keeps the first `keep` channels: `[B, H, W, C]` → `[B, H, W, keep]`.
-public func firstChannels(_ x: Tensor, _ keep: Int) -> Tensor {
-    let c = x.shape[3]
-    if keep == c { return x }
-    let pixels = x.count / c
-    let out = Tensor(uninitializedShape: [x.shape[0], x.shape[1], x.shape[2], keep])
-    for p in 0..<pixels { (out.data + p * keep).update(from: x.data + p * c, count: keep) }
-    return out
-}
-
 /// `x += upsampleNearest2x(y)` without materialising the upsampled tensor.
 /// `x`: `[B, 2H, 2W, C]`, `y`: `[B, H, W, C]`.
 public func addUpsampledInPlace(_ x: Tensor, _ y: Tensor) {

@@ -55,22 +55,19 @@ public final class StyleGANGenerator: Generator, @unchecked Sendable {
         let w = CountingSource(weights)
         let sqrt2 = Float(2).squareRoot(), lrmul = Float(c.mappingLrmul)
         /// NVlabs' runtime multiplier `gain/√fan_in · lrmul` (`lrmul` alone without wscale).
-        func scaled(_ t: Tensor, gain: Float, fanIn: Int, lrmul: Float = 1) -> Tensor {
-            let m = c.wscale ? gain / Float(fanIn).squareRoot() * lrmul : lrmul
+        func multiplied(_ t: Tensor, _ m: Float) -> Tensor {
             let out = Tensor(uninitializedShape: t.shape)
             for k in 0..<t.count { out.data[k] = t.data[k] * m }
             return out
         }
-        func biasScaled(_ t: Tensor, _ m: Float) -> Tensor {
-            let out = Tensor(uninitializedShape: t.shape)
-            for k in 0..<t.count { out.data[k] = t.data[k] * m }
-            return out
+        func scaled(_ t: Tensor, gain: Float, fanIn: Int, lrmul: Float = 1) -> Tensor {
+            multiplied(t, c.wscale ? gain / Float(fanIn).squareRoot() * lrmul : lrmul)
         }
         labelEmbedding = c.labelSize > 0 ? try w("mapping/LabelConcat/weight", [c.labelSize, c.zDim]) : nil
         mapping = try (0..<c.mappingLayers).map { i in
             let fanIn = i == 0 ? c.mappingInput : c.wDim
             return Linear(weight: scaled(try w("mapping/Dense\(i)/weight", [c.wDim, fanIn]), gain: sqrt2, fanIn: fanIn, lrmul: lrmul),
-                          bias: biasScaled(try w("mapping/Dense\(i)/bias", [c.wDim]), lrmul))
+                          bias: multiplied(try w("mapping/Dense\(i)/bias", [c.wDim]), lrmul))
         }
         dlatentAvg = try w("dlatent_avg", [c.wDim])
         let c0 = c.channels[0]
