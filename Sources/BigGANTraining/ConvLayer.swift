@@ -21,6 +21,10 @@ public final class ConvLayer: ParameterContainer {
     public let weight: Parameter
     public let bias: Parameter?
     public let spectralNorm: SpectralNorm?
+    /// Equalised learning rate (Karras et al.; NVlabs `get_weight`): the stored weight is
+    /// multiplied by `gain` at run time (`gain/√fan_in` with `use_wscale`), so `dW` is `gain` times
+    /// the gradient with respect to the used weight. 1 for BigGAN.
+    public let gain: Float
     /// oneDNN's convolution: the layer's own, the phase grid's (2×2, `4·out` outputs) or the
     /// pooled one's (4×4, stride 2).
     let passes: OneDNNConvolutionPasses
@@ -30,8 +34,10 @@ public final class ConvLayer: ParameterContainer {
     var input: Tensor?
 
     public init(name: String, inChannels: Int, outChannels: Int, kernelSize: Int, bias: Bool = true,
-                spectralNorm: Bool = true, snEps: Float = 1e-6, resampling: Resampling = .none) {
+                spectralNorm: Bool = true, snEps: Float = 1e-6, resampling: Resampling = .none, gain: Float = 1) {
         precondition(kernelSize == 1 || kernelSize == 3, "only 1×1 and 3×3 convolutions")
+        precondition(gain == 1 || !spectralNorm, "a runtime weight gain with spectral norm")
+        self.gain = gain
         precondition(resampling == .none || kernelSize == 3, "resampling needs a 3×3 convolution")
         self.name = name
         self.kernelSize = kernelSize; self.inChannels = inChannels; self.outChannels = outChannels; self.resampling = resampling
@@ -50,9 +56,9 @@ public final class ConvLayer: ParameterContainer {
     public var spectralNorms: [SpectralNorm] { spectralNorm.map { [$0] } ?? [] }
 
     /// The weight the layer computes with, `[out, in, k, k]`: `W/σ` (σ from one power
-    /// iteration in `mode`) with spectral norm, else `W`.
+    /// iteration in `mode`) with spectral norm, else `gain·W`.
     func effectiveWeight(mode: Mode) -> Tensor {
-        spectralNorm?.normalize(mode: mode) ?? weight.value
+        spectralNorm?.normalize(mode: mode) ?? scaledCopy(weight.value, gain)
     }
 
     /// Profiler kind of this layer's passes.
@@ -111,7 +117,7 @@ public final class ConvLayer: ParameterContainer {
                 case .upsampleInput: dW = PhaseGrid.kernelAdjoint(dUsed, outChannels: outChannels)
                 case .averagePoolOutput: dW = PooledConvolution.kernelAdjoint(dUsed)
                 }
-                if let sn = spectralNorm { sn.backward(dW) } else { addInPlace(weight.grad, dW) }
+                if let sn = spectralNorm { sn.backward(dW) } else { addInPlace(weight.grad, scaledCopy(dW, gain)) }
             }
         }
         if parameterGradients, let bias {

@@ -12,14 +12,20 @@ public final class LinearLayer: ParameterContainer {
     public let weight: Parameter
     public let bias: Parameter?
     public let spectralNorm: SpectralNorm?
+    /// Equalised learning rate (NVlabs `get_weight`, `apply_bias`): the stored weight is used as
+    /// `gain·W` and the stored bias as `biasGain·b` (`gain = lrmul·g/√fan_in`, `biasGain = lrmul`
+    /// in StyleGAN's mapping network); gradients are scaled to match. Both 1 for BigGAN.
+    public let gain: Float, biasGain: Float
     /// The weight used by the latest forward pass (`W/σ` or `W`), and that pass's input.
     var used: Tensor?
     var input: Tensor?
 
     public init(name: String, inFeatures: Int, outFeatures: Int, bias: Bool = true,
-                spectralNorm: Bool = true, snEps: Float = 1e-6, orthogonalRegularised: Bool? = nil) {
+                spectralNorm: Bool = true, snEps: Float = 1e-6, orthogonalRegularised: Bool? = nil, gain: Float = 1, biasGain: Float = 1) {
+        precondition(gain == 1 || !spectralNorm, "a runtime weight gain with spectral norm")
         self.name = name
         self.inFeatures = inFeatures; self.outFeatures = outFeatures
+        self.gain = gain; self.biasGain = biasGain
         weight = Parameter(name: name + ".weight", shape: [outFeatures, inFeatures], orthogonalRegularised: orthogonalRegularised)
         self.bias = bias ? Parameter(name: name + ".bias", shape: [outFeatures]) : nil
         self.spectralNorm = spectralNorm ? SpectralNorm(weight: weight, eps: snEps) : nil
@@ -29,7 +35,7 @@ public final class LinearLayer: ParameterContainer {
     public var buffers: [Buffer] { spectralNorm.map { [Buffer(name: name + ".u", value: $0.u)] } ?? [] }
     public var spectralNorms: [SpectralNorm] { spectralNorm.map { [$0] } ?? [] }
 
-    func effectiveWeight(mode: Mode) -> Tensor { spectralNorm?.normalize(mode: mode) ?? weight.value }
+    func effectiveWeight(mode: Mode) -> Tensor { spectralNorm?.normalize(mode: mode) ?? scaledCopy(weight.value, gain) }
 
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
         let b = x.shape[0]
@@ -37,7 +43,8 @@ public final class LinearLayer: ParameterContainer {
         let w = effectiveWeight(mode: mode)
         used = w; input = x
         let out = Tensor(uninitializedShape: [b, outFeatures])
-        fillRows(out.data, rows: b, with: bias?.value.data, count: outFeatures)
+        let usedBias = bias.map { scaledCopy($0.value, biasGain) }
+        withExtendedLifetime(usedBias) { fillRows(out.data, rows: b, with: usedBias?.data, count: outFeatures) }
         sgemm(transB: true, m: b, n: outFeatures, k: inFeatures, a: x.data, lda: inFeatures,
               b: w.data, ldb: inFeatures, beta: bias == nil ? 0 : 1, c: out.data, ldc: outFeatures)
         return out
@@ -53,10 +60,10 @@ public final class LinearLayer: ParameterContainer {
             let dW = Tensor(uninitializedShape: [outFeatures, inFeatures])
             sgemm(transA: true, m: outFeatures, n: inFeatures, k: b, a: dy.data, lda: outFeatures,
                   b: x.data, ldb: inFeatures, c: dW.data, ldc: inFeatures)
-            if let sn = spectralNorm { sn.backward(dW) } else { addInPlace(weight.grad, dW) }
+            if let sn = spectralNorm { sn.backward(dW) } else { addInPlace(weight.grad, scaledCopy(dW, gain)) }
             if let bias {
                 let s = Reduce.columnSums(dy.data, rows: b, cols: outFeatures)
-                for j in 0..<outFeatures { bias.grad[j] += Float(s[j]) }
+                for j in 0..<outFeatures { bias.grad[j] += Float(s[j]) * biasGain }
             }
         }
         guard inputGradient else { return nil }

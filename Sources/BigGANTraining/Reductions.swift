@@ -81,3 +81,13 @@ func adding(_ x: Tensor, _ y: Tensor) -> Tensor {
     Parallel.forRanges(x.count, minChunk: 1 << 16) { r in for i in r { d[i] = a[i] + b[i] } }
     return out
 }
+
+/// `x` when `factor` is 1, else `factor·x` as a new tensor (equalised learning rate's runtime
+/// weight scaling).
+func scaledCopy(_ x: Tensor, _ factor: Float) -> Tensor {
+    guard factor != 1 else { return x }
+    let out = Tensor(uninitializedShape: x.shape)
+    let a = x.data, d = out.data
+    Parallel.forRanges(x.count, minChunk: 1 << 16) { r in for i in r { d[i] = a[i] * factor } }
+    return out
+}

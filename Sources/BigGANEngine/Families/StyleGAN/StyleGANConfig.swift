@@ -46,16 +46,28 @@ public struct StyleGANConfig: Codable, Sendable, Equatable {
         case truncationCutoff = "truncation_cutoff", storedNoise = "stored_noise", classNames = "class_names", dataset, classifier, provenance
     }
 
+    /// A config with NVlabs' defaults for what is not given (wscale on, blur on, fused
+    /// up-convolutions from 128 px, cutoff 8, stored noise).
+    public init(resolution: Int, zDim: Int, wDim: Int, mappingLayers: Int = 8, mappingLrmul: Double = 0.01, labelSize: Int,
+                channels: [Int], outChannels: Int, fusedScaleFrom: Int = 128, blur: Bool = true, truncationCutoff: Int? = 8,
+                classNames: [String]? = nil) {
+        formatVersion = 1; architecture = "stylegan"
+        self.resolution = resolution; self.zDim = zDim; self.wDim = wDim; self.mappingLayers = mappingLayers
+        self.mappingLrmul = mappingLrmul; self.labelSize = labelSize; self.channels = channels; self.outChannels = outChannels
+        self.fusedScaleFrom = fusedScaleFrom; self.blur = blur; useWscale = true; self.truncationCutoff = truncationCutoff
+        storedNoise = true; self.classNames = classNames
+    }
+
     /// Synthesis layers: two per block, `2·log2(resolution) − 2`.
     public var layers: Int { 2 * resolutionLog2 - 2 }
-    var resolutionLog2: Int { Int.bitWidth - 1 - resolution.leadingZeroBitCount }
+    public var resolutionLog2: Int { Int.bitWidth - 1 - resolution.leadingZeroBitCount }
     public var cutoff: Int { truncationCutoff ?? 8 }
     var wscale: Bool { useWscale ?? true }
     /// The mapping network's first layer input: z, plus the label embedding when conditional.
-    var mappingInput: Int { labelSize > 0 ? 2 * zDim : zDim }
+    public var mappingInput: Int { labelSize > 0 ? 2 * zDim : zDim }
 
     /// Refuses configs this engine cannot build, naming the field.
-    func validate(file: String) throws {
+    public func validate(file: String) throws {
         func fail(_ m: String) -> CheckpointError { CheckpointError(file: file, "config: " + m) }
         guard formatVersion == 1 else { throw fail("format_version \(formatVersion) is not supported (1 is)") }
         guard (8...1024).contains(resolution), resolution & (resolution - 1) == 0 else {

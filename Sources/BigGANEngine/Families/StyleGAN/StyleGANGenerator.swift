@@ -255,7 +255,7 @@ public final class StyleGANGenerator: Generator, @unchecked Sendable {
 
 extension StyleGANConfig {
     /// The config as canonical JSON (sorted keys), for `ModelInfo`.
-    var canonicalJSON: String {
+    public var canonicalJSON: String {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
         return (try? e.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"

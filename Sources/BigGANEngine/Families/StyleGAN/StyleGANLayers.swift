@@ -46,7 +46,7 @@ func styleEpilogue(_ x: Tensor, noise: (Int) -> UnsafePointer<Float>?, noiseWeig
 
 /// The [1,2,1]⊗[1,2,1]/16 blur of NVlabs' `blur2d`, depthwise, zero padding 1, on NHWC `[B, H, W, C]`
 /// (a new tensor). Separable: rows, then columns. Parallel over images.
-func blur121(_ x: Tensor) -> Tensor {
+public func blur121(_ x: Tensor) -> Tensor {
     let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let out = Tensor(uninitializedShape: x.shape)
     Parallel.forRanges(b) { images in
