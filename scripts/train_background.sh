@@ -1,16 +1,27 @@
 #!/bin/sh
-# The long training run of issue 12, in the background, resumable across sessions and machines.
+# The long training runs (BigGAN: issue 12; StyleGAN: issue 14), in the background, resumable
+# across sessions and machines.
 #
-#   scripts/train_background.sh start    # starts the run, or resumes it exactly from its state
-#   scripts/train_background.sh stop     # SIGTERM: finishes the iteration, checkpoints, exits
-#   scripts/train_background.sh status   # running or not, last log line, last evaluation
+#   scripts/train_background.sh start [stylegan]    # starts the run, or resumes it exactly from its state
+#   scripts/train_background.sh stop [stylegan]     # SIGTERM: finishes the iteration, checkpoints, exits
+#   scripts/train_background.sh status [stylegan]   # running or not, last log line, last evaluation
 #
-# Stop it while measuring benchmarks. The run folder is runs/fashion-mnist-32-v2 (state,
-# log.csv, curves.svg, samples/, train.log); commit its state.safetensors and log.csv with
-# `git add -f` to carry the run to the next session.
+# Stop it while measuring benchmarks. The run folders are runs/fashion-mnist-32-v2 and
+# runs/fashion-mnist-stylegan-32 (state, log.csv, curves.svg, samples/, train.log); commit
+# state.safetensors, log.csv, curves.svg and train.log with `git add -f` to carry a run to the
+# next session.
 set -eu
 cd "$(dirname "$0")/.."
-RUN=runs/fashion-mnist-32-v2
+FAMILY=${2:-biggan}
+case "$FAMILY" in
+biggan)
+    RUN=runs/fashion-mnist-32-v2
+    ARGS="--out $RUN/model.safetensors --augment translation,cutout --iterations 40000 --eval-every 1000 --checkpoint-every 200 --sample-every 1000" ;;
+stylegan)
+    RUN=runs/fashion-mnist-stylegan-32
+    ARGS="--architecture stylegan --out $RUN/model.safetensors --r1-gamma 0.1 --iterations 40000 --eval-every 1000 --checkpoint-every 200 --sample-every 1000" ;;
+*) echo "unknown family '$FAMILY' (biggan or stylegan)"; exit 2 ;;
+esac
 BIN=.build/release/biggan-train
 PIDFILE=$RUN/train.pid
 mkdir -p "$RUN"
@@ -23,8 +34,8 @@ start)
     [ -x "$BIN" ] || swift build -c release --product biggan-train
     RESUME=""
     [ -f "$RUN/state.safetensors" ] && RESUME="--resume"
-    nohup "$BIN" --out "$RUN/model.safetensors" --run-dir "$RUN" $RESUME \
-        --augment translation,cutout --iterations 40000 --eval-every 1000 --checkpoint-every 200 --sample-every 1000 \
+    # On resume the saved settings hold; the flags repeat them (a differing one is refused).
+    nohup "$BIN" $ARGS --run-dir "$RUN" $RESUME \
         --eval-classifier Models/fashion-mnist-classifier.safetensors >>"$RUN/train.log" 2>&1 &
     echo $! >"$PIDFILE"
     echo "started (pid $!) ${RESUME:+resuming }in $RUN; log: $RUN/train.log"
@@ -41,5 +52,5 @@ status)
     [ -f "$RUN/log.csv" ] && tail -n 1 "$RUN/log.csv" | cut -d, -f1-7
     grep "^iteration .*accuracy" "$RUN/train.log" 2>/dev/null | tail -n 1 || true
     ;;
-*) echo "usage: $0 start|stop|status" >&2; exit 64 ;;
+*) echo "usage: $0 start|stop|status [biggan|stylegan]" >&2; exit 64 ;;
 esac

@@ -33,6 +33,32 @@ struct RunSettings: Codable, Equatable {
     var evalPerClass: Int? = 100
     /// The evaluation classifier (absolute path); nil: the one the model's config names, next to `--out`.
     var evalClassifier: String?
+    /// `biggan` or `stylegan`; nil in runs saved before StyleGAN training existed (BigGAN).
+    var architecture: String?
+    /// StyleGAN only: R1 γ and its lazy interval, the style-mixing probability, the EMA half-life
+    /// in thousands of images, and the mapping network's depth.
+    var r1Gamma: Double?
+    var r1Interval: Int?
+    var mixingProb: Double?
+    var emaKimg: Double?
+    var mappingLayers: Int?
+
+    /// Whether the run trains a StyleGAN.
+    var isStyleGAN: Bool { architecture == "stylegan" }
+
+    /// A fresh run's defaults: BigGAN's (`init()`), or for StyleGAN NVlabs' v1 values at low
+    /// resolution (learning rates 1e-3, β2 0.99, one D step per G step, R1 γ 10 every 4 D steps
+    /// (lazy), mixing probability 0.9, EMA half-life 10k images, 8 mapping layers) with z = W = 128
+    /// and channels 4w, 4w, 2w, w (w = 32) in G and D.
+    static func defaults(architecture: String?) -> RunSettings {
+        var s = RunSettings()
+        guard architecture == "stylegan" else { return s }
+        s.architecture = "stylegan"
+        s.gLr = 1e-3; s.dLr = 1e-3; s.beta2 = 0.99; s.dSteps = 1; s.dimZ = 128; s.gWidth = 32; s.dWidth = 32
+        s.r1Gamma = 10; s.r1Interval = 4; s.mixingProb = 0.9; s.emaKimg = 10; s.mappingLayers = 8
+        s.gOrtho = 0; s.emaDecay = 0; s.emaStart = 0
+        return s
+    }
 
     static let metadataKey = "run"
 
@@ -60,6 +86,14 @@ struct RunSettings: Codable, Equatable {
     }
 
     init() {}
+
+    /// The settings saved in a training state's metadata (`extra.run`), which every StyleGAN
+    /// state has.
+    init(savedMetadata m: [String: String]) throws {
+        guard let text = m[Self.metadataKey] else { throw TrainError("the saved state has no run settings (metadata extra.run)") }
+        do { self = try JSONDecoder().decode(RunSettings.self, from: Data(text.utf8)) }
+        catch { throw TrainError("the saved run settings (metadata extra.run) are unreadable: \(error)") }
+    }
 
     /// `text` as a data-set reference with its folder made absolute, so that a run resumed from
     /// another working directory compares and finds the same data.
@@ -108,9 +142,9 @@ struct SettingFlag {
     /// the saved settings, with the iteration target and intervals changed by flags that give
     /// them, and every other given flag that differs from the saved value refused (all of them
     /// named in one error). Returns the settings and the flags that changed a saved value.
-    static func resolve(_ flags: [SettingFlag], saved: RunSettings?) throws -> (RunSettings, changed: [String]) {
+    static func resolve(_ flags: [SettingFlag], saved: RunSettings?, architecture: String? = nil) throws -> (RunSettings, changed: [String]) {
         guard var s = saved else {
-            var fresh = RunSettings()
+            var fresh = RunSettings.defaults(architecture: architecture)
             for f in flags { f.apply(&fresh) }
             return (fresh, [])
         }

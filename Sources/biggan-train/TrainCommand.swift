@@ -6,15 +6,18 @@ import BigGANImage
 import BigGANTraining
 import Foundation
 
-/// Trains BigGAN. Everything a run produces lives in `--run-dir`: `state.safetensors` (the full
+/// Trains BigGAN or StyleGAN (`--architecture`). Everything a run produces lives in `--run-dir`: `state.safetensors` (the full
 /// training state, written atomically every `--checkpoint-every` iterations and on Ctrl-C),
 /// `log.csv`, `samples/iter-NNNNNN.png` (EMA generator, one row per class, fixed seeds) and
 /// `curves.svg`. `--out` receives the EMA generator in the serving format at the end.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train BigGAN (the default command). Defaults train the shipped 32×32 Fashion-MNIST model.",
-        discussion: "  biggan-train --out Models/fashion-mnist-32.safetensors            (resume with --resume)")
+        abstract: "Train BigGAN or StyleGAN (the default command). Defaults train the shipped 32×32 Fashion-MNIST model.",
+        discussion: """
+          biggan-train --out Models/fashion-mnist-32.safetensors            (resume with --resume)
+          biggan-train --architecture stylegan --out Models/fashion-mnist-stylegan-32.safetensors
+        """)
 
     @Option(help: "Output checkpoint (EMA generator, serving format).") var out: String
     @Option(help: ArgumentHelp("Training data: fashion-mnist[:DIR] or folder:ROOT (default: fashion-mnist; on --resume: the saved run's).",
@@ -50,6 +53,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Samples per class in each evaluation; the real reference uses as many images (default: 100).") var evalPerClass: Int?
     @Option(help: "Classifier for evaluation (default: the one the model's config names, next to --out; on --resume: the saved run's).") var evalClassifier: String?
     @Option(help: "Engine threads for GEMMs and other loops (default: number of cores; OpenBLAS itself runs single-threaded).") var threads: Int?
+    @Option(help: ArgumentHelp("biggan or stylegan (default: biggan; on --resume: the saved run's).",
+                               discussion: "StyleGAN (v1): non-saturating logistic loss, lazy R1, minibatch stddev, style mixing, equalised learning rate; its defaults are NVlabs' (learning rates 1e-3, β2 0.99, one D step per G step)."))
+    var architecture: String?
+    @Option(help: "StyleGAN: R1 weight γ (default: 10).") var r1Gamma: Double?
+    @Option(help: "StyleGAN: apply R1 every N D steps, scaled by N (lazy regularisation; default: 4).") var r1Interval: Int?
+    @Option(help: "StyleGAN: style-mixing probability per G pass (default: 0.9).") var mixingProb: Double?
+    @Option(help: "StyleGAN: EMA half-life of G in thousands of images (default: 10).") var emaKimg: Double?
+    @Option(help: "StyleGAN: dense layers of the mapping network (default: 8).") var mappingLayers: Int?
 
     func validate() throws {
         if let v = iterations, v < 1 { throw ValidationError("--iterations must be ≥ 1") }
@@ -71,6 +82,23 @@ struct TrainCommand: ParsableCommand {
         if let v = augment { do { _ = try DiffAugment(policy: v) } catch { throw ValidationError("--augment: \(error)") } }
         if let v = evalEvery, v < 0 { throw ValidationError("--eval-every must be ≥ 0 (0: never)") }
         if let v = evalPerClass, !(2...10_000).contains(v) { throw ValidationError("--eval-per-class must be in 2...10000") }
+        if let v = architecture, v != "biggan" && v != "stylegan" { throw ValidationError("--architecture must be biggan or stylegan, got '\(v)'") }
+        if let v = r1Gamma, !(v >= 0 && v <= 1e6) { throw ValidationError("--r1-gamma must be in 0...1e6") }
+        if let v = r1Interval, !(1...1000).contains(v) { throw ValidationError("--r1-interval must be in 1...1000") }
+        if let v = mixingProb, !(v >= 0 && v <= 1) { throw ValidationError("--mixing-prob must be in [0, 1]") }
+        if let v = emaKimg, !(v >= 0 && v <= 1e6) { throw ValidationError("--ema-kimg must be in 0...1e6") }
+        if let v = mappingLayers, !(1...16).contains(v) { throw ValidationError("--mapping-layers must be in 1...16") }
+    }
+
+    /// Flags one architecture has and the other does not, refused with their names.
+    func checkFlags(for settings: RunSettings) throws {
+        let bigganOnly: [(String, Bool)] = [("--g-ortho", gOrtho != nil), ("--ema-decay", emaDecay != nil), ("--ema-start", emaStart != nil),
+                                            ("--augment", augment != nil && augment != "none")]
+        let styleganOnly: [(String, Bool)] = [("--r1-gamma", r1Gamma != nil), ("--r1-interval", r1Interval != nil), ("--mixing-prob", mixingProb != nil),
+                                              ("--ema-kimg", emaKimg != nil), ("--mapping-layers", mappingLayers != nil)]
+        let (foreign, kind) = settings.isStyleGAN ? (bigganOnly, "StyleGAN") : (styleganOnly, "BigGAN")
+        let given = foreign.filter(\.1).map(\.0)
+        if !given.isEmpty { throw TrainError("\(given.joined(separator: ", ")) do\(given.count == 1 ? "es" : "") not apply to \(kind) training") }
     }
 
     /// The flags the user gave, as settings (the data set in absolute form).
@@ -91,6 +119,10 @@ struct TrainCommand: ParsableCommand {
             SettingFlag("--eval-every", evalEvery, \.evalEvery, changeableOnResume: true),
             SettingFlag("--eval-per-class", evalPerClass, \.evalPerClass, changeableOnResume: true),
             SettingFlag("--eval-classifier", evalClassifier.map(RunSettings.absolute), \.evalClassifier, changeableOnResume: true),
+            SettingFlag("--architecture", architecture, \.architecture),
+            SettingFlag("--r1-gamma", r1Gamma, \.r1Gamma), SettingFlag("--r1-interval", r1Interval, \.r1Interval),
+            SettingFlag("--mixing-prob", mixingProb, \.mixingProb), SettingFlag("--ema-kimg", emaKimg, \.emaKimg),
+            SettingFlag("--mapping-layers", mappingLayers, \.mappingLayers),
         ]
         return flags.compactMap { $0 }
     }
@@ -122,11 +154,18 @@ struct TrainCommand: ParsableCommand {
 
         // Settings: the flags for a new run; the saved ones (flags may only extend them) on --resume.
         var settings: RunSettings
-        var resumed: Trainer?
+        var resumed: TrainingSession?
         if resume {
             guard FileManager.default.fileExists(atPath: statePath) else { throw TrainError("--resume: no state at \(statePath)") }
-            let t = try Trainer(resumingFrom: statePath)
-            var saved = try RunSettings(saved: t)
+            let t: TrainingSession
+            var saved: RunSettings
+            if try TrainingStateFormat.isStyleGAN(statePath) {
+                t = try StyleGANTrainer(resumingFrom: statePath)
+                saved = try RunSettings(savedMetadata: t.extraMetadata)
+            } else {
+                let b = try Trainer(resumingFrom: statePath)
+                t = b; saved = try RunSettings(saved: b)
+            }
             if saved.data.isEmpty {
                 guard let d = data else { throw TrainError("the saved state does not record its data set; pass --data") }
                 saved.data = try RunSettings.normalise(d)
@@ -140,8 +179,9 @@ struct TrainCommand: ParsableCommand {
             if FileManager.default.fileExists(atPath: statePath) {
                 throw TrainError("\(statePath) exists: pass --resume to continue it, or choose another --run-dir")
             }
-            settings = try SettingFlag.resolve(try givenSettings(), saved: nil).0
+            settings = try SettingFlag.resolve(try givenSettings(), saved: nil, architecture: architecture).0
         }
+        try checkFlags(for: settings)
 
         let reference = try DatasetReference(settings.data)
         Self.say("loading \(reference.description)…")
@@ -158,17 +198,20 @@ struct TrainCommand: ParsableCommand {
         }
         settings.channels = dataset.channels
 
-        let trainer: Trainer
+        let trainer: TrainingSession
         var loader: DataOrder
         if let t = resumed {
             trainer = t
-            let g = t.generator.config
-            guard g.nClasses == dataset.classNames.count, g.classNames == nil || g.classNames! == dataset.classNames else {
-                throw TrainError("the saved run has \(g.nClasses) classes (\((g.classNames ?? []).joined(separator: ", "))); the data has \(dataset.classNames.count) (\(dataset.classNames.joined(separator: ", ")))")
+            guard t.classCount == dataset.classNames.count, t.classNames == nil || t.classNames! == dataset.classNames else {
+                throw TrainError("the saved run has \(t.classCount) classes (\((t.classNames ?? []).joined(separator: ", "))); the data has \(dataset.classNames.count) (\(dataset.classNames.joined(separator: ", ")))")
             }
-            guard g.outChannels == dataset.channels else { throw TrainError("the saved run makes \(g.outChannels)-channel images; the data has \(dataset.channels)") }
+            guard t.outChannels == dataset.channels else { throw TrainError("the saved run makes \(t.outChannels)-channel images; the data has \(dataset.channels)") }
             loader = try DataOrder(metadata: t.extraMetadata, count: dataset.count)
             Self.say("resumed at iteration \(t.iteration) from \(statePath)")
+        } else if settings.isStyleGAN {
+            let (g, d, tc) = Self.styleGANConfigs(settings, dataset)
+            trainer = try StyleGANTrainer(generator: g, discriminator: d, config: tc, seed: settings.seed)
+            loader = DataOrder(seed: settings.seed, count: dataset.count)
         } else {
             let g = Self.generatorConfig(settings, dataset)
             guard let d = DiscriminatorConfig.biggan(resolution: 32, ch: settings.dWidth, inputChannels: dataset.channels, nClasses: dataset.classNames.count)
@@ -186,11 +229,27 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// The classifier the generator's config names, next to `--out` (nil when it names none).
-    func defaultClassifier(_ trainer: Trainer) -> String? {
-        trainer.generator.config.classifier.map { ((out as NSString).deletingLastPathComponent as NSString).appendingPathComponent($0) }
+    func defaultClassifier(_ trainer: TrainingSession) -> String? {
+        trainer.classifierName.map { ((out as NSString).deletingLastPathComponent as NSString).appendingPathComponent($0) }
     }
 
-    func train(_ trainer: Trainer, _ loader: inout DataOrder, dataset: ImageDataset, settings s: RunSettings, run: RunDirectory,
+    /// A StyleGAN run's G, D and optimisation settings: channels 4w, 4w, 2w, w from 4 px to 32 px,
+    /// z = W = `--dim-z`, conditional on the data's classes.
+    static func styleGANConfigs(_ s: RunSettings, _ d: ImageDataset) -> (StyleGANConfig, StyleGANDiscriminatorConfig, StyleGANTrainingConfig) {
+        let schedule = { (w: Int) in [4 * w, 4 * w, 2 * w, w] }
+        var g = StyleGANConfig(resolution: d.width, zDim: s.dimZ, wDim: s.dimZ, mappingLayers: s.mappingLayers ?? 8, labelSize: d.classNames.count,
+                               channels: schedule(s.gWidth), outChannels: d.channels, fusedScaleFrom: 128, truncationCutoff: 8, classNames: d.classNames)
+        g.dataset = s.data
+        g.classifier = s.data.hasPrefix("fashion-mnist") ? "fashion-mnist-classifier.safetensors" : nil
+        let dc = StyleGANDiscriminatorConfig(resolution: d.width, inputChannels: d.channels, channels: schedule(s.dWidth), labelSize: d.classNames.count)
+        var t = StyleGANTrainingConfig()
+        t.gLearningRate = s.gLr; t.dLearningRate = s.dLr; t.beta2 = s.beta2; t.batchSize = s.batch
+        t.r1Gamma = s.r1Gamma ?? t.r1Gamma; t.r1Interval = s.r1Interval ?? t.r1Interval
+        t.mixingProbability = s.mixingProb ?? t.mixingProbability; t.emaHalfLifeKimg = s.emaKimg ?? t.emaHalfLifeKimg
+        return (g, dc, t)
+    }
+
+    func train(_ trainer: TrainingSession, _ loader: inout DataOrder, dataset: ImageDataset, settings s: RunSettings, run: RunDirectory,
                reference: DatasetReference, evaluation: TrainingEvaluation?) throws {
         let dir = run.path, statePath = run.statePath
         var log = try TrainingLog(path: (dir as NSString).appendingPathComponent("log.csv"), resumeAt: resume ? trainer.iteration : nil)
@@ -211,13 +270,13 @@ struct TrainCommand: ParsableCommand {
             try log.plot(to: (dir as NSString).appendingPathComponent("curves.svg"))
         }
         func sampleSheet() throws {
-            let g = try trainer.ema.inferenceGenerator()
+            let g = try trainer.emaGenerator()
             let images = try Sampler(generator: g, maxBatch: 64).images(for: GenerationRequest(.classSheet(perClass: 10, seed: 0), truncation: nil))
             let path = (dir as NSString).appendingPathComponent(String(format: "samples/iter-%06d.png", trainer.iteration))
             try SafeTensorsWriter.writeAtomically(Data(try PNGCodec.encode(Image8.grid(images, columns: 10))), to: path)
         }
 
-        let iterations = s.iterations, gLr = trainer.gOptimizer.learningRate, dLr = trainer.dOptimizer.learningRate
+        let iterations = s.iterations
         var progress = Progress(total: iterations, from: trainer.iteration)
         var last = (real: Float(0), fake: Float(0), g: Float(0))
         var windowStart = (Date(), trainer.iteration)
@@ -244,8 +303,7 @@ struct TrainCommand: ParsableCommand {
                 }
                 windowStart = (Date(), it)
                 try log.append([("iteration", Double(it)), ("loss_d_real", Double(last.real)), ("loss_d_fake", Double(last.fake)),
-                                ("loss_g", Double(last.g)), ("lr_g", gLr), ("lr_d", dLr), ("iterations_per_s", rate)]
-                               + trainer.singularValues.map { ("sigma." + $0.0, Double($0.1)) } + scores)
+                                ("loss_g", Double(last.g)), ("iterations_per_s", rate)] + trainer.logColumns + scores)
             }
             if it % s.sampleEvery == 0 { try sampleSheet() }
             if it % s.checkpointEvery == 0 { try checkpoint() }
@@ -259,8 +317,8 @@ struct TrainCommand: ParsableCommand {
             return
         }
         try sampleSheet()
-        try trainer.ema.saveCheckpoint(to: out, provenance: "biggan-train on \(reference.description): \(trainer.iteration) iterations, batch \(s.batch), seed \(s.seed)",
-                                       classNames: dataset.classNames)
+        try trainer.exportEMA(to: out, provenance: "biggan-train\(s.isStyleGAN ? " (stylegan)" : "") on \(reference.description): \(trainer.iteration) iterations, batch \(s.batch), seed \(s.seed)",
+                              classNames: dataset.classNames)
         print("wrote \(out) (EMA generator after \(trainer.iteration) iterations); run folder \(dir)")
     }
 }

@@ -45,8 +45,8 @@ final class TrainingEvaluation {
     }
 
     /// The EMA generator's scores, as log columns.
-    func measure(_ trainer: Trainer) throws -> [(String, Double)] {
-        let row = try evaluator.sampleRow(Sampler(generator: try trainer.ema.inferenceGenerator(), maxBatch: 64), truncation: nil,
+    func measure(_ trainer: TrainingSession) throws -> [(String, Double)] {
+        let row = try evaluator.sampleRow(Sampler(generator: try trainer.emaGenerator(), maxBatch: 64), truncation: nil,
                                           perClass: perClass, seed: Self.seed)
         return [("eval_accuracy", row.accuracy), ("eval_fd", row.frechetDistance), ("eval_is", row.inceptionScore),
                 ("real_accuracy", real.accuracy), ("real_fd", real.frechetDistance)]

@@ -72,11 +72,17 @@ struct TrainingLog {
         }
         let losses = ["loss_d_real", "loss_d_fake", "loss_g"].compactMap(series)
         let sigmas = header.filter { $0.hasPrefix("sigma.") }.compactMap(series)
+        let logistic = header.contains("r1")
         var panels: [SVGPlot.Panel] = [
-            .init(title: "Hinge losses", xLabel: "iteration", yLabel: "loss", series: losses),
-            .init(title: "Top singular value σ0 per layer (G and D)", xLabel: "iteration", yLabel: "σ0",
-                  series: sigmas.map { SVGPlot.Series(name: String($0.name.dropFirst(6)), points: $0.points) }, logY: true),
+            .init(title: logistic ? "Logistic losses (non-saturating G)" : "Hinge losses", xLabel: "iteration", yLabel: "loss", series: losses),
         ]
+        if !sigmas.isEmpty {
+            panels.append(.init(title: "Top singular value σ0 per layer (G and D)", xLabel: "iteration", yLabel: "σ0",
+                                series: sigmas.map { SVGPlot.Series(name: String($0.name.dropFirst(6)), points: $0.points) }, logY: true))
+        }
+        if let r1 = series("r1"), !r1.points.isEmpty {
+            panels.append(.init(title: "R1 penalty γ/2·E‖∇D(real)‖²", xLabel: "iteration", yLabel: "R1", series: [r1], logY: true))
+        }
         func named(_ column: String, _ label: String) -> SVGPlot.Series? {
             series(column).flatMap { $0.points.isEmpty ? nil : SVGPlot.Series(name: label, points: $0.points) }
         }

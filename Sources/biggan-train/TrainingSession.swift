@@ -1,0 +1,62 @@
+import BigGANEngine
+import BigGANTraining
+import Foundation
+
+/// What the training loop needs from a family's trainer (BigGAN's `Trainer`, `StyleGANTrainer`):
+/// its steps, state file, log columns and EMA generator. The run machinery (settings, resume,
+/// data order, log, sample sheets, evaluation, export) is the same for every family.
+protocol TrainingSession: AnyObject {
+    var iteration: Int { get }
+    var extraMetadata: [String: String] { get }
+    @discardableResult func dStep(realImages: Tensor, realLabels: [Int]) -> (lossReal: Float, lossFake: Float)
+    @discardableResult func gStep() -> Float
+    func save(to path: String, extra: [String: String]) throws
+    /// Columns of each log row besides the losses (learning rates, σ of spectral norms, R1).
+    var logColumns: [(String, Double)] { get }
+    /// The EMA generator as the engine runs it (sample sheets, evaluation).
+    func emaGenerator() throws -> any Generator
+    /// Writes the EMA generator as a serving checkpoint.
+    func exportEMA(to path: String, provenance: String, classNames: [String]) throws
+    var classCount: Int { get }
+    var outChannels: Int { get }
+    var classNames: [String]? { get }
+    /// The evaluation classifier the generator's config names (a file next to the checkpoint).
+    var classifierName: String? { get }
+}
+
+extension Trainer: TrainingSession {
+    var logColumns: [(String, Double)] {
+        [("lr_g", gOptimizer.learningRate), ("lr_d", dOptimizer.learningRate)] + singularValues.map { ("sigma." + $0.0, Double($0.1)) }
+    }
+    func emaGenerator() throws -> any Generator { try ema.inferenceGenerator() }
+    func exportEMA(to path: String, provenance: String, classNames: [String]) throws {
+        try ema.saveCheckpoint(to: path, provenance: provenance, classNames: classNames)
+    }
+    var classCount: Int { generator.config.nClasses }
+    var outChannels: Int { generator.config.outChannels }
+    var classNames: [String]? { generator.config.classNames }
+    var classifierName: String? { generator.config.classifier }
+}
+
+extension StyleGANTrainer: TrainingSession {
+    /// Learning rates and the latest R1 penalty (empty before the first lazy R1 step).
+    var logColumns: [(String, Double)] {
+        [("lr_g", gOptimizer.learningRate), ("lr_d", dOptimizer.learningRate)] + (lastR1.isNaN ? [] : [("r1", Double(lastR1))])
+    }
+    func emaGenerator() throws -> any Generator { try ema.inferenceGenerator() }
+    func exportEMA(to path: String, provenance: String, classNames: [String]) throws {
+        let c = ema.config
+        try ema.saveCheckpoint(to: path, centroidSamples: 2000, provenance: provenance, classNames: classNames, dataset: c.dataset, classifier: c.classifier)
+    }
+    var classCount: Int { max(generator.config.labelSize, 1) }
+    var outChannels: Int { generator.config.outChannels }
+    var classNames: [String]? { generator.config.classNames }
+    var classifierName: String? { generator.config.classifier }
+}
+
+/// The training state file's family, from its `format` metadata.
+enum TrainingStateFormat {
+    static func isStyleGAN(_ path: String) throws -> Bool {
+        try SafeTensorsFile(path: path).metadata["format"] == StyleGANTrainer.formatName
+    }
+}
