@@ -12,7 +12,7 @@ func tinyStyleGANConfig(labels: Int = 3) -> StyleGANConfig {
 }
 
 func tinyStyleGANDiscriminatorConfig(labels: Int = 3) -> StyleGANDiscriminatorConfig {
-    StyleGANDiscriminatorConfig(resolution: 16, inputChannels: 1, channels: [6, 5, 4], labelSize: labels, mbstdGroup: 2)
+    StyleGANDiscriminatorConfig(resolution: 16, inputChannels: 1, channels: [6, 5, 4], labelSize: labels, mbstdGroup: 4)
 }
 
 /// NVlabs' initialisation with a random constant, then every 1-D parameter (biases, noise weights) `0.1·N` so that no
