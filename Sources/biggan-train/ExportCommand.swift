@@ -17,17 +17,31 @@ struct ExportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Standing statistics: recompute every BN's statistics as the average over N batches of G in training mode (0: keep the running averages).",
                                discussion: "ajbrock BigGAN-PyTorch's --use_standing_stats; z ~ N(0, I), uniform classes, seed --standing-seed."))
     var standingStats: Int = 0
+    @Option(help: "StyleGAN: latents per class for the exported dlatent_avg and class centroids (exact means of W; 0: the training run's moving averages).")
+    var centroidSamples: Int = 2000
     @Option(help: "Batch size of the standing-statistics passes.") var standingBatch: Int = 64
     @Option(help: "Seed of the standing-statistics latents.") var standingSeed: UInt64 = 0
 
     func validate() throws {
         guard (0...10_000).contains(standingStats) else { throw ValidationError("--standing-stats must be in 0...10000") }
         guard (2...1024).contains(standingBatch) else { throw ValidationError("--standing-batch must be in 2...1024") }
+        guard (0...1_000_000).contains(centroidSamples) else { throw ValidationError("--centroid-samples must be in 0...1000000") }
     }
 
     func run() throws {
         do { try OutputFile.check(out, label: "--out") } catch let e as FileAccessError { throw TrainError(e.description) }
-        let trainer = try Trainer(resumingFrom: (runDir as NSString).appendingPathComponent("state.safetensors"))
+        let statePath = (runDir as NSString).appendingPathComponent("state.safetensors")
+        if try TrainingStateFormat.isStyleGAN(statePath) {
+            guard standingStats == 0 else { throw TrainError("--standing-stats applies to BigGAN (StyleGAN has no batch norm)") }
+            let trainer = try StyleGANTrainer(resumingFrom: statePath)
+            let g = raw ? trainer.generator : trainer.ema
+            try g.saveCheckpoint(to: out, centroidSamples: centroidSamples > 0 ? centroidSamples : nil,
+                                 provenance: "biggan-train export of \(runDir) at iteration \(trainer.iteration)\(raw ? " (raw G)" : " (EMA)")",
+                                 classNames: g.config.classNames, dataset: g.config.dataset, classifier: g.config.classifier)
+            print("wrote \(out) (\(raw ? "G" : "EMA G") at iteration \(trainer.iteration))")
+            return
+        }
+        let trainer = try Trainer(resumingFrom: statePath)
         let g = raw ? trainer.generator : trainer.ema
         if standingStats > 0 { g.accumulateStandingStatistics(batches: standingStats, batchSize: standingBatch, seed: standingSeed) }
         let standing = standingStats > 0 ? ", standing statistics over \(standingStats)×\(standingBatch) samples" : ""

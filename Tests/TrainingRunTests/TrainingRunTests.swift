@@ -94,3 +94,56 @@ import Testing
         #expect(s4 != 0 && o4.contains("no state at"))
     }
 }
+
+/// `biggan-train --architecture stylegan` on the same tiny folder: resume after kill -9 is exact,
+/// the log and plot carry R1, `export` writes the same model, and BigGAN-only flags are refused.
+@Suite(.serialized) struct StyleGANTrainingRunTests {
+    let dir: URL
+    let runs: TrainingRunTests
+
+    init() throws {
+        runs = try TrainingRunTests()
+        dir = runs.dir
+    }
+
+    func args(_ name: String, extra: [String] = []) -> [String] {
+        ["--architecture", "stylegan", "--out", dir.appendingPathComponent("\(name).safetensors").path, "--run-dir", dir.appendingPathComponent("run-\(name)").path,
+         "--data", "folder:" + dir.appendingPathComponent("data").path, "--g-width", "4", "--d-width", "4", "--dim-z", "8", "--mapping-layers", "2",
+         "--r1-interval", "2", "--batch", "4", "--iterations", "8", "--checkpoint-every", "2", "--sample-every", "4", "--log-every", "1",
+         "--eval-every", "0", "--threads", "1"] + extra
+    }
+
+    @Test func killNineThenResumeMatchesAnUninterruptedRun() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (status, output) = try runs.run(args("straight"))
+        #expect(status == 0, "\(output)")
+        let (killed, _) = try runs.run(args("resumed"), killWhen: { Int($0)! >= 4 })
+        #expect(killed != 0)
+        let (resumed, out2) = try runs.run(args("resumed", extra: ["--resume"]))
+        #expect(resumed == 0 && out2.contains("resumed at iteration"), "\(out2)")
+        let a = try Data(contentsOf: dir.appendingPathComponent("straight.safetensors"))
+        let b = try Data(contentsOf: dir.appendingPathComponent("resumed.safetensors"))
+        #expect(a == b, "the resumed run's model differs from the uninterrupted one")
+        let log = try String(contentsOf: dir.appendingPathComponent("run-resumed/log.csv"), encoding: .utf8)
+        #expect(log.split(separator: "\n").dropFirst().map { Int($0.split(separator: ",")[0])! } == Array(1...8))
+        #expect(log.split(separator: "\n")[0].hasSuffix(",r1") || log.split(separator: "\n")[0].contains(",r1,"))
+        #expect(try String(contentsOf: dir.appendingPathComponent("run-resumed/curves.svg"), encoding: .utf8).contains("R1 penalty"))
+        let g = try GeneratorLoader.load(path: dir.appendingPathComponent("resumed.safetensors").path)
+        #expect(g.info.architecture == "stylegan" && g.info.classNames == ["circle", "line", "square"] && g.info.channels == 1)
+        // `export` of the finished run's state writes the run's output again, byte for byte.
+        let exported = dir.appendingPathComponent("exported.safetensors").path
+        let (es, eo) = try runs.run(["export", "--run-dir", dir.appendingPathComponent("run-resumed").path, "--out", exported])
+        #expect(es == 0, "\(eo)")
+        let e = try GeneratorLoader.load(path: exported)
+        let z = Tensor(shape: [1, 8], values: [0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, -0.8])
+        let c = Tensor(shape: [1, 3], values: g.conditioning(forClass: 1))
+        #expect(e.forward(z: z, conditioning: c, truncation: nil).array == g.forward(z: z, conditioning: c, truncation: nil).array)
+        // A resumed StyleGAN run refuses BigGAN-only flags and changed settings, naming them.
+        let (s3, o3) = try runs.run(args("resumed", extra: ["--resume", "--g-ortho", "0.1"]))
+        #expect(s3 != 0 && o3.contains("--g-ortho"), "\(o3)")
+        let (s4, o4) = try runs.run(args("resumed", extra: ["--resume", "--r1-gamma", "3"]))
+        #expect(s4 != 0 && o4.contains("--r1-gamma 3.0: the saved run uses"), "\(o4)")
+        let (s5, o5) = try runs.run(args("other", extra: ["--augment", "translation"]))
+        #expect(s5 != 0 && o5.contains("--augment does not apply to StyleGAN training"), "\(o5)")
+    }
+}

@@ -64,7 +64,8 @@ extension StyleGANTrainer {
             expected.insert(key)
             guard let e = file.entries[key] else { throw CheckpointError(file: name, tensor: key, "missing tensor") }
             guard e.shape == tensor.shape else { throw CheckpointError(file: name, tensor: key, "shape \(e.shape), expected \(tensor.shape)") }
-            tensor.data.update(from: try file.tensor(key).data, count: tensor.count)
+            let loaded = try file.tensor(key)
+            withExtendedLifetime(loaded) { tensor.data.update(from: loaded.data, count: tensor.count) }
         }
         if let extra = Set(file.entries.keys).subtracting(expected).sorted().first {
             throw CheckpointError(file: name, tensor: extra, "unexpected tensor")
