@@ -55,6 +55,7 @@ ours to each peer and to the fastest peer, max errors) and a peak-memory table; 
 JSON object instead.
 """
 import argparse
+import math
 import dataclasses
 import hashlib
 import inspect
@@ -169,10 +170,56 @@ def _build_ajbrock(name, batch):
                  bake=lambda: bench_torch._bake_ajbrock_sn(G), truncation=1.0, bench_truncation=None)
 
 
+def nvlabs_stylegan_config(resolution):
+    """NVlabs' StyleGAN v1 generator at `resolution` (FFHQ's settings: z = W = 512, 8 mapping layers
+    with lrmul 0.01, nf(stage) = min(8192 / 2^stage, 512), fused up-convolutions from 128 px, blur,
+    RGB, unconditional, cutoff 8, stored noise)."""
+    res_log2 = int(math.log2(resolution))
+    return dict(format_version=1, architecture="stylegan", resolution=resolution, z_dim=512, w_dim=512, mapping_layers=8,
+                mapping_lrmul=0.01, label_size=0, channels=[min(8192 // 2 ** (r - 1), 512) for r in range(2, res_log2 + 1)],
+                fused_scale_from=128, blur=True, out_channels=3, use_wscale=True, truncation_cutoff=8, stored_noise=True)
+
+
+def _build_stylegan(name, batch):
+    """`stylegan-256`, `stylegan-1024`: NVlabs' architecture with the random weights of
+    make_stylegan_fixtures.random_tensors (seed 0), run by stylegan_ref (NVlabs operation order,
+    stored noise, no truncation). The module takes (z, y) like the BigGAN entries; y [B, 1] is
+    unused by the unconditional model and enters the graph as `+ 0·Σy` so that every runtime
+    receives the same inputs."""
+    import torch
+    import stylegan_ref
+    from make_stylegan_fixtures import random_tensors
+    cfg = nvlabs_stylegan_config(int(name.split("-")[1]))
+    tensors = random_tensors(cfg, torch.Generator().manual_seed(0))
+
+    class StyleGAN(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.names = list(tensors)
+            for n, t in tensors.items():
+                self.register_buffer(n.replace("/", "__"), t.clone())
+
+        def tensors(self):
+            return {n: getattr(self, n.replace("/", "__")) for n in self.names}
+
+        def forward(self, z, y):
+            return stylegan_ref.forward(cfg, self.tensors(), z, None, noise="const") + 0 * y.sum()
+
+    module = StyleGAN()
+    g = torch.Generator().manual_seed(1)
+    z = torch.randn(batch, cfg["z_dim"], generator=g)
+    y = torch.zeros(batch, 1)
+    convert = lambda: (dict(cfg, provenance=_provenance(name)), module.tensors())
+    return Built(module=module, inputs={"z": z, "y": y}, state=module, randomise=lambda: None, convert=convert,
+                 bake=lambda: None, truncation=1.0, bench_truncation=None)
+
+
 MODELS = {e.name: e for e in (
     Entry("deep-128", lambda b: _build_deep("deep-128", b)),
     Entry("biggan-128", lambda b: _build_ajbrock("biggan-128", b)),
     Entry("fashion-mnist-32", lambda b: _build_ajbrock("fashion-mnist-32", b)),
+    Entry("stylegan-256", lambda b: _build_stylegan("stylegan-256", b)),
+    Entry("stylegan-1024", lambda b: _build_stylegan("stylegan-1024", b)),
 )}
 CALIB_BATCH = 2      # make_fixtures' BN calibration batch (as check_full_parity.py uses)
 RANDOMISE_SEED = 1

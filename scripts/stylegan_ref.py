@@ -63,10 +63,9 @@ def epilogue(cfg, t, x, prefix, layer, w_layer, noise):
 
 
 def blur(x):
-    k = torch.tensor([1.0, 2.0, 1.0], dtype=x.dtype)
-    k = (k[:, None] * k[None, :]) / 16
-    c = x.shape[1]
-    return F.conv2d(x, k.expand(c, 1, 3, 3).contiguous(), padding=1, groups=c)
+    c = int(x.shape[1])   # a Python int, so that an ONNX trace sees a constant kernel shape
+    k = torch.tensor([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]], dtype=x.dtype) / 16
+    return F.conv2d(x, k.repeat(c, 1, 1, 1).view(c, 1, 3, 3), padding=1, groups=c)
 
 
 def conv3x3(cfg, w, x):
@@ -78,11 +77,14 @@ def up_conv(cfg, w, x, out_res):
     if out_res >= cfg["fused_scale_from"]:
         # NVlabs upscale2d_conv2d: HWIO kernel, transposed to [3,3,out,in], padded to 5x5, the four
         # shifts summed into 4x4, then a stride-2 transposed convolution ("SAME": padding 1).
-        k = w.permute(2, 3, 0, 1)                  # [3,3,out,in] (PyTorch OIHW -> H,W,O,I)
-        k = F.pad(k.permute(2, 3, 0, 1), (1, 1, 1, 1)).permute(2, 3, 0, 1)   # [5,5,out,in]
-        k = k[1:, 1:] + k[:-1, 1:] + k[1:, :-1] + k[:-1, :-1]                 # [4,4,out,in]
-        # TF conv2d_transpose filter [h,w,out,in] -> PyTorch conv_transpose2d weight [in,out,h,w].
-        return F.conv_transpose2d(x, k.permute(3, 2, 0, 1).contiguous(), stride=2, padding=1)
+        # Kept in OIHW; zero borders by concatenation (not F.pad), so that an ONNX trace knows the
+        # kernel's shape.
+        o, i = int(w.shape[0]), int(w.shape[1])
+        k = torch.cat([w.new_zeros(o, i, 1, 3), w, w.new_zeros(o, i, 1, 3)], dim=2)
+        k = torch.cat([w.new_zeros(o, i, 5, 1), k, w.new_zeros(o, i, 5, 1)], dim=3)       # [out,in,5,5]
+        k = k[:, :, 1:, 1:] + k[:, :, :-1, 1:] + k[:, :, 1:, :-1] + k[:, :, :-1, :-1]     # [out,in,4,4]
+        # TF conv2d_transpose filter [h,w,out,in] is PyTorch conv_transpose2d's weight [in,out,h,w].
+        return F.conv_transpose2d(x, k.permute(1, 0, 2, 3).contiguous(), stride=2, padding=1)
     x = x.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
     return F.conv2d(x, w, padding=1)
 
