@@ -4,70 +4,74 @@ import Foundation
 /// LeakyReLU(0.2) → instance norm (eps 1e-8, no affine) → StyleMod `x·(1 + y_s) + y_b`.
 ///
 /// `x` `[B, H, W, C]` NHWC, changed in place; `noise(i)`: image `i`'s map `[H, W]`, or nil for
-/// none; `noiseWeight`, `bias` `[C]`; `style` `[B, 2C]` (scales, then shifts). Parallel over images.
+/// none; `noiseWeight`, `bias` `[C]`; `style` `[B, 2C]` (scales, then shifts). Parallel over
+/// images, and over channel blocks when there are fewer images than workers (each channel's
+/// statistics are summed in pixel order whatever the split, so results do not depend on it).
 func styleEpilogue(_ x: Tensor, noise: (Int) -> UnsafePointer<Float>?, noiseWeight: Tensor, bias: Tensor, style: Tensor) {
     let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let pixels = h * w
+    let split = b < Parallel.workers ? min(c / 8, (Parallel.workers + b - 1) / b) : 1
+    let block = (c + max(split, 1) - 1) / max(split, 1)
+    let blocks = (c + block - 1) / block
     let nw = noiseWeight.data, bp = bias.data
-    Parallel.forRanges(b) { images in
-        var mean = [Double](repeating: 0, count: c), square = [Double](repeating: 0, count: c)
-        for i in images {
-            let img = x.data + i * pixels * c, map = noise(i)
-            for k in 0..<c { mean[k] = 0; square[k] = 0 }
+    Parallel.forRanges(b * blocks) { tasks in
+        var mean = [Double](repeating: 0, count: block), square = [Double](repeating: 0, count: block)
+        // (`block` may be all the channels: one image per task)
+        for task in tasks {
+            let i = task / blocks, k0 = (task % blocks) * block, n = min(block, c - k0)
+            let img = x.data + i * pixels * c + k0, map = noise(i)
+            for k in 0..<n { mean[k] = 0; square[k] = 0 }
             for p in 0..<pixels {
-                let px = img + p * c, n = map?[p] ?? 0
-                for k in 0..<c {
-                    var v = px[k] + n * nw[k] + bp[k]
+                let px = img + p * c, noiseValue = map?[p] ?? 0
+                for k in 0..<n {
+                    var v = px[k] + noiseValue * nw[k0 + k] + bp[k0 + k]
                     v = v < 0 ? 0.2 * v : v
                     px[k] = v
                     mean[k] += Double(v)
                 }
             }
-            for k in 0..<c { mean[k] /= Double(pixels) }
+            for k in 0..<n { mean[k] /= Double(pixels) }
             for p in 0..<pixels {
                 let px = img + p * c
-                for k in 0..<c { let d = Double(px[k]) - mean[k]; square[k] += d * d }
+                for k in 0..<n { let d = Double(px[k]) - mean[k]; square[k] += d * d }
             }
             let s = style.data + i * 2 * c
-            for k in 0..<c {
+            for k in 0..<n {
                 let inv = 1 / (square[k] / Double(pixels) + 1e-8).squareRoot()
                 // x·(1 + y_s) + y_b after normalising: one multiply-add per element.
-                let scale = Float(inv) * (1 + s[k])
+                let scale = Float(inv) * (1 + s[k0 + k])
                 square[k] = Double(scale)
-                mean[k] = Double(s[c + k]) - mean[k] * Double(scale)
+                mean[k] = Double(s[c + k0 + k]) - mean[k] * Double(scale)
             }
             for p in 0..<pixels {
                 let px = img + p * c
-                for k in 0..<c { px[k] = px[k] * Float(square[k]) + Float(mean[k]) }
+                for k in 0..<n { px[k] = px[k] * Float(square[k]) + Float(mean[k]) }
             }
         }
     }
 }
 
 /// The [1,2,1]⊗[1,2,1]/16 blur of NVlabs' `blur2d`, depthwise, zero padding 1, on NHWC `[B, H, W, C]`
-/// (a new tensor). Separable: rows, then columns. Parallel over images.
+/// (a new tensor). Separable: rows, then columns, each pass parallel over the image rows.
 public func blur121(_ x: Tensor) -> Tensor {
     let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    let out = Tensor(uninitializedShape: x.shape)
-    Parallel.forRanges(b) { images in
-        let tmp = UnsafeMutablePointer<Float>.allocate(capacity: h * w * c)
-        defer { tmp.deallocate() }
-        for i in images {
-            let src = x.data + i * h * w * c, dst = out.data + i * h * w * c
-            for y in 0..<h {
-                for xx in 0..<w {
-                    let d = tmp + (y * w + xx) * c, m = src + (y * w + xx) * c
-                    let l = xx > 0 ? src + (y * w + xx - 1) * c : nil, r = xx + 1 < w ? src + (y * w + xx + 1) * c : nil
-                    for k in 0..<c { d[k] = (2 * m[k] + (l?[k] ?? 0) + (r?[k] ?? 0)) * 0.25 }
-                }
+    let out = Tensor(uninitializedShape: x.shape), tmp = Tensor(uninitializedShape: x.shape)
+    let row = w * c
+    Parallel.forRanges(b * h, minChunk: 4) { rows in
+        for r in rows {
+            let src = x.data + r * row, dst = tmp.data + r * row
+            for xx in 0..<w {
+                let d = dst + xx * c, m = src + xx * c
+                let l = xx > 0 ? m - c : nil, rt = xx + 1 < w ? m + c : nil
+                for k in 0..<c { d[k] = (2 * m[k] + (l?[k] ?? 0) + (rt?[k] ?? 0)) * 0.25 }
             }
-            for y in 0..<h {
-                for xx in 0..<w {
-                    let d = dst + (y * w + xx) * c, m = tmp + (y * w + xx) * c
-                    let u = y > 0 ? tmp + ((y - 1) * w + xx) * c : nil, dn = y + 1 < h ? tmp + ((y + 1) * w + xx) * c : nil
-                    for k in 0..<c { d[k] = (2 * m[k] + (u?[k] ?? 0) + (dn?[k] ?? 0)) * 0.25 }
-                }
-            }
+        }
+    }
+    Parallel.forRanges(b * h, minChunk: 4) { rows in
+        for r in rows {
+            let y = r % h, m = tmp.data + r * row, dst = out.data + r * row
+            let u = y > 0 ? m - row : nil, dn = y + 1 < h ? m + row : nil
+            for e in 0..<row { dst[e] = (2 * m[e] + (u?[e] ?? 0) + (dn?[e] ?? 0)) * 0.25 }
         }
     }
     return out
