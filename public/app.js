@@ -1,7 +1,8 @@
 // GAN gallery: plain JavaScript, no dependencies. Talks to the server's /v1 API with
 // relative URLs, keeps the view in the URL hash, and loads every image with fetch() so that a
 // failed request can show the server's JSON error message. What a model can do (class-conditional
-// or not, its truncation rule and range) comes from its `capabilities` in /v1/models.
+// or not, its truncation rule and range) comes from its `capabilities` in /v1/models. The
+// StyleGAN controls (capabilities.style) live in stylegan.js.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -52,10 +53,11 @@ const state = {
   latent: null,          // the latent strip shown (null: none)
   classLerp: null,       // the class strip shown (null: none)
   nn: null,              // the sample whose neighbours are shown
+  mix: null,             // the style-mixing grid shown: {rows, cols, styles} (stylegan.js)
   sheet: null,           // the class sheet shown: {model, seed, k, classes, run}
   lastClass: null,       // the class picked last, kept while an unconditional model is shown
   gridRun: null,         // AbortController of the grid being loaded
-  urls: { grid: [], latent: [], classLerp: [], nn: [], sheet: [] },
+  urls: { grid: [], latent: [], classLerp: [], nn: [], sheet: [], mix: [] },
 };
 
 // ---------------------------------------------------------------- small helpers
@@ -516,6 +518,7 @@ async function selectModel(name) {
   }
   showConditioning();
   configureTruncation();
+  configureStyleControls();
   setTruncation(validTruncation(wasT) ? wasT : truncConfig().def);
   document.documentElement.style.setProperty('--tile', `${tileSize(m.resolution)}px`);
   document.documentElement.classList.toggle('upscaled', displayScale(m.resolution) > 1);
@@ -589,6 +592,7 @@ function writeHash() {
     p.set('nn_seed', String(state.nn.seed));
     p.set('nn_k', String(state.nn.k)); p.set('nn_space', state.nn.space); p.set('nn_scope', state.nn.scope);
   }
+  writeStyleHash(p);
   const hash = '#' + p.toString();
   if (location.hash !== hash) history.replaceState(null, '', hash);
   el.copyLink.dataset.hash = hash;   // the link as written (read by scripts/gallery_check.py)
@@ -658,6 +662,7 @@ async function applyHash() {
   const lerpOK = warnings.length === nLerpWarnings;
   el.clsSeed.value = validSeedText(h.get('cls_seed')) ? h.get('cls_seed') : String(seed);
   el.clsSteps.value = h.get('cls_steps') || '8';
+  const mixJob = applyStyleHash(h, warnings);
 
   showBanner(warnings.join(' '));
   const jobs = [];
@@ -670,6 +675,7 @@ async function applyHash() {
     if (h.has('lat_a')) jobs.push(generateLatent());
   }
   if (h.has('cls_a') && lerpOK) jobs.push(generateClassLerp());
+  if (mixJob && classOK) jobs.push(mixJob());
   if (classOK && validSeedText(h.get('nn_seed'))) {
     el.nnK.value = h.get('nn_k') || '8';
     el.nnSpace.value = h.get('nn_space') === 'feature' ? 'feature' : 'pixel';
@@ -686,13 +692,14 @@ async function applyHash() {
 function readSampleControls() {
   const cls = isConditional() ? picker.require('Class') : null;
   const t = readTruncation();
+  readStyleControls();
   const seed = parseSeed(el.seed.value, el.seed);
   const n = Number(el.gridSize.value);
-  return { model: state.model.name, cls, t, seed, n };
+  return { model: state.model.name, cls, t, seed, n, style: styleParams() };
 }
 
 function sampleURL(g, seed, n) {
-  return 'v1/sample?' + query({ model: g.model, class: g.cls, seed: String(seed), truncation: truncParam(g.t), n });
+  return 'v1/sample?' + query({ model: g.model, class: g.cls, seed: String(seed), truncation: truncParam(g.t), n, ...g.style });
 }
 
 function makeTile(g, i) {
@@ -812,6 +819,7 @@ const strips = {
   latent: { box: el.latentStrip, status: el.latentStatus, download: el.latentDownload, button: el.latentGo, run: null },
   classLerp: { box: el.clsStrip, status: el.clsStatus, download: el.clsDownload, button: el.clsGo, run: null },
   nn: { box: el.nnStrip, status: el.nnStatus, download: el.nnDownload, button: el.nnGo, run: null },
+  mix: { box: $('mix-grid'), status: $('mix-status'), download: $('mix-download'), button: $('mix-go'), run: null },
 };
 
 /** Empties a strip box (stopping its request): for a strip the model cannot make. */
@@ -889,13 +897,17 @@ async function generateLatent() {
     const a = parseSeed(el.latentA.value, el.latentA, 'Seed A');
     const b = parseSeed(el.latentB.value, el.latentB, 'Seed B');
     const steps = parseSteps(el.latentSteps, 'Steps');
-    l = { model: state.model.name, cls, t, a, b, steps, method: el.latentMethod.value };
+    readStyleControls();
+    const space = styleCaps() ? $('latent-space').value : 'z';
+    if (space === 'w' && el.latentMethod.value === 'spherical') throw new InputError('W-space interpolation is linear: choose Linear.', el.latentMethod);
+    l = { model: state.model.name, cls, t, a, b, steps, method: el.latentMethod.value, space, style: styleParams() };
   } catch (e) { showBanner(e.message); markInvalid(e); return; }
   state.latent = l;
   writeHash();
   const q = { model: l.model, kind: 'latent', class: l.cls, seed_a: String(l.a), seed_b: String(l.b),
-    steps: l.steps, truncation: truncParam(l.t) };
+    steps: l.steps, truncation: truncParam(l.t), ...l.style };
   if (l.method === 'spherical') q.method = 'spherical';
+  if (l.space === 'w') q.space = 'w';
   await loadStrip('latent', {
     url: 'v1/interpolate?' + query(q),
     filename: `${fileStem(l.model)}_latent${classSuffix(l.cls)}_${l.a}-${l.b}_${l.method}_${l.steps}steps${truncSuffix(l.t)}.png`,
@@ -925,7 +937,7 @@ async function generateClassLerp() {
   writeHash();
   await loadStrip('classLerp', {
     url: 'v1/interpolate?' + query({ model: c.model, kind: 'class', class_a: c.a, class_b: c.b, seed: String(c.seed),
-      steps: c.steps, truncation: truncParam(c.t) }),
+      steps: c.steps, truncation: truncParam(c.t), ...styleParams() }),
     filename: `${fileStem(c.model)}_classes${c.a}-${c.b}_seed${c.seed}_${c.steps}steps${truncSuffix(c.t)}.png`,
     alt: `Interpolation from ${classLabel(c.a)} to ${classLabel(c.b)}, seed ${c.seed}, ${c.steps} steps`,
     loading: `Rendering ${c.steps} frames…`,
@@ -960,7 +972,7 @@ async function searchNeighbours() {
   writeHash();
   await loadStrip('nn', {
     url: 'v1/neighbours?' + query({ model: n.model, class: n.cls, seed: String(n.seed), truncation: truncParam(n.t),
-      k: n.k, space: n.space, scope: n.scope }),
+      k: n.k, space: n.space, scope: n.scope, ...styleParams() }),
     filename: `${fileStem(n.model)}_neighbours${classSuffix(n.cls)}_seed${n.seed}_k${n.k}_${n.space}_${n.scope}.png`,
     alt: `Seed ${n.seed} followed by its ${n.k} nearest neighbours in ${n.space} space`,
     loading: 'Searching…',
@@ -1056,7 +1068,7 @@ async function loadSheet({ reseed = false } = {}) {
   el.sheetShuffle.title = sampled ? 'Other random classes and seeds' : 'The same classes with other seeds';
 
   const rows = sh.classes.map((cls) => {
-    const url = 'v1/sample?' + query({ model: m.name, class: cls, seed: String(sh.seed), truncation: truncParam(t), n: k, columns: k });
+    const url = 'v1/sample?' + query({ model: m.name, class: cls, seed: String(sh.seed), truncation: truncParam(t), n: k, columns: k, ...styleParams() });
     const name = m.class_names[cls];
     const row = document.createElement('button');
     row.type = 'button';
@@ -1151,6 +1163,7 @@ function pickFromSheet(cls, seed) {
 // ---------------------------------------------------------------- wiring
 
 function bind() {
+  bindStyleControls();
   el.form.addEventListener('submit', (e) => { e.preventDefault(); generateGrid(); });
   el.latentForm.addEventListener('submit', (e) => { e.preventDefault(); generateLatent(); });
   el.clsForm.addEventListener('submit', (e) => { e.preventDefault(); generateClassLerp(); });

@@ -7,7 +7,8 @@ reference of scripts/stylegan_ref.py (NVlabs operation order).
 Cases (small, so the files stay small; every other setting as NVlabs' defaults):
   stylegan-32-cond   32 px, 8 layers, z = w = 32, 4 mapping layers, 5 classes, channels 32/32/16/16,
                      every up-convolution fused (NVlabs' fused_scale=True), blur on,
-                     stored noise maps, truncation cutoff 4
+                     stored noise maps, truncation cutoff 4, per-class W centroids
+                     (dlatent_class_avg, by the converter's class_centroids: 10,000 z per class)
   stylegan-32        unconditional, the same sizes, fused from 128 (never: nearest x2 + conv), blur off, no stored
                      noise (layers add none), cutoff 2
 
@@ -22,8 +23,10 @@ converted tensor must equal the original, and the unpickler must refuse a pickle
 other class.
 
 Each {case}-io.safetensors holds z [B, z_dim], labels [B, label_size] (one-hot; the conditional
-case only), and outputs out_psi1 (no truncation) and out_psi07 (psi 0.7 on the config's cutoff),
-NCHW, with the stored noise maps where the case has them.
+case only), and outputs out_psi1 (no truncation) and out_psi07 (psi 0.7 on the config's cutoff,
+towards the global dlatent_avg as NVlabs does), NCHW, with the stored noise maps where the case
+has them. The conditional case also holds out_psi07_class: psi 0.7 towards each image's class
+centroid (dlatent_class_avg[label]).
 """
 import argparse
 import math
@@ -41,7 +44,7 @@ from checkpoint.format import write_checkpoint, write_tensors_sorted  # noqa: E4
 CASES = {
     "stylegan-32-cond": dict(resolution=32, z_dim=32, w_dim=32, mapping_layers=4, mapping_lrmul=0.01, label_size=5,
                              channels=[32, 32, 16, 16], fused_scale_from=8, blur=True, out_channels=3,
-                             truncation_cutoff=4, stored_noise=True),
+                             truncation_cutoff=4, stored_noise=True, class_centroids=True),
     "stylegan-32": dict(resolution=32, z_dim=32, w_dim=32, mapping_layers=4, mapping_lrmul=0.01, label_size=0,
                         channels=[32, 32, 16, 16], fused_scale_from=128, blur=False, out_channels=3,
                         truncation_cutoff=2, stored_noise=False),
@@ -137,6 +140,12 @@ def write_nvlabs_pickle(path, cfg, t):
         pickle.dump((gs, gs, gs), f, protocol=2)
 
 
+def converter():
+    """The stylegan converter module (scripts/checkpoint/convert_stylegan.py), through the registry."""
+    import checkpoint
+    return sys.modules[checkpoint.get("stylegan").convert.__module__]
+
+
 def check_pickle_conversion(cfg, t, out_dir):
     import pickle
     import tempfile
@@ -150,7 +159,7 @@ def check_pickle_conversion(cfg, t, out_dir):
         for k, v in t.items():
             assert np.array_equal(tensors[k], v.numpy()), k
         for key in ("resolution", "z_dim", "w_dim", "mapping_layers", "label_size", "channels", "fused_scale_from", "blur",
-                    "out_channels", "truncation_cutoff", "stored_noise"):
+                    "out_channels", "truncation_cutoff", "stored_noise", "class_centroids"):
             assert config[key] == cfg[key], (key, config[key], cfg[key])
         write_checkpoint(os.path.join(out_dir, "stylegan-32-cond-from-pickle.safetensors"), {k: torch.from_numpy(v) for k, v in tensors.items()}, config)
         evil = os.path.join(d, "evil.pkl")
@@ -173,6 +182,8 @@ def main():
         cfg = dict(format_version=1, architecture="stylegan", **c)
         g = torch.Generator().manual_seed(100 + k)
         t = random_tensors(cfg, g)
+        if cfg.get("class_centroids"):
+            t["dlatent_class_avg"] = torch.from_numpy(converter().class_centroids(cfg, {k: v.numpy() for k, v in t.items()}))
         write_checkpoint(os.path.join(args.out, name + ".safetensors"), t, cfg)
         b = 3
         io = {"z": torch.randn(b, cfg["z_dim"], generator=g)}
@@ -183,6 +194,9 @@ def main():
         noise = "const" if cfg["stored_noise"] else "none"
         io["out_psi1"] = ref.forward(cfg, t, io["z"], labels, noise=noise)
         io["out_psi07"] = ref.forward(cfg, t, io["z"], labels, psi=0.7, cutoff=cfg["truncation_cutoff"], noise=noise)
+        if cfg.get("class_centroids"):
+            io["out_psi07_class"] = ref.forward(cfg, t, io["z"], labels, psi=0.7, cutoff=cfg["truncation_cutoff"], noise=noise,
+                                                avg=labels @ t["dlatent_class_avg"])
         write_tensors_sorted(os.path.join(args.out, name + "-io.safetensors"), io)
         if cfg["label_size"]:
             check_pickle_conversion(cfg, t, args.out)

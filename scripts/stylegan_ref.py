@@ -8,7 +8,10 @@ variable names flattened as stylegan2-ada does (`mapping/Dense0/weight`, `synthe
 in PyTorch layouts: dense `[out, in]`, convolutions `[out, in, kh, kw]`, StyleMod `[2C, w_dim]`,
 `mapping/LabelConcat/weight` `[label_size, z_dim]` (as stored by NVlabs).
 
-    forward(cfg, tensors, z, labels=None, psi=None, cutoff=None, noise="const") -> NCHW images
+    forward(cfg, tensors, z, labels=None, psi=None, cutoff=None, noise="const", avg=None) -> NCHW images
+
+`avg` is what psi pulls W towards: the stored `dlatent_avg` (default, NVlabs), or per image
+[N, w_dim] (the class centroids `labels @ dlatent_class_avg`).
 
 The fused up-convolution (output >= `fused_scale_from`) is computed as NVlabs does it — transpose
 the 3x3 kernel, pad to 5x5, sum its four shifts into 4x4, conv_transpose2d stride 2 padding 1 —
@@ -109,12 +112,12 @@ def synthesis(cfg, t, ws, noise="const"):
     return F.conv2d(x, w * wmul(w[0].numel(), 1.0, 1.0, cfg.get("use_wscale", True))) + b.view(1, -1, 1, 1)
 
 
-def forward(cfg, t, z, labels=None, psi=None, cutoff=None, noise="const"):
+def forward(cfg, t, z, labels=None, psi=None, cutoff=None, noise="const", avg=None):
     w = mapping(cfg, t, z, labels)
     layers = layer_count(cfg["resolution"])
     ws = w[:, None, :].expand(-1, layers, -1)
     if psi is not None and cutoff is not None and psi != 1:
         coef = torch.tensor([psi if i < cutoff else 1.0 for i in range(layers)], dtype=w.dtype).view(1, layers, 1)
-        avg = t["dlatent_avg"].view(1, 1, -1)
-        ws = avg + (ws - avg) * coef
+        target = t["dlatent_avg"].view(1, 1, -1) if avg is None else avg.view(avg.shape[0], 1, -1)
+        ws = target + (ws - target) * coef
     return synthesis(cfg, t, ws, noise)

@@ -40,11 +40,17 @@ func images(_ sampler: Sampler, _ request: GenerationRequest) throws -> Tensor {
     do { return try sampler.images(for: request) }
     catch let e as SamplingError {
         guard let p = e.parameter else { throw CLIError(e.message) }
-        // class_a → --class-a; z[3] → --z (entry 3 of the file); classes/n as the command names them.
-        let flag: String
-        if p.hasPrefix("z[") { flag = "--z" } else if p.hasPrefix("classes") { flag = "--class" } else { flag = "--" + p.replacingOccurrences(of: "_", with: "-") }
-        throw CLIError("\(flag): \(e.message)")
+        throw CLIError("\(flag(for: p)): \(e.message)")
     }
+}
+
+/// The command-line flag of an API parameter: class_a → --class-a; z[3] → --z (entry 3 of the
+/// file); classes → --class; rows → --rows; method → --spherical; noise_mode → --noise-mode.
+func flag(for parameter: String) -> String {
+    if parameter.hasPrefix("z[") { return "--z" }
+    if parameter.hasPrefix("classes") { return "--class" }
+    if parameter == "method" { return "--spherical" }
+    return "--" + parameter.replacingOccurrences(of: "_", with: "-")
 }
 
 /// A user-facing failure: printed as `Error: <message>` with exit code 1.

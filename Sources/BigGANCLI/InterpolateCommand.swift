@@ -8,6 +8,7 @@ struct InterpolateCommand: ParsableCommand {
         discussion: """
           biggan interpolate --model m.safetensors --kind latent --class 3 --seed-a 1 --seed-b 2 --steps 8 --out strip.png
           biggan interpolate --model m.safetensors --kind class --seed 5 --class-a 0 --class-b 9 --out strip.png
+          biggan interpolate --model stylegan.safetensors --kind latent --space w --psi 0.7 --out strip.png
         """)
 
     enum Kind: String, ExpressibleByArgument, CaseIterable { case latent, `class` }
@@ -27,13 +28,16 @@ struct InterpolateCommand: ParsableCommand {
     @Option(help: "Images in the strip, ends included (2...64).") var steps: Int = 8
     @Option(help: truncationHelp, transform: TruncationArgument.parse) var truncation: TruncationArgument = .none
     @Flag(help: "Spherical interpolation of z (latent kind only).") var spherical = false
+    @Option(help: "Latent kind: z, or w (StyleGAN: linear in W, per layer, after truncation).")
+    var space: ModelCapabilities.LatentSpace = .z
+    @OptionGroup(title: "StyleGAN options") var styleOptions: StyleSamplingOptions
     @Option(help: "Output PNG.") var out: String
 
     func validate() throws {
         guard (2...64).contains(steps) else { throw ValidationError("--steps must be between 2 and 64, got \(steps)") }
         // Options of the other kind would be ignored: refuse them, as the HTTP route does.
         let foreign = kind == .class
-            ? [("--class", classText != nil), ("--seed-a", seedA != nil), ("--seed-b", seedB != nil), ("--spherical", spherical)]
+            ? [("--class", classText != nil), ("--seed-a", seedA != nil), ("--seed-b", seedB != nil), ("--spherical", spherical), ("--space", space != .z)]
             : [("--seed", seed != nil), ("--class-a", classA != nil), ("--class-b", classB != nil)]
         if let (flag, _) = foreign.first(where: { $0.1 }) {
             throw ValidationError("\(flag) does not apply to --kind \(kind.rawValue)")
@@ -55,12 +59,12 @@ struct InterpolateCommand: ParsableCommand {
             let a = try parseSeed(seedA ?? "0", flag: "--seed-a")
             kind = .latentInterpolation(class: try resolveClass(classText, sampler), seedA: a,
                                         seedB: try seedB.map { try parseSeed($0, flag: "--seed-b") } ?? a &+ 1,
-                                        steps: steps, method: spherical ? .spherical : .linear)
+                                        steps: steps, method: spherical ? .spherical : .linear, space: space)
         case .class:
             kind = .classInterpolation(seed: try parseSeed(seed ?? "0", flag: "--seed"), classA: try resolveClass(classA, sampler, flag: "--class-a"),
                                        classB: try resolveClass(classB, sampler, flag: "--class-b"), steps: steps)
         }
-        let images = try images(sampler, GenerationRequest(kind, truncation: truncation.value))
+        let images = try images(sampler, try styleOptions.request(kind, truncation: truncation))
         try writePNG(Image8.grid(images, columns: steps), to: out, label: "--out")
         print("wrote \(out) (\(steps) steps)")
     }

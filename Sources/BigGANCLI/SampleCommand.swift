@@ -33,10 +33,7 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "JSON file with explicit latents: [[z...], ...]; overrides --seed and --n.")
     var z: String?
 
-    enum SeedMode: String, ExpressibleByArgument, CaseIterable { case engine, numpy }
-
-    @Option(help: "How a seed becomes z: engine (the documented generator) or numpy (NumPy's legacy RandomState(seed).randn(1, dim_z), as NVlabs' StyleGAN scripts draw it; seeds below 2^32).")
-    var seedMode: SeedMode = .engine
+    @OptionGroup(title: "StyleGAN options") var styleOptions: StyleSamplingOptions
 
     @Option(help: "Output PNG (one image or a grid).")
     var out: String?
@@ -57,12 +54,7 @@ struct SampleCommand: ParsableCommand {
         guard (1...256).contains(n) else { throw ValidationError("--n must be between 1 and 256, got \(n)") }
         if let c = columns, !(1...n).contains(c) { throw ValidationError("--columns must be between 1 and --n (\(n)), got \(c)") }
         _ = try parseSeed(seed, flag: "--seed")
-        if seedMode == .numpy {
-            if z != nil || outDir != nil || allClasses { throw ValidationError("--seed-mode numpy is for --out with --seed and --n") }
-            guard try parseSeed(seed, flag: "--seed") &+ UInt64(n - 1) <= UInt64(UInt32.max) else {
-                throw ValidationError("--seed-mode numpy takes seeds below 2^32 (NumPy's limit)")
-            }
-        }
+        if styleOptions.seedMode == .numpy && z != nil { throw ValidationError("--seed-mode numpy draws z from seeds; it does not apply to --z") }
         switch (out, outDir) {
         case (nil, nil): throw ValidationError("give --out FILE.png or --out-dir DIR")
         case (.some, .some): throw ValidationError("--out and --out-dir cannot be used together")
@@ -85,16 +77,8 @@ struct SampleCommand: ParsableCommand {
             try writeMany(sampler: sampler, classIndex: cls, base: base, count: count!, dir: dir)
             return
         }
-        let latents: GenerationRequest.Latents
-        if seedMode == .numpy {
-            // Truncation in z (BigGAN) applies to the engine's draws only; NumPy's are used as they are.
-            latents = .explicit((0..<n).map { i in
-                NumPyRandomState.randn(seed: UInt32(base &+ UInt64(i)), count: sampler.info.dimZ).map(Float.init)
-            })
-        } else {
-            latents = try z.map { .explicit(try readLatents($0)) } ?? .seeds((0..<n).map { base &+ UInt64($0) })
-        }
-        let images = try images(sampler, GenerationRequest(.samples(classes: cls.map { [$0] } ?? [], latents: latents), truncation: truncation.value))
+        let latents: GenerationRequest.Latents = try z.map { .explicit(try readLatents($0)) } ?? .seeds((0..<n).map { base &+ UInt64($0) })
+        let images = try images(sampler, try styleOptions.request(.samples(classes: cls.map { [$0] } ?? [], latents: latents), truncation: truncation))
         let what = cls.map { " of class \($0) '\(sampler.info.className($0))'" } ?? ""
         try writePNG(Image8.grid(images, columns: columns), to: out!, label: "--out")
         print("wrote \(out!) (\(images.shape[0]) image\(images.shape[0] == 1 ? "" : "s")\(what))")
@@ -104,7 +88,7 @@ struct SampleCommand: ParsableCommand {
     private func writeSheet(sampler: Sampler, base: UInt64) throws {
         let classes = sampler.info.nClasses
         guard classes * n <= 4096 else { throw CLIError("a sheet of \(classes) classes × \(n) images is over 4096 images; lower --n") }
-        let images = try images(sampler, GenerationRequest(.classSheet(perClass: n, seed: base), truncation: truncation.value))
+        let images = try images(sampler, try styleOptions.request(.classSheet(perClass: n, seed: base), truncation: truncation))
         try writePNG(Image8.grid(images, columns: n), to: out!, label: "--out")
         print("wrote \(out!) (\(classes) rows, one per class, of \(n) image\(n == 1 ? "" : "s"))")
     }
@@ -117,7 +101,9 @@ struct SampleCommand: ParsableCommand {
         while i < count {
             let m = min(sampler.maxBatch, count - i)
             let first = base &+ UInt64(i)
-            let images = try images(sampler, .samples(class: classIndex, seed: first, count: m, truncation: truncation.value))
+            let images = try images(sampler, try styleOptions.request(.samples(classes: classIndex.map { [$0] } ?? [],
+                                                                               latents: .seeds((0..<m).map { first &+ UInt64($0) })),
+                                                                      truncation: truncation))
             for k in 0..<m {
                 let name = (classIndex.map { "\($0)-" } ?? "") + "\(first &+ UInt64(k)).png"
                 try writePNG(Image8(batch: images, index: k), to: (dir as NSString).appendingPathComponent(name))

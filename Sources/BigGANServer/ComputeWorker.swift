@@ -16,6 +16,8 @@ public final class ComputeWorker: @unchecked Sendable {
         case generate(PreparedBatch)
         /// Generate one image, then find its nearest training images (both use BLAS).
         case neighbours(PreparedBatch, NeighbourLookup)
+        /// Draw a style-mixing grid (`Sampler.mixingGrid`); runs alone, in chunks of `maxBatch`.
+        case mix(PreparedMix)
     }
 
     /// What a job hands back.
@@ -31,10 +33,13 @@ public final class ComputeWorker: @unchecked Sendable {
         var result: Result<Output, Error>?
         init(model: LoadedModel, work: Work) { self.model = model; self.work = work }
 
-        var batch: PreparedBatch {
-            switch work { case .generate(let b), .neighbours(let b, _): return b }
+        /// The images this job generates (a mixing grid's cells, blank corner included).
+        var images: Int {
+            switch work {
+            case .generate(let b), .neighbours(let b, _): return b.count
+            case .mix(let m): return m.cells
+            }
         }
-        var images: Int { batch.count }
         /// Jobs with equal keys share a forward pass: generation jobs of one model whose
         /// generator gave the same `batchKey` (see `Generator.batchKey`). Lookups run alone.
         lazy var batchKey: String? = {
@@ -103,6 +108,13 @@ public final class ComputeWorker: @unchecked Sendable {
             preconditionFailure("neighbours returns neighbours")
         }
         return (image, found)
+    }
+
+    /// The images `[cells, R, R, C]` of a prepared style-mixing grid (`Sampler.prepare(mix:)`),
+    /// in grid order; blocks until done. Errors as `generate`.
+    public func mix(model: LoadedModel, _ mix: PreparedMix) throws -> Tensor {
+        guard case .images(let t) = try run(Job(model: model, work: .mix(mix))) else { preconditionFailure("mix returns images") }
+        return t
     }
 
     private func run(_ job: Job) throws -> Output {
@@ -182,7 +194,8 @@ public final class ComputeWorker: @unchecked Sendable {
     private func run(_ jobs: [Job]) {
         let model = jobs[0].model
         let sampler = Sampler(generator: model.generator, maxBatch: maxBatch)
-        if case let .neighbours(batch, lookup) = jobs[0].work {
+        switch jobs[0].work {
+        case let .neighbours(batch, lookup):
             jobs[0].result = Result {
                 let image = try sampler.finite(sampler.run(batch))
                 metrics?.recordBatch(images: 1, model: model.name)
@@ -190,8 +203,22 @@ public final class ComputeWorker: @unchecked Sendable {
             }
             jobs[0].done.signal()
             return
+        case let .mix(mix):
+            jobs[0].result = Result {
+                let grid = try sampler.finite(sampler.mixingGrid(mix))
+                metrics?.recordBatch(images: grid.shape[0], model: model.name)
+                return .images(grid)
+            }
+            jobs[0].done.signal()
+            return
+        case .generate:
+            break
         }
-        let out = sampler.run(PreparedBatch.concatenated(jobs.map(\.batch)))
+        let batches = jobs.map { job -> PreparedBatch in
+            guard case .generate(let b) = job.work else { preconditionFailure("only generation jobs are batched") }
+            return b
+        }
+        let out = sampler.run(PreparedBatch.concatenated(batches))
         metrics?.recordBatch(images: out.shape[0], model: model.name)
         var start = 0
         for j in jobs {

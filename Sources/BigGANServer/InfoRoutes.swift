@@ -86,14 +86,41 @@ enum InfoRoutes {
                 try c.encode(summary, forKey: .summary); try c.encode(`default`, forKey: .default)
             }
         }
+        /// StyleGAN controls (`StyleCapabilities`): what `cutoff`, `noise_mode`,
+        /// `truncation_target` and `/v1/mix` accept on this model, and their defaults.
+        struct StyleReport: Encodable {
+            let layers: Int, defaultCutoff: Int, noiseModes: [String], defaultNoiseMode: String
+            let classCentroids: Bool, truncationTargets: [String], defaultTruncationTarget: String, mixing: Bool
+            enum CodingKeys: String, CodingKey {
+                case layers, defaultCutoff = "default_cutoff", noiseModes = "noise_modes", defaultNoiseMode = "default_noise_mode"
+                case classCentroids = "class_centroids", truncationTargets = "truncation_targets"
+                case defaultTruncationTarget = "default_truncation_target", mixing
+            }
+            init(_ s: StyleCapabilities) {
+                let d = s.defaults
+                layers = s.layers; defaultCutoff = s.defaultCutoff; classCentroids = s.classCentroids; mixing = true
+                noiseModes = StyleOptions.Noise.allCases.filter { $0 != .const || s.storedNoise }.map(\.rawValue)
+                truncationTargets = StyleOptions.TruncationTarget.allCases.filter { $0 != .class || s.classCentroids }.map(\.rawValue)
+                defaultNoiseMode = d.noise.rawValue; defaultTruncationTarget = d.truncationTarget.rawValue
+            }
+        }
         let conditional: Bool, latentSpaces: [String], truncation: TruncationReport, encoder: Bool
-        enum CodingKeys: String, CodingKey { case conditional, latentSpaces = "latent_spaces", truncation, encoder }
+        /// `null` for families without style controls.
+        let style: StyleReport?
+        enum CodingKeys: String, CodingKey { case conditional, latentSpaces = "latent_spaces", truncation, encoder, style }
 
         init(_ c: ModelCapabilities) {
             conditional = c.conditional; latentSpaces = c.latentSpaces.map(\.rawValue); encoder = c.encoder
             let t = c.truncation
             truncation = TruncationReport(rule: t.name, symbol: t.symbol, min: t.minimum, minInclusive: t.minimumIncluded, max: t.maximum,
                                           range: t.rangeText, summary: t.summary)
+            style = c.style.map(StyleReport.init)
+        }
+
+        func encode(to e: Encoder) throws {
+            var k = e.container(keyedBy: CodingKeys.self)
+            try k.encode(conditional, forKey: .conditional); try k.encode(latentSpaces, forKey: .latentSpaces)
+            try k.encode(truncation, forKey: .truncation); try k.encode(encoder, forKey: .encoder); try k.encode(style, forKey: .style)
         }
     }
 

@@ -66,18 +66,21 @@ enum JSONBody {
             else { self = .threshold(try Number(from: d)) }
         }
 
-        func value() throws -> Double? {
+        /// The value given as `name`: positive unless `rule` accepts others (ψ); the rule's
+        /// range is checked by `LoadedModel.prepare`.
+        func value(_ name: String = "truncation", rule: TruncationRule? = nil) throws -> Double? {
+            let kind = rule?.acceptsNonPositive == true ? "a number" : "a positive number"
             switch self {
             case .none: return nil
             case .text(let s):
                 guard s.lowercased() == "none" else {
-                    throw APIError.badRequest("'truncation' must be a positive number or \"none\", got \(Echo.quoted(s))")
+                    throw APIError.badRequest("'\(name)' must be \(kind) or \"none\", got \(Echo.quoted(s))")
                 }
                 return nil
             case .threshold(let n):
                 let v = n.double
-                guard v.isFinite, v > 0 else {
-                    throw APIError.badRequest("'truncation' must be a positive number or \"none\", got \(n.text)")
+                guard v.isFinite, v > 0 || rule?.acceptsNonPositive == true else {
+                    throw APIError.badRequest("'\(name)' must be \(kind) or \"none\", got \(n.text)")
                 }
                 return v
             }

@@ -25,6 +25,13 @@ public final class LoadedModel: Sendable {
         catch let e as SamplingError { throw e.apiError }
     }
 
+    /// Validates a style-mixing request for this model (`Sampler.prepare(mix:)`). Errors are
+    /// 400s naming the parameter.
+    public func prepare(mix request: StyleMixRequest) throws -> PreparedMix {
+        do { return try Sampler(generator: generator).prepare(mix: request) }
+        catch let e as SamplingError { throw e.apiError }
+    }
+
     init(name: String, path: String, generator: any Generator, cacheDirectory: String? = nil) {
         self.name = name; self.path = path; self.generator = generator
         let dir = (path as NSString).deletingLastPathComponent

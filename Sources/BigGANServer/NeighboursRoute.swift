@@ -28,7 +28,8 @@ enum NeighboursRoute {
         let m = try c.registry.model(named: p.string("model"))
         let cls = try p.classIndex("class", m)
         let k = try p.int("k", default: 8, range: 1...c.limits.maxNeighbours)
-        let t = try p.truncation()
+        let sampling = try p.sampling(m)
+        let t = sampling.truncation
         guard let space = NeighbourService.Space(rawValue: p.string("space") ?? "pixel") else {
             throw APIError.badRequest("'space' must be pixel or feature, got '\(p.string("space")!)'")
         }
@@ -38,7 +39,7 @@ enum NeighboursRoute {
         guard format == "png" || format == "json" else { throw APIError.badRequest("'format' must be png or json, got '\(format)'") }
         let given = try p.seed("seed")
         let seed = given ?? SampleRoutes.randomSeed()
-        let batch = try m.prepare(.samples(class: cls, seed: seed, count: 1, truncation: t))
+        let batch = try m.prepare(sampling.request(.samples(classes: cls.map { [$0] } ?? [], latents: .seeds([seed]))))
         guard let service = m.neighbours else {
             throw APIError(404, "no_index", "model '\(m.name)' has no neighbour index: \(m.neighboursUnavailable ?? "unavailable")")
         }

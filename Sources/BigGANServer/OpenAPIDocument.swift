@@ -82,7 +82,7 @@ enum OpenAPIDocument {
         for route in routes { paths[route.path, default: [:]][route.method.lowercased()] = operation(route) }
         return Document(
             info: .init(title: "BigGAN sampling server", version: "1.0.0",
-                        description: "Class-conditional samples, interpolations and model information from BigGAN-family generators on the CPU. Errors are {\"error\": {\"code\", \"message\"}}. HEAD is answered as GET."),
+                        description: "Samples, interpolations, StyleGAN style-mixing grids and model information from BigGAN and StyleGAN generators on the CPU. Errors are {\"error\": {\"code\", \"message\"}}. HEAD is answered as GET."),
             paths: paths,
             components: .init(schemas: OpenAPISchemas.all, securitySchemes: [
                 "bearer": .object(["type": .string("http"), "scheme": .string("bearer"),

@@ -20,13 +20,6 @@ struct Parameters {
         return v
     }
 
-    /// `truncation`: absent or `none` is untruncated sampling (`nil`); else a positive number.
-    func truncation() throws -> Double? {
-        guard let s = request.param("truncation") else { return nil }
-        do { return try Truncation.parse(s) }
-        catch { throw APIError.badRequest("'truncation' must be a positive number or 'none', got \(Echo.quoted(s))") }
-    }
-
     /// The class parameter `name` as an index (see `ClassResolver`), or nil when absent: whether
     /// the model needs one is checked once, by `LoadedModel.prepare`.
     func classIndex(_ name: String, _ m: LoadedModel) throws -> Int? {

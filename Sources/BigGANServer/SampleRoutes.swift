@@ -56,12 +56,14 @@ enum SampleRoutes {
         let cls = try p.classIndex("class", m)
         let n = try p.int("n", default: 1, range: 1...c.limits.maxImages)
         let columns = try p.int("columns", default: Int(Double(n).squareRoot().rounded(.up)), range: 1...n)
-        let t = try p.truncation()
+        let s = try p.sampling(m)
+        let t = s.truncation
         let given = try p.seed("seed")
         let seed = given ?? randomSeed()
-        let batch = try m.prepare(.samples(class: cls, seed: seed, count: n, truncation: t))
+        let batch = try m.prepare(s.request(.samples(classes: cls.map { [$0] } ?? [], latents: .seeds((0..<n).map { seed &+ UInt64($0) }))))
         let classKey = cls.map(String.init) ?? "-"
-        let tag = given == nil ? nil : etag(m, ["sample", classKey, "\(seed)", "\(n)", Truncation.describe(t), "\(columns)"])
+        let tag = given == nil ? nil : etag(m, ["sample", classKey, "\(seed)", "\(n)", "\(columns)"]
+                                                + SamplingParameters.keyParts(t, batch.style, s.seedMode))
         var headers = [("X-Model", m.name), ("X-Seed", "\(seed)"), ("X-Truncation", Truncation.describe(t)),
                        ("X-Seeds", n == 1 ? "\(seed)" : "\(seed)-\(seed &+ UInt64(n - 1))")]
         if let cls { headers.insert(("X-Class", "\(cls)"), at: 1) }
@@ -76,7 +78,8 @@ enum SampleRoutes {
         let p = Parameters(request: r)
         let m = try c.registry.model(named: p.string("model"))
         let steps = try p.int("steps", default: 8, range: 2...c.limits.maxSteps)
-        let t = try p.truncation()
+        let s = try p.sampling(m)
+        let t = s.truncation
         let method: Interpolation
         switch p.string("method") ?? "linear" {
         case "linear": method = .linear
@@ -86,18 +89,28 @@ enum SampleRoutes {
         let kind: GenerationRequest.Kind, key: [String]
         let kindName = p.string("kind") ?? "latent"
         // Parameters of the other kind would be ignored: refuse them, naming them.
-        let foreign = (kindName == "class" ? ["class", "seed_a", "seed_b", "method"] : kindName == "latent" ? ["seed", "class_a", "class_b"] : [])
+        let foreign = (kindName == "class" ? ["class", "seed_a", "seed_b", "method", "space"] : kindName == "latent" ? ["seed", "class_a", "class_b"] : [])
             .filter { p.string($0) != nil }
         if let first = foreign.first {
             throw APIError.badRequest("'\(first)' does not apply to kind=\(kindName)" + (kindName == "latent"
-                ? " (it takes class, seed_a, seed_b, method)" : " (it takes seed, class_a, class_b)"))
+                ? " (it takes class, seed_a, seed_b, method, space)" : " (it takes seed, class_a, class_b)"))
+        }
+        let space: ModelCapabilities.LatentSpace
+        switch p.string("space") ?? "z" {
+        case "z": space = .z
+        case "w":
+            guard m.capabilities.latentSpaces.contains(.w) else {
+                throw APIError(400, "unsupported", "'space' w (interpolation in W) needs a StyleGAN model; '\(m.name)' (\(m.info.architecture)) has no W space")
+            }
+            space = .w
+        case let other: throw APIError.badRequest("'space' must be z or w, got \(Echo.quoted(other))")
         }
         switch kindName {
         case "latent":
             let cls = try p.classIndex("class", m)
             let a = try p.seed("seed_a") ?? 0, b = try p.seed("seed_b") ?? a &+ 1
-            kind = .latentInterpolation(class: cls, seedA: a, seedB: b, steps: steps, method: method)
-            key = ["latent", cls.map(String.init) ?? "-", "\(a)", "\(b)", method.rawValue]
+            kind = .latentInterpolation(class: cls, seedA: a, seedB: b, steps: steps, method: method, space: space)
+            key = ["latent", cls.map(String.init) ?? "-", "\(a)", "\(b)", method.rawValue, space.rawValue]
         case "class":
             let a = try p.classIndex("class_a", m), b = try p.classIndex("class_b", m)
             let seed = try p.seed("seed") ?? 0
@@ -106,8 +119,8 @@ enum SampleRoutes {
         case let other:
             throw APIError.badRequest("'kind' must be latent or class, got \(Echo.quoted(other))")
         }
-        let batch = try m.prepare(GenerationRequest(kind, truncation: t))
-        let tag = etag(m, ["interpolate"] + key + ["\(steps)", Truncation.describe(t)])
+        let batch = try m.prepare(s.request(kind))
+        let tag = etag(m, ["interpolate"] + key + ["\(steps)"] + SamplingParameters.keyParts(t, batch.style, s.seedMode))
         return try pngResponse(r, c, m, etag: tag, headers: [("X-Model", m.name), ("X-Truncation", Truncation.describe(t))]) {
             try encode(try c.worker.generate(model: m, batch), columns: steps)
         }

@@ -4,8 +4,10 @@ import Foundation
 
 /// `POST /v1/samples`: JSON in, JSON out with base64 PNGs.
 ///
-/// Body: `{"model"?, "class" | "classes", "seed"? + "n"? | "seeds"? | "z"?, "truncation"?}`.
-/// `truncation` omitted, `null` or `"none"` samples untruncated. Valid JSON with a bad value (a
+/// Body: `{"model"?, "class" | "classes", "seed"? + "n"? | "seeds"? | "z"?, "truncation"? | "psi"?,
+/// "cutoff"?, "noise_mode"?, "truncation_target"?, "seed_mode"?}` (the last five and `psi` for
+/// StyleGAN models only, as in `SamplingParameters`). `truncation` omitted, `null` or `"none"`
+/// samples untruncated. Valid JSON with a bad value (a
 /// negative or fractional seed, a z entry beyond ±1000, an unknown field) is a 400 naming the field.
 /// Latents come from `z` (explicit vectors), else `seeds`, else `seed`…`seed+n−1` (a random seed
 /// when none is given). `classes` must have one entry per image (or one for all); `class` applies
@@ -31,7 +33,26 @@ enum SamplesRoute {
         let n: JSONBody.Number?
         let z: [[JSONBody.Number]]?
         let truncation: JSONBody.TruncationValue?
-        static let fields = ["model", "class", "classes", "seed", "seeds", "n", "z", "truncation"]
+        let psi: JSONBody.TruncationValue?
+        let cutoff: JSONBody.Number?
+        let noise_mode: String?
+        let truncation_target: String?
+        let seed_mode: String?
+        static let fields = ["model", "class", "classes", "seed", "seeds", "n", "z", "truncation", "psi", "cutoff", "noise_mode",
+                             "truncation_target", "seed_mode"]
+
+        /// The sampling options (see `SamplingParameters`); `cutoff` must be a JSON integer.
+        func sampling(_ m: LoadedModel) throws -> SamplingParameters {
+            let cutoffText = try cutoff.map { n -> String in
+                guard case .unsigned(let u) = n, u <= 1024 else { throw APIError.badRequest("'cutoff' must be an integer from 1 to the model's layers, got \(n.text)") }
+                return "\(u)"
+            }
+            let given: [String: String?] = ["truncation": truncation.map { _ in "" }, "psi": psi.map { _ in "" }, "cutoff": cutoffText,
+                                            "noise_mode": noise_mode, "truncation_target": truncation_target, "seed_mode": seed_mode]
+            return try SamplingParameters(m, value: { given[$0] ?? nil }, truncation: { name in
+                try (name == "psi" ? psi : truncation)?.value(name, rule: m.capabilities.truncation) ?? nil
+            })
+        }
     }
 
     struct Image: Encodable {
@@ -65,7 +86,8 @@ enum SamplesRoute {
     static func handle(_ r: HTTPRequest, _ c: ServerContext) throws -> HTTPResponse {
         let b = try decode(r, c)
         let m = try c.registry.model(named: b.model)
-        let t = try b.truncation?.value() ?? nil
+        let sampling = try b.sampling(m)
+        let t = sampling.truncation
         let maxN = c.limits.maxImages
         // One source of latents and one of classes: a body naming two is refused, not half-read.
         let sources = [("z", b.z != nil), ("seeds", b.seeds != nil), (b.seed != nil ? "seed" : "n", b.seed != nil || b.n != nil)].filter(\.1).map(\.0)
@@ -92,7 +114,7 @@ enum SamplesRoute {
         } else {
             classes = try b.class.map { [try SampleRoutes.resolveClass($0.text, m, parameter: "class")] } ?? []
         }
-        let batch = try m.prepare(GenerationRequest(.samples(classes: classes, latents: latents), truncation: t))
+        let batch = try m.prepare(sampling.request(.samples(classes: classes, latents: latents)))
         let images = try c.worker.generate(model: m, batch)
         var out: [Image] = []
         for i in 0..<batch.count {

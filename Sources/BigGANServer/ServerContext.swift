@@ -7,6 +7,9 @@ public struct Limits: Sendable {
     public var maxImages = 64
     public var maxSteps = 32
     public var maxNeighbours = 32
+    /// Most mixed cells in a `/v1/mix` grid: rows × cols (the grid also shows the rows' and
+    /// columns' own images).
+    public var maxMixCells = 64
     public var maxBodyBytes = 1 << 20
     public var maxLogRows = 1000
     public init() {}

@@ -45,7 +45,7 @@ import Testing
         #expect(failure(["mix", "--model", model, "--rows", "1", "--cols", "2", "--styles", "0", "--out", out])?
             .contains("biggan mix needs a StyleGAN model") == true)
         #expect(failure(["mix", "--model", TestPaths.fixture("stylegan-32.safetensors"), "--rows", "1", "--cols", "2", "--styles", "0",
-                         "--noise", "stored", "--out", out])?.contains("stores no noise maps") == true)
+                         "--noise-mode", "const", "--out", out])?.contains("--noise-mode: 'noise_mode' const needs stored noise maps") == true)
     }
 
     /// `--seed-mode numpy`: z is NumPy's RandomState(seed).randn, the same as passing it with --z.

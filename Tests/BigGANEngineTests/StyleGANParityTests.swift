@@ -16,9 +16,16 @@ import Testing
         let z = try io.tensor("z"), b = z.shape[0]
         let labels = g.capabilities.conditional ? try io.tensor("labels") : Tensor(shape: [b, 1])
         #expect(g.info.architecture == "stylegan" && g.capabilities.latentSpaces == [.z, .w])
-        for (key, psi) in [("out_psi1", nil), ("out_psi07", 0.7)] as [(String, Double?)] {
+        // out_psi07: towards the global dlatent_avg (NVlabs); out_psi07_class: towards each
+        // image's class centroid (the default of checkpoints that store them).
+        let style = try #require(g.capabilities.style)
+        var cases: [(String, Double?, StyleOptions.TruncationTarget)] = [("out_psi1", nil, .average), ("out_psi07", 0.7, .average)]
+        if io.entries["out_psi07_class"] != nil { cases.append(("out_psi07_class", 0.7, .class)) }
+        #expect(style.classCentroids == g.capabilities.conditional && cases.count == (g.capabilities.conditional ? 3 : 2))
+        for (key, psi, target) in cases {
             let expected = try io.tensor(key)
-            let out = g.forward(z: z, conditioning: labels, truncation: psi)
+            let out = g.forward(ForwardInput(z: z, conditioning: labels, truncation: psi,
+                                             style: try style.resolve(StyleOptions(truncationTarget: target))))
             let (h, w, c) = (out.shape[1], out.shape[2], out.shape[3])
             #expect(expected.shape == [b, c, h, w])
             var err: Float = 0, scale: Float = 0
@@ -86,7 +93,11 @@ import Testing
 
     @Test func mixingGridCellsAreTheRowsStylesWithTheColumnsLayers() throws {
         let g = try Self.generator()
-        let grid = try g.mixingGrid(rowSeeds: [7, 8], columnSeeds: [9], styles: [2, 3], label: 1, truncation: nil, noise: .stored)
+        let sampler = Sampler(generator: g, maxBatch: 4)
+        func request(_ styles: Set<Int>, _ label: Int?) -> StyleMixRequest {
+            StyleMixRequest(rowSeeds: [7, 8], columnSeeds: [9], styles: styles, class: label, truncation: nil, style: StyleOptions(noise: .const))
+        }
+        let grid = sampler.mixingGrid(try sampler.prepare(mix: request([2, 3], 1)))
         #expect(grid.shape[0] == 3 * 2)
         #expect(Self.image(grid, 0).allSatisfy { $0 == 1 })
         let z = Tensor(shape: [3, 32], values: [7, 8, 9].flatMap { g.latent(seed: $0, truncation: nil) })
@@ -97,7 +108,9 @@ import Testing
         #expect(Self.image(grid, 2) == Self.image(plain, 0))     // left column: the row's image
         let mixed = g.synthesis(ws: Tensor(shape: [1, 8, 32], values: g.mixed(row: ws.data + 8 * 32, column: ws.data + 2 * 8 * 32, layers: [2, 3])), noise: .stored)
         #expect(Self.image(grid, 5) == mixed.array)               // row 2 (seed 8) × column 1
-        #expect(throws: SamplingError.self) { try g.mixingGrid(rowSeeds: [1], columnSeeds: [2], styles: [8], label: 0, truncation: nil, noise: .none) }
-        #expect(throws: SamplingError.self) { try g.mixingGrid(rowSeeds: [1], columnSeeds: [2], styles: [0], label: nil, truncation: nil, noise: .none) }
+        #expect(throws: SamplingError(parameter: "styles", "'styles': layer 8 does not exist: this model's style layers are 0-7")) {
+            try sampler.prepare(mix: request([8], 0))
+        }
+        #expect(throws: SamplingError.self) { try sampler.prepare(mix: request([0], nil)) }
     }
 }

@@ -24,7 +24,7 @@ import Testing
         let data = temporaryDirectory("biggan-routes")
         defer { try? FileManager.default.removeItem(at: data) }
         try tinyDataset(at: data)
-        let s = try TestServer(dataset: "folder:" + data.path)
+        let s = try TestServer(dataset: "folder:" + data.path, styleGAN: true)
         try ready(s.context.registry)
         for route in RouteTable.routes {
             let r = s.router.handle(Self.request(route))

@@ -1,3 +1,4 @@
+import BigGANTestSupport
 import Foundation
 @testable import BigGANEngine
 @testable import BigGANImage
@@ -12,8 +13,11 @@ final class TestServer {
     let modelPath: String
 
     /// `dataset`: a `ModelConfig.dataset` reference written into the tiny model's config.
+    /// `styleGAN`: also serve the StyleGAN fixtures, after the tiny BigGAN (the default model):
+    /// `stylegan` (conditional, 5 classes, stored noise, class centroids, cutoff 4) and
+    /// `stylegan-u` (unconditional, no stored noise, no centroids, cutoff 2).
     init(adminToken: String? = "test-token-123", queueCapacity: Int = 64, maxBatch: Int = 16, dbPath: String? = nil,
-         dataset: String? = nil, classifier: String? = nil, logCapacity: Int = RequestLog.defaultCapacity) throws {
+         dataset: String? = nil, classifier: String? = nil, logCapacity: Int = RequestLog.defaultCapacity, styleGAN: Bool = false) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("biggan-server-\(UUID().uuidString)")
         let models = dir.appendingPathComponent("models"), pub = dir.appendingPathComponent("public")
         try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
@@ -24,7 +28,15 @@ final class TestServer {
         try FileManager.default.createSymbolicLink(at: pub.appendingPathComponent("escape.txt"), withDestinationURL: dir.appendingPathComponent("secret.txt"))
         modelPath = models.appendingPathComponent("tiny.safetensors").path
         try TestServer.writeTinyModel(to: modelPath, dataset: dataset, classifier: classifier)
-        let registry = ModelRegistry.load(paths: [modelPath])
+        var paths = [modelPath]
+        if styleGAN {
+            for (fixture, name) in [("stylegan-32-cond", "stylegan"), ("stylegan-32", "stylegan-u")] {
+                let path = models.appendingPathComponent(name + ".safetensors")
+                try FileManager.default.copyItem(at: URL(fileURLWithPath: TestPaths.fixture(fixture + ".safetensors")), to: path)
+                paths.append(path.path)
+            }
+        }
+        let registry = ModelRegistry.load(paths: paths)
         let metrics = Metrics()
         let worker = ComputeWorker(maxBatch: maxBatch, queueCapacity: queueCapacity, metrics: metrics)
         let log = RequestLog(path: dbPath ?? dir.appendingPathComponent("requests.sqlite").path, capacity: logCapacity)

@@ -13,9 +13,18 @@ convolutions `[kh, kw, in, out]` -> `[out, in, kh, kw]`, StyleMod `[w, 2C]` -> `
 `LabelConcat/weight` and `dlatent_avg` as they are. Values stay raw: the engine applies the
 equalised-learning-rate multipliers. Only `ToRGB_lod0` is kept (a finished net, `lod` = 0).
 
+Class centroids: for a conditional net (`label_size > 0`) the converter also stores
+`dlatent_class_avg` `[label_size, w_dim]` (config `class_centroids: true`): per class, the mean W
+of `CENTROID_SAMPLES` (10,000) z drawn by `np.random.RandomState(CENTROID_SEED + class)` (seed 0 +
+class), mapped by `mapping_w` (NumPy, float32, the operation order of `scripts/stylegan_ref.py`),
+averaged in float64. ψ then pulls each image towards its own class's centroid by default
+(`truncation_target=class`); the global `dlatent_avg` stays available (`average`).
+
 API:
     convert(src, class_names=None, provenance=None, tool=...) -> (config, tensors)
     read_pickle(path) -> (G, D, Gs) records
+    mapping_w(config, tensors, z, labels) -> W [N, w_dim]
+    class_centroids(config, tensors) -> [label_size, w_dim]
 """
 import io
 import math
@@ -75,6 +84,47 @@ def read_pickle(path):
     if not (isinstance(obj, tuple) and len(obj) == 3 and all(isinstance(n, NetworkRecord) for n in obj)):
         raise ValueError(f"{path}: not an NVlabs (G, D, Gs) pickle")
     return obj
+
+
+CENTROID_SAMPLES = 10_000
+CENTROID_SEED = 0
+CENTROID_BATCH = 1_000
+
+
+def mapping_w(cfg, t, z, labels=None):
+    """W [N, w_dim] of z [N, z_dim] (and one-hot or mixed labels [N, label_size]): the mapping
+    network in float32 with the operations of stylegan_ref.mapping (label embedding concatenated,
+    pixel norm eps 1e-8, dense layers with gain sqrt(2)/sqrt(fan_in) * lrmul on weights and lrmul
+    on biases, LeakyReLU 0.2 after each)."""
+    f = np.float32
+    x = np.asarray(z, f)
+    if cfg.get("label_size", 0) > 0:
+        x = np.concatenate([x, np.asarray(labels, f) @ np.asarray(t["mapping/LabelConcat/weight"], f)], axis=1)
+    x = x / np.sqrt(np.mean(x * x, axis=1, keepdims=True) + f(1e-8))
+    lrmul, wscale = f(cfg["mapping_lrmul"]), cfg.get("use_wscale", True)
+    for i in range(cfg["mapping_layers"]):
+        w, b = np.asarray(t[f"mapping/Dense{i}/weight"], f), np.asarray(t[f"mapping/Dense{i}/bias"], f)
+        mul = f(math.sqrt(2) / math.sqrt(w.shape[1])) * lrmul if wscale else lrmul
+        x = x @ (w * mul).T + b * lrmul
+        x = np.where(x < 0, f(0.2) * x, x)
+    return x.astype(f)
+
+
+def class_centroids(cfg, t, samples=CENTROID_SAMPLES, seed=CENTROID_SEED):
+    """[label_size, w_dim] float32: per class c, the mean W of `samples` z drawn by
+    np.random.RandomState(seed + c).randn(samples, z_dim), in batches of CENTROID_BATCH."""
+    n, zd = cfg["label_size"], cfg["z_dim"]
+    out = np.zeros((n, cfg["w_dim"]), np.float64)
+    for c in range(n):
+        rng = np.random.RandomState(seed + c)
+        z = rng.randn(samples, zd)
+        labels = np.zeros((CENTROID_BATCH, n), np.float32)
+        labels[:, c] = 1
+        for start in range(0, samples, CENTROID_BATCH):
+            chunk = z[start:start + CENTROID_BATCH]
+            out[c] += mapping_w(cfg, t, chunk, labels[:len(chunk)]).astype(np.float64).sum(axis=0)
+        out[c] /= samples
+    return out.astype(np.float32)
 
 
 def convert(src, class_names=None, provenance=None, tool="scripts/convert.py stylegan"):
@@ -148,7 +198,11 @@ def convert(src, class_names=None, provenance=None, tool="scripts/convert.py sty
     }
     if class_names:
         config["class_names"] = class_names
-    return config, {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in t.items()}
+    tensors = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in t.items()}
+    if label_size:
+        config["class_centroids"] = True
+        tensors["dlatent_class_avg"] = class_centroids(config, tensors)
+    return config, tensors
 
 
 def add_arguments(ap):

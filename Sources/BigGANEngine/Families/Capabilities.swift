@@ -12,9 +12,14 @@ public struct ModelCapabilities: Sendable, Equatable {
     public var truncation: TruncationRule
     /// Whether the model has an encoder (image → latent; BigBiGAN).
     public var encoder: Bool
+    /// Style controls (StyleGAN): per-layer styles, cutoff, noise modes, truncation targets,
+    /// style mixing and NumPy seeds. nil for every other family, which refuses those options.
+    public var style: StyleCapabilities?
 
-    public init(conditional: Bool, latentSpaces: [LatentSpace] = [.z], truncation: TruncationRule, encoder: Bool = false) {
+    public init(conditional: Bool, latentSpaces: [LatentSpace] = [.z], truncation: TruncationRule, encoder: Bool = false,
+                style: StyleCapabilities? = nil) {
         self.conditional = conditional; self.latentSpaces = latentSpaces; self.truncation = truncation; self.encoder = encoder
+        self.style = style
     }
 }
 
@@ -44,16 +49,21 @@ public struct TruncationRule: Sendable, Equatable {
     }
 
     /// Checks `t` (`nil`, untruncated, is always valid).
-    /// - Throws: `SamplingError` for the `truncation` parameter, saying which values are accepted.
-    public func validate(_ t: Double?) throws {
+    /// - Throws: `SamplingError` for `parameter` (`truncation`, or `psi` where the request
+    ///   named it so), saying which values are accepted.
+    public func validate(_ t: Double?, parameter: String = "truncation") throws {
         guard let t else { return }
-        guard t.isFinite else { throw SamplingError(parameter: "truncation", "truncation must be a finite number") }
+        guard t.isFinite else { throw SamplingError(parameter: parameter, "\(parameter) must be a finite number") }
         let aboveMin = minimumIncluded ? t >= minimum : t > minimum
         guard aboveMin, maximum.map({ t <= $0 }) ?? true else {
-            if maximum == nil { throw SamplingError(parameter: "truncation", "truncation must be at least \(Self.format(minimum)) (got \(t))") }
-            throw SamplingError(parameter: "truncation", "truncation must be in \(rangeText) for this model (got \(t))")
+            if maximum == nil { throw SamplingError(parameter: parameter, "\(parameter) must be at least \(Self.format(minimum)) (got \(t))") }
+            throw SamplingError(parameter: parameter, "\(parameter) must be in \(rangeText) for this model (got \(t))")
         }
     }
+
+    /// Whether values at or below zero can be valid (ψ can be 0 or negative; BigGAN thresholds
+    /// cannot): parsers refuse them early only when they cannot.
+    public var acceptsNonPositive: Bool { minimum < 0 || (minimum == 0 && minimumIncluded) }
 
     static func format(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : "\(v)" }
 }

@@ -25,6 +25,50 @@ public protocol Generator: AnyObject, Sendable {
     /// Images `[B, R, R, channels]` in [−1, 1] for latents `z` (`[B, dim_z]`) and conditioning
     /// vectors (`[B, width]`, rows from `conditioning(forClass:)` or mixtures of them).
     func forward(z: Tensor, conditioning: Tensor, truncation: Double?) -> Tensor
+    /// Images `[B, R, R, channels]` for `input`, which may carry options only a family with
+    /// those capabilities accepts (`Sampler.prepare` has checked them). The default runs
+    /// `forward(z:conditioning:truncation:)` and needs no style options and no W blends.
+    func forward(_ input: ForwardInput) -> Tensor
+}
+
+/// One forward pass: `B` images' latents and conditioning, the batch's truncation, and what a
+/// style-based generator needs beyond them (see `StyleCapabilities`).
+public struct ForwardInput {
+    /// `[B, dim_z]`.
+    public var z: Tensor
+    /// `[B, width]`.
+    public var conditioning: Tensor
+    public var truncation: Double?
+    /// Style options with defaults filled in (style-based models; nil otherwise).
+    public var style: ResolvedStyle?
+    /// Per image, the seed of its random noise maps (used by `noise_mode=random`).
+    public var noiseSeeds: [UInt64]
+    /// Per image, nil or a W-space blend: the image's per-layer W (after truncation) becomes
+    /// `(1 − weight)·W(z) + weight·W(partner)` (interpolation in W; the conditioning is shared).
+    public var blends: [WBlend?]
+
+    public init(z: Tensor, conditioning: Tensor, truncation: Double?, style: ResolvedStyle? = nil, noiseSeeds: [UInt64]? = nil, blends: [WBlend?]? = nil) {
+        let b = z.shape[0]
+        self.z = z; self.conditioning = conditioning; self.truncation = truncation; self.style = style
+        self.noiseSeeds = noiseSeeds ?? Array(repeating: 0, count: b)
+        self.blends = blends ?? Array(repeating: nil, count: b)
+    }
+}
+
+/// An image of a W-space interpolation: the other end's z and the weight of that end.
+public struct WBlend: Sendable, Equatable {
+    /// `[dim_z]`: the latent of the other end.
+    public var partner: [Float]
+    /// 0 gives the image's own W, 1 the partner's.
+    public var weight: Double
+    public init(partner: [Float], weight: Double) { self.partner = partner; self.weight = weight }
+}
+
+extension Generator {
+    public func forward(_ input: ForwardInput) -> Tensor {
+        precondition(input.style == nil && input.blends.allSatisfy { $0 == nil }, "\(info.architecture) takes no style options or W blends")
+        return forward(z: input.z, conditioning: input.conditioning, truncation: input.truncation)
+    }
 }
 
 public enum GeneratorLoader {

@@ -25,16 +25,20 @@ public struct Sampler: Sendable {
     /// - Throws: `SamplingError` whose `parameter` names the field at fault.
     public func prepare(_ request: GenerationRequest) throws -> PreparedBatch {
         let caps = generator.capabilities, t = request.truncation
-        try caps.truncation.validate(t)
-        var latents: [[Float]], conditioning: [[Float]], seeds: [UInt64?], classes: [Int?]
+        try caps.truncation.validate(t, parameter: request.truncationParameter)
+        let style = try resolveStyle(request)
+        let draw = { (seed: UInt64, parameter: String) throws -> [Float] in try self.latent(seed: seed, request, parameter: parameter) }
+        var latents: [[Float]], conditioning: [[Float]], seeds: [UInt64?], classes: [Int?], noiseSeeds: [UInt64]
+        var blends: [WBlend?]? = nil
         switch request.kind {
         case let .samples(given, source):
             let n = source.count
             guard n > 0 else { throw SamplingError(parameter: "n", "a request needs at least one image") }
             switch source {
             case .seeds(let s):
-                latents = s.map { generator.latent(seed: $0, truncation: t) }
+                latents = try s.map { try draw($0, "seed") }
                 seeds = s
+                noiseSeeds = s
             case .explicit(let zs):
                 for (i, z) in zs.enumerated() {
                     guard z.count == info.dimZ else { throw SamplingError(parameter: "z[\(i)]", "z[\(i)] has \(z.count) entries; this model needs \(info.dimZ)") }
@@ -42,6 +46,7 @@ public struct Sampler: Sendable {
                 }
                 latents = zs
                 seeds = Array(repeating: nil, count: n)
+                noiseSeeds = zs.map(Self.noiseSeed(latent:))
             }
             guard given.count <= 1 || given.count == n else {
                 throw SamplingError(parameter: "classes", "'classes' has \(given.count) entries for \(n) image\(n == 1 ? "" : "s"); "
@@ -52,15 +57,29 @@ public struct Sampler: Sendable {
             if resolved.isEmpty { try requireUnconditional(parameter) }
             classes = resolved.isEmpty ? Array(repeating: nil, count: n) : resolved.count == 1 ? Array(repeating: resolved[0], count: n) : resolved
             conditioning = classes.map { generator.conditioning(forClass: $0 ?? 0) }
-        case let .latentInterpolation(cls, a, b, steps, method):
+        case let .latentInterpolation(cls, a, b, steps, method, space):
             try checkSteps(steps)
             let c = try cls.map { try checkClass($0, parameter: "class") }
             if c == nil { try requireUnconditional("class") }
-            let za = generator.latent(seed: a, truncation: t), zb = generator.latent(seed: b, truncation: t)
-            latents = Interpolation.weights(steps: steps).map { method.apply(za, zb, $0) }
+            let za = try draw(a, "seed_a"), zb = try draw(b, "seed_b")
+            let weights = Interpolation.weights(steps: steps)
+            switch space {
+            case .z:
+                latents = weights.map { method.apply(za, zb, $0) }
+            case .w:
+                guard caps.latentSpaces.contains(.w) else {
+                    throw SamplingError(parameter: "space", "'space' w needs a model with a W space (StyleGAN); this one interpolates in z only")
+                }
+                guard method == .linear else {
+                    throw SamplingError(parameter: "method", "'method' must be linear with space=w: W is interpolated linearly, per layer")
+                }
+                latents = Array(repeating: za, count: steps)
+                blends = weights.map { WBlend(partner: zb, weight: $0) }
+            }
             conditioning = Array(repeating: generator.conditioning(forClass: c ?? 0), count: steps)
             seeds = Array(repeating: nil, count: steps)
             classes = Array(repeating: c, count: steps)
+            noiseSeeds = Array(repeating: a, count: steps)
         case let .classInterpolation(seed, a, b, steps):
             guard caps.conditional else {
                 throw SamplingError(parameter: "kind", "class interpolation needs a class-conditional model; this one is unconditional")
@@ -71,22 +90,25 @@ public struct Sampler: Sendable {
                 return generator.conditioning(forClass: try checkClass(c, parameter: parameter))
             }
             let ea = try required(a, "class_a"), eb = try required(b, "class_b")
-            latents = Array(repeating: generator.latent(seed: seed, truncation: t), count: steps)
+            latents = Array(repeating: try draw(seed, "seed"), count: steps)
             conditioning = Interpolation.weights(steps: steps).map { Interpolation.linear.apply(ea, eb, $0) }
             seeds = Array(repeating: seed, count: steps)
             classes = Array(repeating: nil, count: steps)
+            noiseSeeds = Array(repeating: seed, count: steps)
         case let .classSheet(perClass, seed):
             guard perClass > 0 else { throw SamplingError(parameter: "n", "a class sheet needs at least one image per class") }
             let n = info.nClasses
             let rowSeeds = (0..<perClass).map { seed &+ UInt64($0) }
-            let rowLatents = rowSeeds.map { generator.latent(seed: $0, truncation: t) }
+            let rowLatents = try rowSeeds.map { try draw($0, "seed") }
             latents = (0..<n).flatMap { _ in rowLatents }
             seeds = (0..<n).flatMap { _ in rowSeeds }
             classes = (0..<n).flatMap { c in Array(repeating: caps.conditional ? c : nil, count: perClass) }
             conditioning = (0..<n).flatMap { c in Array(repeating: generator.conditioning(forClass: c), count: perClass) }
+            noiseSeeds = seeds.map { $0! }
         }
+        let key = generator.batchKey(truncation: t) + (style.map { "|" + $0.key } ?? "")
         return PreparedBatch(latents: latents, conditioning: conditioning, seeds: seeds, classes: classes,
-                             truncation: t, batchKey: generator.batchKey(truncation: t))
+                             truncation: t, batchKey: key, style: style, noiseSeeds: noiseSeeds, blends: blends)
     }
 
     /// `c` when it is a class of this conditional model.
@@ -131,7 +153,9 @@ public struct Sampler: Sendable {
             let m = min(maxBatch, n - start)
             let z = Tensor(shape: [m, dimZ], values: Array(batch.latents[start..<start + m].joined()))
             let e = Tensor(shape: [m, width], values: Array(batch.conditioning[start..<start + m].joined()))
-            let images = generator.forward(z: z, conditioning: e, truncation: batch.truncation)
+            let images = generator.forward(ForwardInput(z: z, conditioning: e, truncation: batch.truncation, style: batch.style,
+                                                        noiseSeeds: Array(batch.noiseSeeds[start..<start + m]),
+                                                        blends: Array(batch.blends[start..<start + m])))
             (out.data + start * r * r * c).update(from: images.data, count: images.count)
             start += m
         }

@@ -34,6 +34,10 @@ public struct StyleGANConfig: Codable, Sendable, Equatable {
     /// Whether the checkpoint stores NVlabs' fixed noise maps `synthesis/noise{i}` `[1, 1, r, r]`
     /// (default true); without them the layers add no noise.
     public var storedNoise: Bool?
+    /// Whether the checkpoint stores per-class W centroids `dlatent_class_avg` `[label_size,
+    /// w_dim]` (conditional models; default false): ψ then pulls each image towards its class's
+    /// centroid by default (`truncation_target=class`).
+    public var classCentroids: Bool?
     public var classNames: [String]?
     public var dataset: String?
     public var classifier: String?
@@ -43,7 +47,7 @@ public struct StyleGANConfig: Codable, Sendable, Equatable {
         case formatVersion = "format_version", architecture, resolution, zDim = "z_dim", wDim = "w_dim"
         case mappingLayers = "mapping_layers", mappingLrmul = "mapping_lrmul", labelSize = "label_size", channels
         case fusedScaleFrom = "fused_scale_from", blur, outChannels = "out_channels", useWscale = "use_wscale"
-        case truncationCutoff = "truncation_cutoff", storedNoise = "stored_noise", classNames = "class_names", dataset, classifier, provenance
+        case truncationCutoff = "truncation_cutoff", storedNoise = "stored_noise", classCentroids = "class_centroids", classNames = "class_names", dataset, classifier, provenance
     }
 
     /// A config with NVlabs' defaults for what is not given (wscale on, blur on, fused
@@ -83,6 +87,7 @@ public struct StyleGANConfig: Codable, Sendable, Equatable {
         }
         guard channels.allSatisfy({ (1...4096).contains($0) }) else { throw fail("channels must be in 1...4096, got \(channels)") }
         guard mappingLrmul.isFinite, mappingLrmul > 0, mappingLrmul <= 1 else { throw fail("mapping_lrmul must be in (0, 1], got \(mappingLrmul)") }
+        if classCentroids == true && labelSize == 0 { throw fail("class_centroids needs a conditional model (label_size > 0)") }
         if let names = classNames, names.count != max(labelSize, 1) {
             throw fail("\(names.count) class names for \(max(labelSize, 1)) classes")
         }
@@ -104,6 +109,7 @@ public struct StyleGANConfig: Codable, Sendable, Equatable {
             out.append(("mapping/Dense\(i)/bias", [wDim]))
         }
         out.append(("dlatent_avg", [wDim]))
+        if classCentroids == true { out.append(("dlatent_class_avg", [labelSize, wDim])) }
         let c0 = channels[0]
         out.append(("synthesis/4x4/Const/const", [1, c0, 4, 4]))
         var noise = 0

@@ -5,8 +5,10 @@ import Foundation
 /// class embedding) into W, and the synthesis network draws from a learned 4×4 constant with every
 /// layer's style taken from W. Activations NHWC; convolutions on oneDNN (`Conv2D`).
 ///
-/// - `truncation` is ψ: `w ← w̄ + ψ·(w − w̄)` on the first `truncation_cutoff` layers, towards the
-///   stored `dlatent_avg`; nil or 1 means none.
+/// - `truncation` is ψ: `w ← w̄ + ψ·(w − w̄)` on the first `cutoff` layers (default the
+///   checkpoint's `truncation_cutoff`); nil or 1 means none. `w̄` is the image's class centroid
+///   (`dlatent_class_avg`, the default when the checkpoint stores them) or the global
+///   `dlatent_avg` (`StyleOptions.TruncationTarget`).
 /// - Noise (`NoiseMode`): the checkpoint's stored maps (`synthesis/noise{i}`, NVlabs'
 ///   `randomize_noise=False`), none, or maps drawn from each image's seed. `forward` uses the
 ///   stored maps when the checkpoint has them (`stored_noise`), else none.
@@ -45,6 +47,7 @@ public final class StyleGANGenerator: Generator, @unchecked Sendable {
     let labelEmbedding: Tensor?     // [label_size, z_dim]
     let mapping: [Linear]           // equalised, lrmul applied
     let dlatentAvg: Tensor          // [w_dim]
+    let classAvg: Tensor?           // [label_size, w_dim]
     let constant: Tensor            // [1, 4, 4, C] NHWC
     let layers: [Layer]
     let toRGB: Conv2D
@@ -70,6 +73,7 @@ public final class StyleGANGenerator: Generator, @unchecked Sendable {
                           bias: multiplied(try w("mapping/Dense\(i)/bias", [c.wDim]), lrmul))
         }
         dlatentAvg = try w("dlatent_avg", [c.wDim])
+        classAvg = c.classCentroids == true ? try w("dlatent_class_avg", [c.labelSize, c.wDim]) : nil
         let c0 = c.channels[0]
         let const = try w("synthesis/4x4/Const/const", [1, c0, 4, 4])
         constant = Tensor(uninitializedShape: [1, 4, 4, c0])
@@ -116,7 +120,10 @@ public final class StyleGANGenerator: Generator, @unchecked Sendable {
         capabilities = ModelCapabilities(
             conditional: c.labelSize > 0, latentSpaces: [.z, .w],
             truncation: TruncationRule(name: "psi", symbol: "ψ", minimum: -1, minimumIncluded: true, maximum: 2,
-                                       summary: "ψ: W is pulled towards its average on the first \(c.cutoff) layers (NVlabs); 1 or omitted: none, above 1 extrapolates"))
+                                       summary: "ψ: W is pulled towards its " + (c.classCentroids == true ? "class centroid" : "average")
+                                                + " on the first \(min(c.cutoff, c.layers)) layers (NVlabs); 1 or omitted: none, above 1 extrapolates"),
+            style: StyleCapabilities(layers: c.layers, defaultCutoff: c.cutoff, storedNoise: c.storedNoise ?? true,
+                                     classCentroids: c.classCentroids == true))
         var macs = c.mappingInput * c.wDim + (c.mappingLayers - 1) * c.wDim * c.wDim
         for l in layers {
             let ch = l.noiseWeight.count
@@ -177,17 +184,22 @@ public final class StyleGANGenerator: Generator, @unchecked Sendable {
         return x
     }
 
-    /// Per-layer styles `[B, L, w_dim]`: W of `z` and `labels` on every layer, truncated by ψ on
-    /// the first `truncation_cutoff` layers (nil or 1: none).
-    public func styles(z: Tensor, labels: Tensor, truncation: Double?) -> Tensor {
+    /// Per-layer styles `[B, L, w_dim]`: W of `z` and `labels` on every layer, truncated by ψ
+    /// (nil or 1: none) on the first `style.cutoff` layers towards `style.truncationTarget`
+    /// (the class target mixes the centroids with the weights of `labels`). `style` nil: the
+    /// checkpoint's defaults.
+    public func styles(z: Tensor, labels: Tensor, truncation: Double?, style: ResolvedStyle? = nil) -> Tensor {
         let b = z.shape[0], wd = config.wDim, l = config.layers
+        let style = style ?? capabilities.style!.defaults
         let w = Profiler.measure("mapping") { mapping(z: z, labels: labels) }
         let ws = Tensor(uninitializedShape: [b, l, wd])
-        let psi = truncation.map(Float.init), avg = dlatentAvg.data
+        let psi = truncation.map(Float.init)
+        let targets = truncationTargets(labels: labels, count: b, style.truncationTarget)
         for i in 0..<b {
+            let avg = targets.data + (targets.shape[0] == 1 ? 0 : i * wd)
             for layer in 0..<l {
                 let d = ws.data + (i * l + layer) * wd, s = w.data + i * wd
-                if let psi, psi != 1, layer < config.cutoff {
+                if let psi, psi != 1, layer < style.cutoff {
                     for k in 0..<wd { d[k] = avg[k] + (s[k] - avg[k]) * psi }
                 } else {
                     d.update(from: s, count: wd)
@@ -195,6 +207,23 @@ public final class StyleGANGenerator: Generator, @unchecked Sendable {
             }
         }
         return ws
+    }
+
+    /// What ψ pulls each image towards: `[1, w_dim]` (`dlatent_avg`) or, for the class target,
+    /// `[B, w_dim]` with row i = Σ_c labels[i, c] · `dlatent_class_avg[c]` (exactly the class's
+    /// centroid for a one-hot label).
+    func truncationTargets(labels: Tensor, count b: Int, _ target: StyleOptions.TruncationTarget) -> Tensor {
+        guard target == .class, let centroids = classAvg else { return dlatentAvg.reshaped([1, config.wDim]) }
+        let wd = config.wDim, n = config.labelSize
+        let out = Tensor(shape: [b, wd])
+        for i in 0..<b {
+            for c in 0..<n {
+                let y = labels.data[i * n + c]
+                guard y != 0 else { continue }
+                for k in 0..<wd { out.data[i * wd + k] += y * centroids.data[c * wd + k] }
+            }
+        }
+        return out
     }
 
     /// Images `[B, R, R, out_channels]` (not clamped) from per-layer styles `ws` `[B, L, w_dim]`.
@@ -236,20 +265,44 @@ public final class StyleGANGenerator: Generator, @unchecked Sendable {
         return toRGB.profiled(x)
     }
 
-    /// Style mixing as NVlabs' `style_mixing.py` draws it: `row`'s styles with the layers in
-    /// `layers` taken from `column`'s (each `[L, w_dim]`, from `styles`); returns `[L, w_dim]`.
-    public func mixed(row: UnsafePointer<Float>, column: UnsafePointer<Float>, layers mixedLayers: Set<Int>) -> [Float] {
-        let wd = config.wDim
-        var out = [Float](repeating: 0, count: config.layers * wd)
-        for layer in 0..<config.layers {
-            let src = mixedLayers.contains(layer) ? column : row
-            for k in 0..<wd { out[layer * wd + k] = src[layer * wd + k] }
-        }
-        return out
+    /// Images with the checkpoint's defaults (`StyleCapabilities.defaults`).
+    public func forward(z: Tensor, conditioning: Tensor, truncation: Double?) -> Tensor {
+        forward(ForwardInput(z: z, conditioning: conditioning, truncation: truncation))
     }
 
-    public func forward(z: Tensor, conditioning: Tensor, truncation: Double?) -> Tensor {
-        synthesis(ws: styles(z: z, labels: conditioning, truncation: truncation), noise: config.storedNoise ?? true ? .stored : .none)
+    /// Images for `input`: its style options (nil: the defaults), W blends (interpolation in W
+    /// after truncation, per layer) and, for random noise, each image's noise seed.
+    public func forward(_ input: ForwardInput) -> Tensor {
+        let style = input.style ?? capabilities.style!.defaults
+        var ws = styles(z: input.z, labels: input.conditioning, truncation: input.truncation, style: style)
+        let blended = input.blends.indices.filter { input.blends[$0] != nil }
+        if !blended.isEmpty {
+            let zd = config.zDim, c = input.conditioning.shape[1], per = config.layers * config.wDim
+            let partners = Tensor(shape: [blended.count, zd], values: blended.flatMap { input.blends[$0]!.partner })
+            let labels = Tensor(shape: [blended.count, c], values: blended.flatMap {
+                Array(UnsafeBufferPointer(start: input.conditioning.data + $0 * c, count: c))
+            })
+            let other = styles(z: partners, labels: labels, truncation: input.truncation, style: style)
+            let mixed = Tensor(uninitializedShape: ws.shape)
+            mixed.data.update(from: ws.data, count: ws.count)
+            for (j, i) in blended.enumerated() {
+                let t = input.blends[i]!.weight
+                for k in 0..<per {
+                    mixed.data[i * per + k] = Float((1 - t) * Double(ws.data[i * per + k]) + t * Double(other.data[j * per + k]))
+                }
+            }
+            ws = mixed
+        }
+        return synthesis(ws: ws, noise: noiseMode(style.noise, seeds: input.noiseSeeds))
+    }
+
+    /// The synthesis noise of `mode` for images with noise seeds `seeds`.
+    func noiseMode(_ mode: StyleOptions.Noise, seeds: [UInt64]) -> NoiseMode {
+        switch mode {
+        case .const: return .stored
+        case .none: return .none
+        case .random: return .random(seeds: seeds)
+        }
     }
 }
 
@@ -259,56 +312,5 @@ extension StyleGANConfig {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
         return (try? e.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-    }
-}
-
-extension StyleGANGenerator {
-    /// The style-mixing figure of NVlabs' `style_mixing.py`: `[(rows+1)·(columns+1), R, R, C]`
-    /// images in row-major order, a grid `columns + 1` wide. The top-left cell is blank (white),
-    /// the top row holds the column seeds' images, the left column the row seeds' images, and cell
-    /// (r, c) the row's styles with the layers in `styles` taken from the column's. `label`: the
-    /// class of every image (conditional models); `truncation` ψ; noise as `noise` (random noise
-    /// is drawn from each cell's row seed).
-    ///
-    /// Errors: `SamplingError` naming `styles` for a layer outside `0..<layers`, `class` for a
-    /// missing or foreign class.
-    public func mixingGrid(rowSeeds: [UInt64], columnSeeds: [UInt64], styles mixedLayers: Set<Int>, label: Int?,
-                           truncation: Double?, noise: NoiseMode) throws -> Tensor {
-        let l = config.layers, wd = config.wDim
-        if let bad = mixedLayers.sorted().first(where: { !(0..<l).contains($0) }) {
-            throw SamplingError(parameter: "styles", "layer \(bad) does not exist: this model's style layers are 0-\(l - 1)")
-        }
-        if capabilities.conditional {
-            guard let label, (0..<config.labelSize).contains(label) else {
-                throw SamplingError(parameter: "class", "a class in 0-\(config.labelSize - 1) is needed for this conditional model")
-            }
-        } else if label != nil {
-            throw SamplingError(parameter: "class", "this model is unconditional")
-        }
-        let seeds = rowSeeds + columnSeeds
-        let z = Tensor(shape: [seeds.count, config.zDim], values: seeds.flatMap { latent(seed: $0, truncation: nil) })
-        let cond = conditioning(forClass: label ?? 0)
-        let labels = Tensor(shape: [seeds.count, cond.count], values: Array(repeating: cond, count: seeds.count).flatMap { $0 })
-        let ws = styles(z: z, labels: labels, truncation: truncation)
-        let per = l * wd
-        // Cells in grid order: the blank corner is rendered as a copy of the first column image
-        // and painted white afterwards.
-        var cells: [[Float]] = [], cellSeeds: [UInt64] = []
-        let col = { (c: Int) in Array(UnsafeBufferPointer(start: ws.data + (rowSeeds.count + c) * per, count: per)) }
-        let row = { (r: Int) in Array(UnsafeBufferPointer(start: ws.data + r * per, count: per)) }
-        cells.append(col(0)); cellSeeds.append(columnSeeds[0])
-        for c in columnSeeds.indices { cells.append(col(c)); cellSeeds.append(columnSeeds[c]) }
-        for r in rowSeeds.indices {
-            cells.append(row(r)); cellSeeds.append(rowSeeds[r])
-            for c in columnSeeds.indices {
-                cells.append(mixed(row: ws.data + r * per, column: ws.data + (rowSeeds.count + c) * per, layers: mixedLayers))
-                cellSeeds.append(rowSeeds[r])
-            }
-        }
-        let mode: NoiseMode = { if case .random = noise { return .random(seeds: cellSeeds) }; return noise }()
-        let out = synthesis(ws: Tensor(shape: [cells.count, l, wd], values: cells.flatMap { $0 }), noise: mode)
-        let cell = out.count / cells.count
-        for k in 0..<cell { out.data[k] = 1 }
-        return out
     }
 }
