@@ -54,7 +54,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Classifier for evaluation (default: the one the model's config names, next to --out; on --resume: the saved run's).") var evalClassifier: String?
     @Option(help: "Engine threads for GEMMs and other loops (default: number of cores; OpenBLAS itself runs single-threaded).") var threads: Int?
     @Option(help: ArgumentHelp("biggan or stylegan (default: biggan; on --resume: the saved run's).",
-                               discussion: "StyleGAN (v1): non-saturating logistic loss, lazy R1, minibatch stddev, style mixing, equalised learning rate; its defaults are NVlabs' (learning rates 1e-3, β2 0.99, one D step per G step)."))
+                               discussion: "StyleGAN (v1): non-saturating logistic loss, lazy R1, minibatch stddev, style mixing, equalised learning rate; flags not given take NVlabs' values (learning rates 1e-3, β2 0.99, one D step per G step, z = W = 128)."))
     var architecture: String?
     @Option(help: "StyleGAN: R1 weight γ (default: 10).") var r1Gamma: Double?
     @Option(help: "StyleGAN: apply R1 every N D steps, scaled by N (lazy regularisation; default: 4).") var r1Interval: Int?

@@ -201,6 +201,20 @@ extension TrainingTests {
         let cond = Tensor(shape: [2, 3], values: [0, 1, 0, 0, 0, 1])
         let e = engine.forward(z: z, conditioning: cond, truncation: nil)
         #expect(maxAbsDiff(y, e) < 1e-4)
+        // The exported centroids are the exact means of W over the given latents per class.
+        let (tensors, cfg) = g.export(centroidSamples: 5)
+        #expect(cfg.classCentroids == true)
+        let centroids = try #require(tensors.first { $0.0 == "dlatent_class_avg" }?.1)
+        #expect(centroids.shape == [3, 8])
+        var rng = NoiseGenerator(seed: 0)
+        for c in 0..<3 {
+            let zc = Tensor(shape: [5, 6], values: (0..<30).map { _ in rng.nextNormal() })
+            let w = g.mapping(z: zc, labels: Array(repeating: c, count: 5))
+            for k in 0..<8 {
+                let mean = (0..<5).reduce(Float(0)) { $0 + w[$1 * 8 + k] } / 5
+                #expect(abs(centroids[c * 8 + k] - mean) < 1e-5 * max(1, abs(mean)))
+            }
+        }
     }
 }
 }

@@ -3,8 +3,9 @@ import BigGANEngine
 extension TrainableStyleGAN {
     /// The inference checkpoint of this generator (`docs/CHECKPOINT_FORMAT.md`, architecture
     /// `stylegan`): every parameter under its NVlabs name (`mapping/Dense0.weight` →
-    /// `mapping/Dense0/weight`), raw; `dlatent_avg`, the fixed noise maps, and the class centroids
-    /// `dlatent_class_avg` where the format has them. The engine's `StyleGANGenerator` built from
+    /// `mapping/Dense0/weight`), raw; `dlatent_avg`, the fixed noise maps, and for a conditional
+    /// model the class centroids `dlatent_class_avg` (`class_centroids: true`, so ψ pulls each
+    /// image towards its class by default). The engine's `StyleGANGenerator` built from
     /// it computes `forward(…, noise: stored maps)` without mixing.
     ///
     /// `centroidSamples`: when given, `dlatent_avg` and the class centroids are recomputed as the
@@ -17,14 +18,14 @@ extension TrainableStyleGAN {
         }
         var averages: (Tensor, Tensor?) = (dlatentAvg.copy(), classAverages?.copy())
         if let n = centroidSamples { averages = measuredAverages(perClass: n) }
-        let known = Set(config.tensorShapes.map(\.0))
-        var out = parameters.map { (checkpointName($0.name), $0.value.copy()) }
-        for b in buffers {
-            let value = b.name == "dlatent_avg" ? averages.0 : b.name == "dlatent_class_avg" ? averages.1! : b.value.copy()
-            if known.contains(b.name) { out.append((b.name, value)) }
-        }
         var c = config
         c.storedNoise = true
+        c.classCentroids = config.labelSize > 0 ? true : nil
+        let known = Set(c.tensorShapes.map(\.0))
+        var out = parameters.map { (checkpointName($0.name), $0.value.copy()) }
+        for b in buffers where known.contains(b.name) {
+            out.append((b.name, b.name == "dlatent_avg" ? averages.0 : b.name == "dlatent_class_avg" ? averages.1! : b.value.copy()))
+        }
         return (out, c)
     }
 
