@@ -61,7 +61,7 @@ struct EvalCommand: ParsableCommand {
             rows.append(try ev.sampleRow(sampler, truncation: t, perClass: perClass, seed: seed))
         }
         print("\(modelOptions.model): \(perClass) samples per class; classifier \(cpath); data \(ref.description)")
-        print("row              truncation  images      IS (±std)        FD   accuracy")
+        print("row              truncation  images      IS (±std)        FD   accuracy   FD mean term   spread")
         for r in rows {
             let t = r.name == EvaluationRow.samplesName ? r.truncation.map { String(format: "%.2f", $0) } ?? "none" : "-"
             func pad(_ text: String, _ width: Int, left: Bool) -> String {
@@ -69,8 +69,10 @@ struct EvalCommand: ParsableCommand {
                 return left ? text + fill : fill + text
             }
             print(pad(r.name, 16, left: true) + " " + pad(t, 10, left: false)
-                  + String(format: " %7d  %6.3f (±%.3f) %9.3f   %6.2f%%", r.count, r.inceptionScore, r.inceptionStd, r.frechetDistance, 100 * r.accuracy))
+                  + String(format: " %7d  %6.3f (±%.3f) %9.3f   %6.2f%%   %12.3f   %6.3f", r.count, r.inceptionScore, r.inceptionStd,
+                           r.frechetDistance, 100 * r.accuracy, r.frechetMeanTerm, r.spread))
         }
+        print("FD mean term: ‖μ − μ_test‖² (the rest of FD is the covariance term); spread: Tr Σ / Tr Σ_test (below 1: less varied than the test set)")
         print("real row: IS and accuracy on the \(test.count) held-out images; FD of \(min(n, train.count)) training images against them "
               + "(the same count as the samples: FD grows as the count shrinks)")
         if let out { try write(rows, to: out, sweep: sweep != nil) }
@@ -80,7 +82,8 @@ struct EvalCommand: ParsableCommand {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let json: [[String: Any]] = rows.map { r in
             ["name": r.name, "truncation": r.name == EvaluationRow.samplesName ? Truncation.describe(r.truncation) as Any : NSNull(), "images": r.count, "inception_score": r.inceptionScore,
-             "inception_std": r.inceptionStd, "frechet_distance": r.frechetDistance, "accuracy": r.accuracy]
+             "inception_std": r.inceptionStd, "frechet_distance": r.frechetDistance, "accuracy": r.accuracy,
+             "frechet_mean_term": r.frechetMeanTerm, "spread": r.spread]
         }
         let data = try JSONSerialization.data(withJSONObject: ["model": modelOptions.model, "per_class": perClass, "seed": seed, "rows": json],
                                               options: [.prettyPrinted, .sortedKeys])

@@ -15,6 +15,19 @@ public struct EvaluationRow: Sendable {
     public let frechetDistance: Double
     /// Classifier accuracy against the labels (the conditioning class for samples).
     public let accuracy: Double
+    /// `frechetDistance`'s mean term `‖μ − μ_test‖²` (the rest is the covariance term).
+    public let frechetMeanTerm: Double
+    /// `Tr(Σ)/Tr(Σ_test)`: the features' spread against the test set's (below 1: less varied).
+    public let spread: Double
+
+    public init(name: String, truncation: Double?, count: Int, inceptionScore: Double, inceptionStd: Double, features: FeatureStatistics,
+                test: FeatureStatistics, accuracy: Double) {
+        let parts = EvaluationMetrics.frechetParts(features, test)
+        self.name = name; self.truncation = truncation; self.count = count
+        self.inceptionScore = inceptionScore; self.inceptionStd = inceptionStd
+        frechetDistance = parts.total; frechetMeanTerm = parts.meanTerm; spread = parts.spread
+        self.accuracy = accuracy
+    }
 
     /// The name of rows of generated samples.
     public static let samplesName = "samples"
@@ -48,7 +61,7 @@ public struct Evaluator {
         let p = EvaluationMetrics.softmax(testResult.logits)
         let (m, s) = EvaluationMetrics.inceptionScore(probabilities: p)
         return EvaluationRow(name: "real (test set)", truncation: nil, count: test.count, inceptionScore: m, inceptionStd: s,
-                             frechetDistance: EvaluationMetrics.frechetDistance(FeatureStatistics(features: f), testStatistics),
+                             features: FeatureStatistics(features: f), test: testStatistics,
                              accuracy: EvaluationMetrics.accuracy(logits: testResult.logits, labels: test.labels))
     }
 
@@ -80,7 +93,7 @@ public struct Evaluator {
         }
         let (is_, isStd) = EvaluationMetrics.inceptionScore(probabilities: EvaluationMetrics.softmax(logits))
         return EvaluationRow(name: EvaluationRow.samplesName, truncation: truncation, count: n, inceptionScore: is_, inceptionStd: isStd,
-                             frechetDistance: EvaluationMetrics.frechetDistance(FeatureStatistics(features: features), testStatistics),
+                             features: FeatureStatistics(features: features), test: testStatistics,
                              accuracy: EvaluationMetrics.accuracy(logits: logits, labels: labels))
     }
 }

@@ -37,6 +37,13 @@ public enum EvaluationMetrics {
     /// `‖μ₁ − μ₂‖² + Tr(Σ₁) + Tr(Σ₂) − 2·Tr((Σ₁Σ₂)^½)`, with `Tr((Σ₁Σ₂)^½) = Σ √λᵢ` over the
     /// eigenvalues of the symmetric `Σ₁^½ Σ₂ Σ₁^½` (negative round-off clamped to 0).
     public static func frechetDistance(_ a: FeatureStatistics, _ b: FeatureStatistics) -> Double {
+        frechetParts(a, b).total
+    }
+
+    /// The Fréchet distance split into its two terms: `meanTerm` = `‖μ₁ − μ₂‖²` (where the sets
+    /// sit) and `total − meanTerm` (their shapes), and `spread` = `Tr(Σ₁)/Tr(Σ₂)` (below 1: the
+    /// first set varies less than the second, e.g. samples less varied than the data).
+    public static func frechetParts(_ a: FeatureStatistics, _ b: FeatureStatistics) -> (total: Double, meanTerm: Double, spread: Double) {
         let d = a.dimension
         precondition(b.dimension == d)
         var diff = 0.0
@@ -47,7 +54,9 @@ public enum EvaluationMetrics {
         let m = matmul(matmul(s1, b.covariance, d), s1, d)
         let eig = SymmetricEigen(m, n: d).values
         let trSqrt = eig.reduce(0) { $0 + max($1, 0).squareRoot() }
-        return diff + tr - 2 * trSqrt
+        var trA = 0.0, trB = 0.0
+        for j in 0..<d { trA += a.covariance[j * d + j]; trB += b.covariance[j * d + j] }
+        return (diff + tr - 2 * trSqrt, diff, trA / max(trB, 1e-300))
     }
 
     /// Inception-style score (Salimans et al. 2016) of class probabilities `[N, C]`:

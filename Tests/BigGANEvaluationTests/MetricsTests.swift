@@ -34,6 +34,19 @@ func tensor(_ rows: [[Float]]) -> Tensor { Tensor(shape: [rows.count, rows[0].co
         #expect(abs(EvaluationMetrics.frechetDistance(s, s)) < 1e-9)
     }
 
+    /// A shifted, scaled copy: the mean term is the squared shift, the spread the squared scale,
+    /// and for a pure shift the whole distance is the mean term.
+    @Test func frechetPartsSeparateLocationAndShape() {
+        let x = randomTensor([400, 6], seed: 3)
+        let shifted = Tensor(shape: x.shape, values: x.array.enumerated().map { $0.element + ($0.offset % 6 == 2 ? 0.5 : 0) })
+        let scaled = Tensor(shape: x.shape, values: x.array.map { $0 * 1.5 })
+        let s = FeatureStatistics(features: x)
+        let a = EvaluationMetrics.frechetParts(FeatureStatistics(features: shifted), s)
+        #expect(abs(a.meanTerm - 0.25) < 1e-6 && abs(a.total - 0.25) < 1e-5 && abs(a.spread - 1) < 1e-6, "\(a)")
+        let b = EvaluationMetrics.frechetParts(FeatureStatistics(features: scaled), s)
+        #expect(abs(b.spread - 2.25) < 1e-6 && b.total > 0.1 && abs(b.total - EvaluationMetrics.frechetDistance(FeatureStatistics(features: scaled), s)) < 1e-12)
+    }
+
     @Test func inceptionScoreMatchesNumpy() throws {
         let f = try EvalFixture.load()
         let (m, s) = EvaluationMetrics.inceptionScore(probabilities: f.inception.probabilities, splits: f.inception.splits)
