@@ -59,7 +59,9 @@ public final class Trainer {
     /// The EMA of G (evaluate and export this one).
     public let ema: TrainableGenerator
     public let gOptimizer: Adam, dOptimizer: Adam
-    public let emaSchedule: ExponentialMovingAverage
+    /// The EMA's decay and start (the decay may change between sessions of a run: `--ema-decay`
+    /// on `--resume`).
+    public var emaSchedule: ExponentialMovingAverage
     /// `config.augment`, nil when it is off.
     public let augmentation: DiffAugment?
     /// The training noise source (used by the step overloads without an `rng` argument).

@@ -25,6 +25,7 @@ extension Trainer {
         var c = config
         c.gLearningRate = gOptimizer.learningRate
         c.dLearningRate = dOptimizer.learningRate
+        c.emaDecay = emaSchedule.decay
         return c
     }
 

@@ -108,8 +108,9 @@ struct TrainCommand: ParsableCommand {
             SettingFlag("--data", normalisedData, \.data), SettingFlag("--channels", channels, \.channels),
             SettingFlag("--iterations", iterations, \.iterations, changeableOnResume: true),
             SettingFlag("--batch", batch, \.batch), SettingFlag("--d-steps", dSteps, \.dSteps),
-            SettingFlag("--g-lr", gLr, \.gLr), SettingFlag("--d-lr", dLr, \.dLr), SettingFlag("--beta2", beta2, \.beta2),
-            SettingFlag("--ema-decay", emaDecay, \.emaDecay), SettingFlag("--ema-start", emaStart, \.emaStart),
+            SettingFlag("--g-lr", gLr, \.gLr, changeableOnResume: true), SettingFlag("--d-lr", dLr, \.dLr, changeableOnResume: true),
+            SettingFlag("--beta2", beta2, \.beta2),
+            SettingFlag("--ema-decay", emaDecay, \.emaDecay, changeableOnResume: true), SettingFlag("--ema-start", emaStart, \.emaStart),
             SettingFlag("--g-ortho", gOrtho, \.gOrtho), SettingFlag("--g-width", gWidth, \.gWidth), SettingFlag("--d-width", dWidth, \.dWidth),
             SettingFlag("--dim-z", dimZ, \.dimZ), SettingFlag("--seed", seed, \.seed),
             SettingFlag("--checkpoint-every", checkpointEvery, \.checkpointEvery, changeableOnResume: true),
@@ -202,6 +203,7 @@ struct TrainCommand: ParsableCommand {
         var loader: DataOrder
         if let t = resumed {
             trainer = t
+            t.apply(learningRates: (settings.gLr, settings.dLr), emaDecay: settings.emaDecay)
             guard t.classCount == dataset.classNames.count, t.classNames == nil || t.classNames! == dataset.classNames else {
                 throw TrainError("the saved run has \(t.classCount) classes (\((t.classNames ?? []).joined(separator: ", "))); the data has \(dataset.classNames.count) (\(dataset.classNames.joined(separator: ", ")))")
             }

@@ -22,6 +22,9 @@ protocol TrainingSession: AnyObject {
     var classNames: [String]? { get }
     /// The evaluation classifier the generator's config names (a file next to the checkpoint).
     var classifierName: String? { get }
+    /// A resumed run's learning rates and (BigGAN) EMA decay, which may change between sessions
+    /// (a manual schedule); saved with the next checkpoint.
+    func apply(learningRates: (g: Double, d: Double), emaDecay: Double)
 }
 
 extension Trainer: TrainingSession {
@@ -36,6 +39,10 @@ extension Trainer: TrainingSession {
     var outChannels: Int { generator.config.outChannels }
     var classNames: [String]? { generator.config.classNames }
     var classifierName: String? { generator.config.classifier }
+    func apply(learningRates: (g: Double, d: Double), emaDecay: Double) {
+        gOptimizer.learningRate = learningRates.g; dOptimizer.learningRate = learningRates.d
+        emaSchedule.decay = emaDecay
+    }
 }
 
 extension StyleGANTrainer: TrainingSession {
@@ -52,6 +59,10 @@ extension StyleGANTrainer: TrainingSession {
     var outChannels: Int { generator.config.outChannels }
     var classNames: [String]? { generator.config.classNames }
     var classifierName: String? { generator.config.classifier }
+    /// The learning rates; the EMA follows `--ema-kimg`, fixed for the run.
+    func apply(learningRates: (g: Double, d: Double), emaDecay: Double) {
+        gOptimizer.learningRate = learningRates.g; dOptimizer.learningRate = learningRates.d
+    }
 }
 
 /// The training state file's family, from its `format` metadata.

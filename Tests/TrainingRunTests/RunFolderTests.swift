@@ -64,13 +64,24 @@ extension TrainingRunTests {
         let (s3, o3) = try run(["--out", path("part.safetensors"), "--run-dir", path("run-part"), "--resume", "--threads", "1"])
         #expect(s3 == 0 && o3.contains("resuming at iteration 6 of 6"), "\(o3)")
         // Flags that differ from the saved run are refused, each named with the saved value.
-        let (s4, o4) = try run(args("part", extra: ["--resume", "--batch", "8", "--g-lr", "0.001", "--data", "folder:/elsewhere"]))
+        let (s4, o4) = try run(args("part", extra: ["--resume", "--batch", "8", "--beta2", "0.99", "--data", "folder:/elsewhere"]))
         #expect(s4 != 0)
-        #expect(o4.contains("--batch 8: the saved run uses 4") && o4.contains("--g-lr 0.001: the saved run uses 0.0001")
+        #expect(o4.contains("--batch 8: the saved run uses 4") && o4.contains("--beta2 0.99: the saved run uses 0.999")
                 && o4.contains("--data folder:/elsewhere: the saved run uses folder:\(path("data"))"), "\(o4)")
         #expect(!o4.contains("--g-width"))
         let state = try SafeTensorsFile(path: path("run-part/state.safetensors"))
         #expect(state.metadata["iteration"] == "6")
+        // Learning rates and the EMA decay may change between sessions (a manual schedule): the
+        // state then holds the new values, and the next resume keeps them.
+        let (s5, o5) = try run(["--out", path("part.safetensors"), "--run-dir", path("run-part"), "--resume", "--iterations", "7",
+                                "--g-lr", "5e-5", "--d-lr", "2e-4", "--ema-decay", "0.9999", "--threads", "1"])
+        #expect(s5 == 0 && o5.contains("--g-lr 5e-05 (was 0.0001)") && o5.contains("--ema-decay 0.9999 (was 0.999)"), "\(o5)")
+        let config = try #require(try SafeTensorsFile(path: path("run-part/state.safetensors")).metadata["training_config"])
+        #expect(config.contains("\"g_lr\":5e-05") && config.contains("\"d_lr\":0.0002") && config.contains("\"ema_decay\":0.9999"), "\(config)")
+        let (s6, o6) = try run(["--out", path("part.safetensors"), "--run-dir", path("run-part"), "--resume", "--iterations", "8", "--threads", "1"])
+        #expect(s6 == 0 && !o6.contains("--g-lr"), "\(o6)")
+        let config2 = try #require(try SafeTensorsFile(path: path("run-part/state.safetensors")).metadata["training_config"])
+        #expect(config2.contains("\"g_lr\":5e-05") && config2.contains("\"ema_decay\":0.9999"), "\(config2)")
     }
 
     @Test func oneTrainerPerRunFolderAndStaleTemporariesRemoved() throws {

@@ -16,6 +16,14 @@ extension StyleGANTrainer {
             + gOptimizer.stateTensors(prefix: "adam.G.") + dOptimizer.stateTensors(prefix: "adam.D.")
     }
 
+    /// `config` with the optimisers' current learning rates (a resumed run may have changed them).
+    var currentConfig: StyleGANTrainingConfig {
+        var c = config
+        c.gLearningRate = gOptimizer.learningRate
+        c.dLearningRate = dOptimizer.learningRate
+        return c
+    }
+
     /// Writes the state atomically to `path`, with `extra` as `extra.<key>` metadata.
     public func save(to path: String, extra: [String: String] = [:]) throws {
         let enc = JSONEncoder()
@@ -24,7 +32,7 @@ extension StyleGANTrainer {
             "format": Self.formatName,
             "generator_config": generator.config.canonicalJSON,
             "discriminator_config": String(decoding: try enc.encode(discriminator.config), as: UTF8.self),
-            "training_config": config.jsonString(),
+            "training_config": currentConfig.jsonString(),
             "iteration": String(iteration), "d_steps": String(dSteps),
             "adam_G_step": String(gOptimizer.step), "adam_D_step": String(dOptimizer.step),
             "rng_state": String(rng.state),
