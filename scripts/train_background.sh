@@ -3,6 +3,8 @@
 # across sessions and machines.
 #
 #   scripts/train_background.sh start [stylegan]    # starts the run, or resumes it exactly from its state
+#   scripts/train_background.sh start biggan --ema-decay 0.9999   # flags after the family go to biggan-train
+#                                                   # (on resume: what may change, e.g. learning rates)
 #   scripts/train_background.sh stop [stylegan]     # SIGTERM: finishes the iteration, checkpoints, exits
 #   scripts/train_background.sh status [stylegan]   # running or not, last log line, last evaluation
 #
@@ -12,7 +14,10 @@
 # next session.
 set -eu
 cd "$(dirname "$0")/.."
+COMMAND=${1:-status}
 FAMILY=${2:-biggan}
+EXTRA=""
+if [ $# -gt 2 ]; then shift 2; EXTRA="$*"; fi
 case "$FAMILY" in
 biggan)
     RUN=runs/fashion-mnist-32-v2
@@ -28,14 +33,14 @@ mkdir -p "$RUN"
 
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
-case "${1:-status}" in
+case "$COMMAND" in
 start)
     if running; then echo "already running (pid $(cat "$PIDFILE"))"; exit 0; fi
     [ -x "$BIN" ] || swift build -c release --product biggan-train
     RESUME=""
     [ -f "$RUN/state.safetensors" ] && RESUME="--resume"
     # On resume the saved settings hold; the flags repeat them (a differing one is refused).
-    nohup "$BIN" $ARGS --run-dir "$RUN" $RESUME \
+    nohup "$BIN" $ARGS $EXTRA --run-dir "$RUN" $RESUME \
         --eval-classifier Models/fashion-mnist-classifier.safetensors >>"$RUN/train.log" 2>&1 &
     echo $! >"$PIDFILE"
     echo "started (pid $!) ${RESUME:+resuming }in $RUN; log: $RUN/train.log"
