@@ -11,6 +11,7 @@ struct SampleCommand: ParsableCommand {
           biggan sample --model m.safetensors --class 3 --seed 7 --out one.png
           biggan sample --model m.safetensors --class sneaker --n 16 --out grid.png
           biggan sample --model m.safetensors --class 0 --out-dir out/ --count 1000
+          biggan sample --model m.safetensors --class 0 --out-dir out/ --count 1000 --shard 2/4   (images 500-749)
           biggan sample --model m.safetensors --class all --n 10 --out sheet.png   (one row per class)
         """)
 
@@ -44,6 +45,10 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Number of images written to --out-dir (1...1000000).")
     var count: Int?
 
+    @Option(help: ArgumentHelp("K/M: write only shard K (0-based) of M of the --count images: images ⌊K·count/M⌋ ..< ⌊(K+1)·count/M⌋.",
+                               discussion: "The M shards together write exactly the files of the unsharded run, byte for byte (the same seeds; outputs do not depend on the batch). A Kubernetes indexed Job passes its JOB_COMPLETION_INDEX as K."))
+    var shard: String?
+
     var allClasses: Bool { classText?.lowercased() == "all" }
 
     func validate() throws {
@@ -62,9 +67,22 @@ struct SampleCommand: ParsableCommand {
             guard let c = count else { throw ValidationError("--out-dir needs --count") }
             guard (1...1_000_000).contains(c) else { throw ValidationError("--count must be between 1 and 1000000") }
             if z != nil { throw ValidationError("--z is for --out only") }
+            if let shard { _ = try Self.parseShard(shard, count: c) }
         case (.some, nil):
             if count != nil { throw ValidationError("--count is for --out-dir; use --n for a grid") }
+            if shard != nil { throw ValidationError("--shard splits --out-dir --count runs") }
         }
+    }
+
+    /// `K/M` → the image indices of shard K (0-based) of M over `count` images.
+    static func parseShard(_ text: String, count: Int) throws -> Range<Int> {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let k = Int(parts[0]), let m = Int(parts[1]) else {
+            throw ValidationError("--shard must be K/M (shard K of M, K from 0), got '\(text)'")
+        }
+        guard m >= 1, m <= count else { throw ValidationError("--shard \(text): M must be between 1 and --count (\(count))") }
+        guard (0..<m).contains(k) else { throw ValidationError("--shard \(text): K must be between 0 and \(m - 1)") }
+        return (k * count / m)..<((k + 1) * count / m)
     }
 
     func run() throws {
@@ -74,7 +92,8 @@ struct SampleCommand: ParsableCommand {
         if allClasses { try writeSheet(sampler: sampler, base: base); return }
         let cls = try resolveClass(classText, sampler)
         if let dir = outDir {
-            try writeMany(sampler: sampler, classIndex: cls, base: base, count: count!, dir: dir)
+            let range = try shard.map { try Self.parseShard($0, count: count!) } ?? 0..<count!
+            try writeMany(sampler: sampler, classIndex: cls, base: base, indices: range, dir: dir)
             return
         }
         let latents: GenerationRequest.Latents = try z.map { .explicit(try readLatents($0)) } ?? .seeds((0..<n).map { base &+ UInt64($0) })
@@ -93,13 +112,14 @@ struct SampleCommand: ParsableCommand {
         print("wrote \(out!) (\(classes) rows, one per class, of \(n) image\(n == 1 ? "" : "s"))")
     }
 
-    private func writeMany(sampler: Sampler, classIndex: Int?, base: UInt64, count: Int, dir: String) throws {
+    /// Images `indices` (image i has seed base + i), one file each.
+    private func writeMany(sampler: Sampler, classIndex: Int?, base: UInt64, indices: Range<Int>, dir: String) throws {
         do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         catch { throw CLIError("cannot create \(dir): \(error.localizedDescription)") }
-        var bar = ProgressBar(total: count, label: "sampling")
-        var i = 0
-        while i < count {
-            let m = min(sampler.maxBatch, count - i)
+        var bar = ProgressBar(total: indices.count, label: "sampling")
+        var i = indices.lowerBound
+        while i < indices.upperBound {
+            let m = min(sampler.maxBatch, indices.upperBound - i)
             let first = base &+ UInt64(i)
             let images = try images(sampler, try styleOptions.request(.samples(classes: classIndex.map { [$0] } ?? [],
                                                                                latents: .seeds((0..<m).map { first &+ UInt64($0) })),
@@ -111,7 +131,8 @@ struct SampleCommand: ParsableCommand {
             i += m
             bar.advance(by: m)
         }
-        print("wrote \(count) images to \(dir)")
+        let which = indices.count == count ? "" : " (images \(indices.lowerBound)..<\(indices.upperBound) of \(count!), shard \(shard!))"
+        print("wrote \(indices.count) images to \(dir)\(which)")
     }
 
     private func readLatents(_ path: String) throws -> [[Float]] {

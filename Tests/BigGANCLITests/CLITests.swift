@@ -126,6 +126,28 @@ import Testing
         #expect(try png("many/2-12.png") == png("s12.png"))
     }
 
+    /// `--shard K/M` writes its share; the M shards together equal the unsharded run, file for
+    /// file and byte for byte (with another batch size, too); bad shards are refused.
+    @Test func shardsTogetherEqualTheUnshardedRun() throws {
+        let whole = dir.appendingPathComponent("whole").path, parts = dir.appendingPathComponent("parts").path
+        try run(["sample", "--model", model, "--class", "1", "--seed", "5", "--out-dir", whole, "--count", "11", "--batch", "4"])
+        var seen: [String] = []
+        for k in 0..<3 {
+            let shardDir = parts + "-\(k)"
+            try run(["sample", "--model", model, "--class", "1", "--seed", "5", "--out-dir", shardDir, "--count", "11", "--shard", "\(k)/3", "--batch", "3"])
+            let files = try FileManager.default.contentsOfDirectory(atPath: shardDir).sorted()
+            #expect(files.count == [3, 4, 4][k])
+            for f in files { #expect(FileManager.default.contents(atPath: shardDir + "/" + f) == FileManager.default.contents(atPath: whole + "/" + f), "\(f)") }
+            seen += files
+        }
+        #expect(seen.sorted() == (try FileManager.default.contentsOfDirectory(atPath: whole)).sorted())
+        for bad in ["3/3", "-1/3", "1/0", "1", "a/b", "0/12"] {
+            let message = failure(["sample", "--model", model, "--out-dir", parts, "--count", "11", "--shard", bad])
+            #expect(message?.contains("--shard") == true, "\(bad): \(message ?? "accepted")")
+        }
+        #expect(failure(["sample", "--model", model, "--out", dir.appendingPathComponent("x.png").path, "--shard", "0/2"])?.contains("--shard") == true)
+    }
+
     @Test func explicitLatents() throws {
         let zPath = dir.appendingPathComponent("z.json").path
         try Data("[[0,0,0,0,0,0,0,0],[1,1,1,1,1,1,1,1]]".utf8).write(to: URL(fileURLWithPath: zPath))
