@@ -2,9 +2,11 @@
 #   docker build -t biggan .
 #   docker run --rm -p 8080:8080 biggan            # then: curl 'localhost:8080/v1/sample?class=Bag&seed=1'
 # The request log lives in /app/data (mount a volume there to keep it).
-FROM swift:6.0-bookworm AS build
+# Not built here yet (no container engine daemon on the development machine; issue 16 tracks it).
+ARG SWIFT_VERSION=6.3
+FROM swift:${SWIFT_VERSION}-bookworm AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libopenblas-dev libpng-dev libmicrohttpd-dev libsqlite3-dev zlib1g-dev pkgconf \
+ && apt-get install -y --no-install-recommends libopenblas-dev libdnnl-dev libpng-dev libmicrohttpd-dev libsqlite3-dev zlib1g-dev pkgconf \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -17,7 +19,7 @@ RUN swift build -c release \
 FROM debian:bookworm-slim
 # dataset-fashion-mnist: the training images that neighbour lookups (/v1/neighbours) search.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libopenblas0-pthread libpng16-16 libmicrohttpd12 libsqlite3-0 zlib1g \
+ && apt-get install -y --no-install-recommends libopenblas0-pthread libdnnl2 libgomp1 libpng16-16 libmicrohttpd12 libsqlite3-0 zlib1g \
     libcurl4 libxml2 tzdata ca-certificates dataset-fashion-mnist \
  && rm -rf /var/lib/apt/lists/*
 # The Swift runtime libraries the binaries link against.
