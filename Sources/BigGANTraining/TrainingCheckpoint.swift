@@ -40,10 +40,8 @@ extension Trainer {
             "iteration": String(iteration),
             "adam_G_step": String(gOptimizer.step),
             "adam_D_step": String(dOptimizer.step),
-            "rng_state": String(rng.state),
-            "rng_spare": rng.spare.map { String($0.bitPattern, radix: 16) } ?? "",
         ]
-        for (k, v) in extra { meta["extra." + k] = v }
+        meta.merge(TrainingStateFile.metadata(rng: rng, extra: extra)) { a, _ in a }
         try SafeTensorsWriter.write(checkpointTensors, metadata: meta, to: path)
     }
 
@@ -68,32 +66,16 @@ extension Trainer {
         try g.validate(file: name)
         do { try d.validate() } catch let e as CheckpointError { throw fail("discriminator_config: \(e.reason)") }
         guard let it = m["iteration"].flatMap(Int.init), let gs = m["adam_G_step"].flatMap(Int.init),
-              let ds = m["adam_D_step"].flatMap(Int.init), let state = m["rng_state"].flatMap({ UInt64($0) }) else {
-            throw fail("missing or bad step counters / RNG state")
+              let ds = m["adam_D_step"].flatMap(Int.init) else {
+            throw fail("missing or bad step counters")
         }
         try Self.checkResumed(training: t, counters: [("iteration", it), ("adam_G_step", gs), ("adam_D_step", ds)], fail: fail)
-        var spare: Float? = nil
-        if let s = m["rng_spare"], !s.isEmpty {
-            guard let bits = UInt32(s, radix: 16) else { throw fail("bad rng_spare '\(s)'") }
-            spare = Float(bitPattern: bits)
-        }
-        try self.init(generator: g, discriminator: d, config: t, rng: NoiseGenerator(state: state, spare: spare))
-        var expected = Set<String>()
-        for (key, tensor) in checkpointTensors {
-            expected.insert(key)
-            guard let e = file.entries[key] else { throw CheckpointError(file: name, tensor: key, "missing tensor") }
-            guard e.shape == tensor.shape else { throw CheckpointError(file: name, tensor: key, "shape \(e.shape), expected \(tensor.shape)") }
-            let loaded = try file.tensor(key)
-            tensor.data.update(from: loaded.data, count: tensor.count)
-        }
-        if let extra = Set(file.entries.keys).subtracting(expected).sorted().first {
-            throw CheckpointError(file: name, tensor: extra, "unexpected tensor")
-        }
+        try self.init(generator: g, discriminator: d, config: t, rng: try TrainingStateFile.rng(m, fail: fail))
+        try TrainingStateFile.restore(checkpointTensors, from: file, name: name)
         iteration = it
         gOptimizer.step = gs
         dOptimizer.step = ds
-        extraMetadata = m.filter { $0.key.hasPrefix("extra.") }
-            .reduce(into: [:]) { $0[String($1.key.dropFirst(6))] = $1.value }
+        extraMetadata = TrainingStateFile.extra(m)
     }
 }
 

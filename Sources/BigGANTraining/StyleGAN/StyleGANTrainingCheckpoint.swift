@@ -35,10 +35,8 @@ extension StyleGANTrainer {
             "training_config": currentConfig.jsonString(),
             "iteration": String(iteration), "d_steps": String(dSteps),
             "adam_G_step": String(gOptimizer.step), "adam_D_step": String(dOptimizer.step),
-            "rng_state": String(rng.state),
-            "rng_spare": rng.spare.map { String($0.bitPattern, radix: 16) } ?? "",
         ]
-        for (k, v) in extra { meta["extra." + k] = v }
+        meta.merge(TrainingStateFile.metadata(rng: rng, extra: extra)) { a, _ in a }
         try SafeTensorsWriter.write(checkpointTensors, metadata: meta, to: path)
     }
 
@@ -60,27 +58,11 @@ extension StyleGANTrainer {
         try t.validate(fail: fail)
         let counters = ["iteration", "d_steps", "adam_G_step", "adam_D_step"].map { ($0, m[$0].flatMap(Int.init)) }
         for (key, v) in counters { guard let v, (0...(1 << 40)).contains(v) else { throw fail("missing or bad \(key)") } }
-        guard let state = m["rng_state"].flatMap({ UInt64($0) }) else { throw fail("missing or bad rng_state") }
-        var spare: Float? = nil
-        if let s = m["rng_spare"], !s.isEmpty {
-            guard let bits = UInt32(s, radix: 16) else { throw fail("bad rng_spare '\(s)'") }
-            spare = Float(bitPattern: bits)
-        }
-        try self.init(generator: g, discriminator: d, config: t, rng: NoiseGenerator(state: state, spare: spare))
-        var expected = Set<String>()
-        for (key, tensor) in checkpointTensors {
-            expected.insert(key)
-            guard let e = file.entries[key] else { throw CheckpointError(file: name, tensor: key, "missing tensor") }
-            guard e.shape == tensor.shape else { throw CheckpointError(file: name, tensor: key, "shape \(e.shape), expected \(tensor.shape)") }
-            let loaded = try file.tensor(key)
-            withExtendedLifetime(loaded) { tensor.data.update(from: loaded.data, count: tensor.count) }
-        }
-        if let extra = Set(file.entries.keys).subtracting(expected).sorted().first {
-            throw CheckpointError(file: name, tensor: extra, "unexpected tensor")
-        }
+        try self.init(generator: g, discriminator: d, config: t, rng: try TrainingStateFile.rng(m, fail: fail))
+        try TrainingStateFile.restore(checkpointTensors, from: file, name: name)
         iteration = counters[0].1!; dSteps = counters[1].1!
         gOptimizer.step = counters[2].1!; dOptimizer.step = counters[3].1!
-        extraMetadata = m.filter { $0.key.hasPrefix("extra.") }.reduce(into: [:]) { $0[String($1.key.dropFirst(6))] = $1.value }
+        extraMetadata = TrainingStateFile.extra(m)
     }
 }
 
