@@ -12,6 +12,7 @@ registers itself; scripts/convert_ajbrock.py and scripts/convert_hf_deep.py are 
 conversions under their older names and command lines.
 """
 import argparse
+import math
 import os
 import sys
 
@@ -32,7 +33,7 @@ def run(converter, args, tool):
     """Convert args.src with the family's options and write args.dst; prints one summary line."""
     config, tensors = converter.convert(args.src, **converter.options_from_args(args, tool))
     checkpoint.write_checkpoint(args.dst, tensors, config)
-    n = sum(v.numel() for v in tensors.values())
+    n = sum(math.prod(v.shape) for v in tensors.values())     # torch tensors or NumPy arrays
     shape = (f"blocks {len(config['blocks'])}, attention {config['attention']}" if "blocks" in config
              else f"channels {config.get('channels')}")
     print(f"wrote {args.dst}: {len(tensors)} tensors, {n} floats, resolution {config['resolution']}, {shape}")

@@ -13,6 +13,11 @@ in PyTorch layouts: dense `[out, in]`, convolutions `[out, in, kh, kw]`, StyleMo
 `avg` is what psi pulls W towards: the stored `dlatent_avg` (default, NVlabs), or per image
 [N, w_dim] (the class centroids `labels @ dlatent_class_avg`).
 
+Two optional config fields describe converted nets that compute differently from NVlabs (rosinality,
+scripts/checkpoint/convert_rosinality.py): `bias_before_blur` (default false: the up layers' bias is
+added to the convolution's output before the blur, computed here literally so the fixtures check
+the engine's border-mask rewrite) and `instance_norm_eps` (default 1e-8).
+
 The fused up-convolution (output >= `fused_scale_from`) is computed as NVlabs does it — transpose
 the 3x3 kernel, pad to 5x5, sum its four shifts into 4x4, conv_transpose2d stride 2 padding 1 —
 not by the engine's rewrite, so the fixture checks that rewrite.
@@ -49,17 +54,18 @@ def mapping(cfg, t, z, labels):
     return x
 
 
-def epilogue(cfg, t, x, prefix, layer, w_layer, noise):
+def epilogue(cfg, t, x, prefix, layer, w_layer, noise, bias=True):
     c = x.shape[1]
     if noise == "const":
         n = t[f"synthesis/noise{layer}"]
         x = x + n * t[prefix + "/Noise/weight"].view(1, c, 1, 1)
     elif noise != "none":
         raise ValueError(noise)
-    x = x + t[prefix + "/bias"].view(1, c, 1, 1)
+    if bias:
+        x = x + t[prefix + "/bias"].view(1, c, 1, 1)
     x = lrelu(x)
     x = x - x.mean(dim=(2, 3), keepdim=True)
-    x = x * torch.rsqrt(torch.mean(x * x, dim=(2, 3), keepdim=True) + 1e-8)
+    x = x * torch.rsqrt(torch.mean(x * x, dim=(2, 3), keepdim=True) + cfg.get("instance_norm_eps", 1e-8))
     sw, sb = t[prefix + "/StyleMod/weight"], t[prefix + "/StyleMod/bias"]
     style = w_layer @ (sw * wmul(sw.shape[1], 1.0, 1.0, cfg.get("use_wscale", True))).T + sb
     return x * (style[:, :c].view(-1, c, 1, 1) + 1) + style[:, c:].view(-1, c, 1, 1)
@@ -103,9 +109,12 @@ def synthesis(cfg, t, ws, noise="const"):
         res = 2 ** r
         p = f"synthesis/{res}x{res}"
         x = up_conv(cfg, t[p + "/Conv0_up/weight"], x, res)
+        early = cfg.get("blur", True) and cfg.get("bias_before_blur", False)
+        if early:
+            x = x + t[p + "/Conv0_up/bias"].view(1, -1, 1, 1)
         if cfg.get("blur", True):
             x = blur(x)
-        x = epilogue(cfg, t, x, p + "/Conv0_up", 2 * r - 4, ws[:, 2 * r - 4], noise)
+        x = epilogue(cfg, t, x, p + "/Conv0_up", 2 * r - 4, ws[:, 2 * r - 4], noise, bias=not early)
         x = conv3x3(cfg, t[p + "/Conv1/weight"], x)
         x = epilogue(cfg, t, x, p + "/Conv1", 2 * r - 3, ws[:, 2 * r - 3], noise)
     w, b = t["synthesis/ToRGB_lod0/weight"], t["synthesis/ToRGB_lod0/bias"]

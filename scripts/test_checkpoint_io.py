@@ -14,6 +14,8 @@ import sys
 import tempfile
 import unittest
 
+import numpy as np
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
@@ -123,7 +125,7 @@ class WriterReaderTest(unittest.TestCase):
 
 class RegistryTest(unittest.TestCase):
     def test_families(self):
-        self.assertEqual(checkpoint.families(), ["biggan", "biggan-deep", "stylegan"])
+        self.assertEqual(checkpoint.families(), ["biggan", "biggan-deep", "stylegan", "stylegan-rosinality"])
         for family in checkpoint.families():
             c = checkpoint.get(family)
             self.assertEqual(c.family, family)
@@ -168,6 +170,96 @@ class RegistryTest(unittest.TestCase):
         self.assertNotIn("class_names", config)                # ImageNet names only for 1000 classes
         self.assertEqual(tuple(tensors["output.conv.weight"].shape)[:2], (3, 4))
         self.assertIn("blocks.7.attention.gamma", list(tensors))
+
+
+class RosinalityConverterTest(unittest.TestCase):
+    """scripts/checkpoint/convert_rosinality.py on a reduced random net in rosinality's layout
+    (scripts/rosinality_ref.py): the converted file under our format's reference
+    (scripts/stylegan_ref.py) equals rosinality's semantics, fused up-layer (128 px) included; bad
+    files, resolutions and state dicts are refused with errors that name the problem."""
+
+    CHANNELS, Z, MLP = [8, 8, 8, 8, 4, 4, 2], 8, 2
+
+    @classmethod
+    def setUpClass(cls):
+        import rosinality_ref
+        cls.ref = rosinality_ref
+        cls.sd = rosinality_ref.random_state_dict(cls.CHANNELS, cls.Z, cls.MLP, rosinality_ref.ROSINALITY_FUSED_FROM,
+                                                  torch.Generator().manual_seed(7))
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.path = os.path.join(cls.tmp.name, "train_step-6.model")
+        torch.save({"generator": cls.sd, "discriminator": {}, "g_running": cls.sd, "g_optimizer": {}, "d_optimizer": {}}, cls.path)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def convert(self, src=None, **kw):
+        return checkpoint.get("stylegan-rosinality").convert(src if src is not None else self.path, **kw)
+
+    def test_matches_rosinality_semantics(self):
+        import stylegan_ref
+        torch.set_grad_enabled(False)
+        z = torch.randn(2, self.Z, generator=torch.Generator().manual_seed(1))
+        for resolution, fused in ((128, 128), (64, 4096)):
+            config, tensors = self.convert(resolution=resolution, seed=3)
+            step = resolution.bit_length() - 3
+            self.assertEqual((config["channels"], config["fused_scale_from"], config["truncation_cutoff"]),
+                             (self.CHANNELS[:step + 1], fused, 2 * step + 2))
+            self.assertEqual((config["bias_before_blur"], config["instance_norm_eps"], config["mapping_lrmul"],
+                              config["mapping_layers"], config["label_size"]), (True, 1e-5, 0.01, self.MLP, 0))
+            t = {k: torch.from_numpy(v) for k, v in tensors.items()}
+            self.assertTrue(torch.equal(t["synthesis/4x4/Const/bias"], torch.zeros(self.CHANNELS[0])))
+            noise = [t[f"synthesis/noise{2 * i}"] for i in range(step + 1)]
+            for i in range(step + 1):                      # one map per block, both layers
+                self.assertTrue(torch.equal(t[f"synthesis/noise{2 * i + 1}"], noise[i]))
+            self.assertTrue(torch.equal(noise[0], torch.from_numpy(np.random.RandomState(3).randn(1, 1, 4, 4).astype(np.float32))))
+            mean = self.ref.mean_style(self.sd, torch.from_numpy(np.random.RandomState(4).randn(10_000, self.Z)).float())
+            self.assertLess(float((mean[0] - t["dlatent_avg"]).abs().max()), 1e-5)
+            for psi in (None, 0.5):
+                expected = self.ref.forward(self.sd, z, step, noise, mean_style=mean if psi else None, style_weight=psi or 1)
+                out = stylegan_ref.forward(config, t, z, psi=psi, cutoff=config["truncation_cutoff"])
+                # float32 rounding, amplified by instance norms of small channels (outputs reach ~20)
+                self.assertLess(float((out - expected).abs().max()), 1e-5 * float(expected.abs().max()), (resolution, psi))
+
+    def test_cli_and_generator_key(self):
+        import convert as cli
+        with tempfile.TemporaryDirectory() as d:
+            dst = os.path.join(d, "r.safetensors")
+            cli.main(["stylegan-rosinality", self.path, dst, "--resolution", "32", "--key", "generator", "--provenance", "test"])
+            tensors, config = checkpoint.read_checkpoint(dst)
+        self.assertEqual((config["resolution"], config["provenance"], config["stored_noise"]), (32, "test", True))
+        self.assertEqual(len([k for k in tensors if k.startswith("synthesis/noise")]), 8)
+
+    def test_refusals(self):
+        def refused(pattern, src=None, **kw):
+            kw.setdefault("resolution", 64)
+            with self.assertRaisesRegex(ValueError, pattern):
+                self.convert(src, **kw)
+        with tempfile.TemporaryDirectory() as d:
+            other = os.path.join(d, "G_ema.pth")                 # another model's state dict
+            torch.save({"linear.weight": torch.zeros(2, 2)}, other)
+            refused(r"not a rosinality training checkpoint: no 'g_running' entry", other)
+            pickled = os.path.join(d, "object.pt")                # anything weights_only cannot load
+            torch.save({"g_running": tempfile.TemporaryDirectory}, pickled)
+            refused(r"weights_only=True\) refused it", pickled)
+            bare = os.path.join(d, "000100.model")                # train.py's bare g_running saves
+            torch.save(self.sd, bare)
+            self.assertEqual(self.convert(bare, resolution=64)[1]["dlatent_avg"].tolist(),
+                             self.convert(resolution=64)[1]["dlatent_avg"].tolist())
+            refused(r"a bare generator state dict .* use --key g_running", bare, key="generator")
+            refused(r"not a rosinality StyledGenerator state dict", {"g_running": {"linear.weight": torch.zeros(2)}})
+        refused(r"needs block 7 and to_rgb.7; the checkpoint has 7 blocks \(up to 256 px\)", resolution=512)
+        refused(r"power of two from 8 to 1024", resolution=96)
+        refused(r"power of two from 8 to 1024", resolution=4)
+        refused(r"unconditional", label_size=10)
+        refused(r"key must be one of", key="d_optimizer")
+        missing = {k: v for k, v in self.sd.items() if k != "generator.progression.2.adain1.style.linear.bias"}
+        refused(r"missing tensor generator.progression.2.adain1.style.linear.bias \(expected shape \[16\]\)", {"g_running": missing})
+        wrong = dict(self.sd, **{"generator.progression.5.conv1.0.weight": torch.zeros(4, 2, 3, 3)})
+        refused(r"generator.progression.5.conv1.0.weight has shape \[4, 2, 3, 3\], expected \[4, 4, 3, 3\]", {"g_running": wrong}, resolution=128)
+        blur = dict(self.sd, **{"generator.progression.3.conv1.2.weight": torch.ones(8, 1, 3, 3)})
+        refused(r"conv1.2.weight is not the \[1,2,1\]", {"g_running": blur})
 
 
 class ImportRuleTest(unittest.TestCase):

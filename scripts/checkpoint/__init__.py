@@ -4,6 +4,8 @@
     checkpoint/registry.py             family name -> Converter
     checkpoint/convert_biggan.py       family "biggan": ajbrock/BigGAN-PyTorch G.pth / G_ema.pth
     checkpoint/convert_biggan_deep.py  family "biggan-deep": pytorch-pretrained-BigGAN (HF)
+    checkpoint/convert_stylegan.py     family "stylegan": NVlabs StyleGAN (v1) pickles, without TF
+    checkpoint/convert_rosinality.py   family "stylegan-rosinality": rosinality style-based-gan-pytorch
 
 Importing this package pulls in neither torch nor the converters; `scripts/` must be on sys.path
 (every script inserts its own folder).

@@ -45,6 +45,9 @@ public final class TrainableStyleGAN: ParameterContainer {
         guard c.fusedScaleFrom > c.resolution else {
             throw CheckpointError(file: "<stylegan training config>", "config: training uses nearest ×2 up-convolutions; set fused_scale_from above the resolution")
         }
+        guard c.biasBeforeBlur != true, c.normEps == 1e-8 else {
+            throw CheckpointError(file: "<stylegan training config>", "config: training implements NVlabs' layer (bias after the blur, instance_norm_eps 1e-8), not bias_before_blur or another eps")
+        }
         config = c
         let sqrt2 = Float(2).squareRoot(), lrmul = Float(c.mappingLrmul)
         labelEmbedding = c.labelSize > 0 ? Parameter(name: "mapping/LabelConcat/weight", shape: [c.labelSize, c.zDim], orthogonalRegularised: false) : nil

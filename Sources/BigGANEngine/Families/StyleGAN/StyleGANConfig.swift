@@ -38,6 +38,12 @@ public struct StyleGANConfig: Codable, Sendable, Equatable {
     /// w_dim]` (conditional models; default false): ψ then pulls each image towards its class's
     /// centroid by default (`truncation_target=class`).
     public var classCentroids: Bool?
+    /// Whether an up layer's convolution bias is added before its blur (rosinality's
+    /// `style-based-gan-pytorch`) rather than after it (NVlabs; default false). Needs `blur`.
+    public var biasBeforeBlur: Bool?
+    /// The instance norm's ε, added to the variance (NVlabs 1e-8, the default; PyTorch's
+    /// `InstanceNorm2d`, as rosinality uses it, 1e-5).
+    public var instanceNormEps: Double?
     public var classNames: [String]?
     public var dataset: String?
     public var classifier: String?
@@ -48,6 +54,7 @@ public struct StyleGANConfig: Codable, Sendable, Equatable {
         case mappingLayers = "mapping_layers", mappingLrmul = "mapping_lrmul", labelSize = "label_size", channels
         case fusedScaleFrom = "fused_scale_from", blur, outChannels = "out_channels", useWscale = "use_wscale"
         case truncationCutoff = "truncation_cutoff", storedNoise = "stored_noise", classCentroids = "class_centroids", classNames = "class_names", dataset, classifier, provenance
+        case biasBeforeBlur = "bias_before_blur", instanceNormEps = "instance_norm_eps"
     }
 
     /// A config with NVlabs' defaults for what is not given (wscale on, blur on, fused
@@ -67,6 +74,8 @@ public struct StyleGANConfig: Codable, Sendable, Equatable {
     public var resolutionLog2: Int { Int.bitWidth - 1 - resolution.leadingZeroBitCount }
     public var cutoff: Int { truncationCutoff ?? 8 }
     var wscale: Bool { useWscale ?? true }
+    /// The instance norm's ε (`instance_norm_eps`, default 1e-8).
+    public var normEps: Double { instanceNormEps ?? 1e-8 }
     /// The mapping network's first layer input: z, plus the label embedding when conditional.
     public var mappingInput: Int { labelSize > 0 ? 2 * zDim : zDim }
 
@@ -88,6 +97,8 @@ public struct StyleGANConfig: Codable, Sendable, Equatable {
         guard channels.allSatisfy({ (1...4096).contains($0) }) else { throw fail("channels must be in 1...4096, got \(channels)") }
         guard mappingLrmul.isFinite, mappingLrmul > 0, mappingLrmul <= 1 else { throw fail("mapping_lrmul must be in (0, 1], got \(mappingLrmul)") }
         if classCentroids == true && labelSize == 0 { throw fail("class_centroids needs a conditional model (label_size > 0)") }
+        if biasBeforeBlur == true && !blur { throw fail("bias_before_blur needs blur (without a blur the bias has one place)") }
+        if let eps = instanceNormEps, !(eps.isFinite && eps > 0 && eps <= 1) { throw fail("instance_norm_eps must be in (0, 1], got \(eps)") }
         if let names = classNames, names.count != max(labelSize, 1) {
             throw fail("\(names.count) class names for \(max(labelSize, 1)) classes")
         }

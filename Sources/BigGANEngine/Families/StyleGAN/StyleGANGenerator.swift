@@ -39,6 +39,7 @@ public final class StyleGANGenerator: Generator, @unchecked Sendable {
         let conv: Conv2D?
         let blur: Bool
         let noise: Tensor?          // [H, W]
+        let biasMask: Tensor?       // [H·W]: the bias goes in before the blur (`bias_before_blur`)
         let noiseWeight: Tensor     // [C]
         let bias: Tensor            // [C]
         let style: Linear           // [2C, w_dim], equalised
@@ -82,7 +83,10 @@ public final class StyleGANGenerator: Generator, @unchecked Sendable {
         func layer(_ prefix: String, channels ch: Int, side: Int, conv: Conv2D?, blur: Bool) throws -> Layer {
             defer { noiseIndex += 1 }
             let noise = c.storedNoise ?? true ? try w("synthesis/noise\(noiseIndex)", [1, 1, side, side]).reshaped([side, side]) : nil
-            return Layer(conv: conv, blur: blur, noise: noise, noiseWeight: try w(prefix + "/Noise/weight", [ch]), bias: try w(prefix + "/bias", [ch]),
+            // rosinality adds an up layer's bias before the blur: blur(x + b) = blur(x) + b·M.
+            let biasMask = blur && c.biasBeforeBlur == true ? blurredOnes(side: side) : nil
+            return Layer(conv: conv, blur: blur, noise: noise, biasMask: biasMask,
+                         noiseWeight: try w(prefix + "/Noise/weight", [ch]), bias: try w(prefix + "/bias", [ch]),
                          style: Linear(weight: scaled(try w(prefix + "/StyleMod/weight", [2 * ch, c.wDim]), gain: 1, fanIn: c.wDim),
                                        bias: try w(prefix + "/StyleMod/bias", [2 * ch])))
         }
@@ -121,7 +125,8 @@ public final class StyleGANGenerator: Generator, @unchecked Sendable {
             conditional: c.labelSize > 0, latentSpaces: [.z, .w],
             truncation: TruncationRule(name: "psi", symbol: "ψ", minimum: -1, minimumIncluded: true, maximum: 2,
                                        summary: "ψ: W is pulled towards its " + (c.classCentroids == true ? "class centroid" : "average")
-                                                + " on the first \(min(c.cutoff, c.layers)) layers (NVlabs); 1 or omitted: none, above 1 extrapolates"),
+                                                + (c.cutoff >= c.layers ? " on every layer" : " on the first \(c.cutoff) layers (NVlabs)")
+                                                + "; 1 or omitted: none, above 1 extrapolates"),
             style: StyleCapabilities(layers: c.layers, defaultCutoff: c.cutoff, storedNoise: c.storedNoise ?? true,
                                      classCentroids: c.classCentroids == true))
         var macs = c.mappingInput * c.wDim + (c.mappingLayers - 1) * c.wDim * c.wDim
@@ -259,7 +264,8 @@ public final class StyleGANGenerator: Generator, @unchecked Sendable {
                     case .none: return nil
                     case .random: return UnsafePointer(maps!.data + i * pixels)
                     }
-                }, noiseWeight: layer.noiseWeight, bias: layer.bias, style: style)
+                }, noiseWeight: layer.noiseWeight, bias: layer.bias, style: style,
+                   biasMask: layer.biasMask.map { UnsafePointer($0.data) }, eps: config.normEps)
             }
         }
         return toRGB.profiled(x)

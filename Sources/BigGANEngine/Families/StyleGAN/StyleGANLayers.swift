@@ -1,13 +1,16 @@
 import Foundation
 
 /// One synthesis layer's epilogue, in NVlabs' order: `x + noise·w_noise` → `+ bias` →
-/// LeakyReLU(0.2) → instance norm (eps 1e-8, no affine) → StyleMod `x·(1 + y_s) + y_b`.
+/// LeakyReLU(0.2) → instance norm (`eps`, NVlabs 1e-8; no affine) → StyleMod `x·(1 + y_s) + y_b`.
 ///
 /// `x` `[B, H, W, C]` NHWC, changed in place; `noise(i)`: image `i`'s map `[H, W]`, or nil for
-/// none; `noiseWeight`, `bias` `[C]`; `style` `[B, 2C]` (scales, then shifts). Parallel over
-/// images, and over channel blocks when there are fewer images than workers (each channel's
-/// statistics are summed in pixel order whatever the split, so results do not depend on it).
-func styleEpilogue(_ x: Tensor, noise: (Int) -> UnsafePointer<Float>?, noiseWeight: Tensor, bias: Tensor, style: Tensor) {
+/// none; `noiseWeight`, `bias` `[C]`; `style` `[B, 2C]` (scales, then shifts). `biasMask` `[H·W]`,
+/// when given, multiplies the bias per pixel: `+ bias·M[p]` (`blurredOnes`: a bias added before the
+/// blur, as rosinality adds it; nil: the NVlabs loop, unchanged). Parallel over images, and over
+/// channel blocks when there are fewer images than workers (each channel's statistics are summed
+/// in pixel order whatever the split, so results do not depend on it).
+func styleEpilogue(_ x: Tensor, noise: (Int) -> UnsafePointer<Float>?, noiseWeight: Tensor, bias: Tensor, style: Tensor,
+                   biasMask: UnsafePointer<Float>? = nil, eps: Double = 1e-8) {
     let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let pixels = h * w
     let split = b < Parallel.workers ? min(c / 8, (Parallel.workers + b - 1) / b) : 1
@@ -23,11 +26,21 @@ func styleEpilogue(_ x: Tensor, noise: (Int) -> UnsafePointer<Float>?, noiseWeig
             for k in 0..<n { mean[k] = 0; square[k] = 0 }
             for p in 0..<pixels {
                 let px = img + p * c, noiseValue = map?[p] ?? 0
-                for k in 0..<n {
-                    var v = px[k] + noiseValue * nw[k0 + k] + bp[k0 + k]
-                    v = v < 0 ? 0.2 * v : v
-                    px[k] = v
-                    mean[k] += Double(v)
+                if let biasMask {
+                    let m = biasMask[p]
+                    for k in 0..<n {
+                        var v = px[k] + noiseValue * nw[k0 + k] + bp[k0 + k] * m
+                        v = v < 0 ? 0.2 * v : v
+                        px[k] = v
+                        mean[k] += Double(v)
+                    }
+                } else {
+                    for k in 0..<n {
+                        var v = px[k] + noiseValue * nw[k0 + k] + bp[k0 + k]
+                        v = v < 0 ? 0.2 * v : v
+                        px[k] = v
+                        mean[k] += Double(v)
+                    }
                 }
             }
             for k in 0..<n { mean[k] /= Double(pixels) }
@@ -37,7 +50,7 @@ func styleEpilogue(_ x: Tensor, noise: (Int) -> UnsafePointer<Float>?, noiseWeig
             }
             let s = style.data + i * 2 * c
             for k in 0..<n {
-                let inv = 1 / (square[k] / Double(pixels) + 1e-8).squareRoot()
+                let inv = 1 / (square[k] / Double(pixels) + eps).squareRoot()
                 // x·(1 + y_s) + y_b after normalising: one multiply-add per element.
                 let scale = Float(inv) * (1 + s[k0 + k])
                 square[k] = Double(scale)
@@ -49,6 +62,19 @@ func styleEpilogue(_ x: Tensor, noise: (Int) -> UnsafePointer<Float>?, noiseWeig
             }
         }
     }
+}
+
+/// `M` `[side·side]` (row-major): `blur121` of a ones map `[side, side]` with zero padding, so that
+/// `blur121(x + b) = blur121(x) + b·M` for a per-channel constant `b`. Separable: per axis 3/4 on
+/// the first and last row or column and 1 inside (exact in Float); 9/16 in the corners. `side` ≥ 2.
+public func blurredOnes(side: Int) -> Tensor {
+    precondition(side >= 2, "blurredOnes needs a side of at least 2")
+    let m = Tensor(uninitializedShape: [side * side])
+    for y in 0..<side {
+        let my: Float = y == 0 || y == side - 1 ? 0.75 : 1
+        for x in 0..<side { m.data[y * side + x] = my * (x == 0 || x == side - 1 ? 0.75 : 1) }
+    }
+    return m
 }
 
 /// The [1,2,1]⊗[1,2,1]/16 blur of NVlabs' `blur2d`, depthwise, zero padding 1, on NHWC `[B, H, W, C]`
