@@ -109,7 +109,7 @@ import Testing
     func args(_ name: String, extra: [String] = []) -> [String] {
         ["--architecture", "stylegan", "--out", dir.appendingPathComponent("\(name).safetensors").path, "--run-dir", dir.appendingPathComponent("run-\(name)").path,
          "--data", "folder:" + dir.appendingPathComponent("data").path, "--g-width", "4", "--d-width", "4", "--dim-z", "8", "--mapping-layers", "2",
-         "--r1-interval", "2", "--batch", "4", "--iterations", "8", "--checkpoint-every", "2", "--sample-every", "4", "--log-every", "1",
+         "--r1-interval", "2", "--batch", "4", "--iterations", "40", "--checkpoint-every", "2", "--sample-every", "20", "--log-every", "1",
          "--eval-every", "0", "--threads", "1"] + extra
     }
 
@@ -117,6 +117,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let (status, output) = try runs.run(args("straight"))
         #expect(status == 0, "\(output)")
+        // 40 iterations of a tiny model take about a second: the kill at iteration 4 has room
+        // even on a loaded machine (with 8 the run could finish between two polls).
         let (killed, _) = try runs.run(args("resumed"), killWhen: { Int($0)! >= 4 })
         #expect(killed != 0)
         let (resumed, out2) = try runs.run(args("resumed", extra: ["--resume"]))
@@ -125,7 +127,7 @@ import Testing
         let b = try Data(contentsOf: dir.appendingPathComponent("resumed.safetensors"))
         #expect(a == b, "the resumed run's model differs from the uninterrupted one")
         let log = try String(contentsOf: dir.appendingPathComponent("run-resumed/log.csv"), encoding: .utf8)
-        #expect(log.split(separator: "\n").dropFirst().map { Int($0.split(separator: ",")[0])! } == Array(1...8))
+        #expect(log.split(separator: "\n").dropFirst().map { Int($0.split(separator: ",")[0])! } == Array(1...40))
         #expect(log.split(separator: "\n")[0].hasSuffix(",r1") || log.split(separator: "\n")[0].contains(",r1,"))
         #expect(try String(contentsOf: dir.appendingPathComponent("run-resumed/curves.svg"), encoding: .utf8).contains("R1 penalty"))
         let g = try GeneratorLoader.load(path: dir.appendingPathComponent("resumed.safetensors").path)
