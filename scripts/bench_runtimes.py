@@ -7,7 +7,7 @@ inputs, in one run, with a correctness check of every runtime against PyTorch.
         [--threads 2] [--iters 5] [--rounds 2] [--runners ours,ort,openvino,torch] [--weights fixture|bench]
         [--work-dir /tmp/bench_runtimes] [--prep-threads N] [--bin .build/release/biggan-bench] [--json]
 
-Models: every entry of MODELS starts from `bench_torch.build()` (its model and its inputs z, y:
+Models: the BigGAN entries of MODELS start from `bench_torch.build()` (its model and its inputs z, y:
 HF `BigGAN(BigGANConfig())` with calibrated SN vectors and truncation 0.4 for deep-128; the
 ajbrock reference of scripts/biggan_ref.py for biggan-128; the shipped tapered fashion-mnist-32
 architecture; NVlabs StyleGAN at 256 and 1024 px). A new family is one more `Entry` in MODELS
