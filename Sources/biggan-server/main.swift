@@ -111,7 +111,7 @@ struct ServerCommand: ParsableCommand {
                                     publicDirectory: gallery.path, adminToken: adminToken, limits: limits, logger: logger,
                                     publicSearched: gallery.searched)
         let router = Router(context: context)
-        var config = MHDServer.Configuration(maxBodyBytes: limits.maxBodyBytes)
+        var config = MHDServer.Configuration(maxBodyBytes: limits.maxAnyBodyBytes)
         config.connectionLimit = connections
         config.perIPConnectionLimit = perIpConnections
         config.headerTimeout = TimeInterval(headerTimeout)
