@@ -23,6 +23,31 @@ public struct PreprocessedImage: Sendable {
     public var image8: Image8 { Image8(batch: tensor(), index: 0) }
 }
 
+/// What preprocessing did to an image, as `POST /v1/encode` and `biggan encode` report it.
+public struct PreprocessingFacts: Encodable, Sendable {
+    public struct Source: Encodable, Sendable {
+        public let width: Int, height: Int, mode: String?, bitDepth: Int?, interlaced: Bool?
+        enum CodingKeys: String, CodingKey { case width, height, mode, bitDepth = "bit_depth", interlaced }
+    }
+    public struct Crop: Encodable, Sendable { public let x: Int, y: Int, side: Int }
+    /// The source's size and, from its PNG header, mode (`grey`, `grey+alpha`, `rgb`, `rgba`,
+    /// `palette`), bit depth and interlacing.
+    public let source: Source
+    public let crop: Crop
+    /// `area` (downscaling), `bicubic` (upscaling) or `none`.
+    public let resize: String
+    public let resolution: Int, channels: Int
+    public let alpha = "composited on black"
+    public let scale = "x/127.5 - 1"
+
+    public init(_ p: PreprocessedImage) {
+        source = Source(width: p.sourceWidth, height: p.sourceHeight, mode: p.header?.mode, bitDepth: p.header?.bitDepth,
+                        interlaced: p.header?.interlaced)
+        crop = Crop(x: p.crop.x, y: p.crop.y, side: p.crop.side)
+        resize = p.filter.rawValue; resolution = p.side; channels = p.channels
+    }
+}
+
 /// Centre crop, resize and scaling of input images for encoders (see `PreprocessedImage`).
 ///
 /// Resizing is separable, computed in `Float` on the 8-bit values:

@@ -11,7 +11,7 @@ enum EncodeRoutes {
         let model: String, seed: UInt64
         let zMean: [Float], sigma: [Float], zSample: [Float], features: [Float]
         let dimZ: Int, featureWidth: Int, sigmaParameterisation: String
-        let preprocessing: ImageBody.Facts
+        let preprocessing: PreprocessingFacts
         enum CodingKeys: String, CodingKey {
             case model, seed, zMean = "z_mean", sigma, zSample = "z_sample", features, dimZ = "dim_z"
             case featureWidth = "feature_width", sigmaParameterisation = "sigma_parameterisation", preprocessing
@@ -44,7 +44,7 @@ enum EncodeRoutes {
         var resp = HTTPResponse.json(EncodeReply(
             model: m.name, seed: seed, zMean: out.zMean(0), sigma: out.sigma(0), zSample: out.zSample(0, seed: seed),
             features: out.features(0), dimZ: e.dimZ, featureWidth: e.featureWidth, sigmaParameterisation: e.sigma,
-            preprocessing: ImageBody.Facts(image)))
+            preprocessing: PreprocessingFacts(image)))
         resp.headers += [("X-Model", m.name), ("X-Seed", "\(seed)"), ("Cache-Control", "no-store")]
         resp.logModel = m.name
         return resp

@@ -36,27 +36,4 @@ enum ImageBody {
             throw APIError(400, "invalid_png", "the body is not a readable PNG: \(e.message)")
         }
     }
-
-    /// The preprocessing facts a response reports.
-    struct Facts: Encodable {
-        struct Source: Encodable {
-            let width: Int, height: Int, mode: String?, bitDepth: Int?, interlaced: Bool?
-            enum CodingKeys: String, CodingKey { case width, height, mode, bitDepth = "bit_depth", interlaced }
-        }
-        struct Crop: Encodable { let x: Int, y: Int, side: Int }
-        let source: Source
-        let crop: Crop
-        /// `area` (downscaling), `bicubic` (upscaling) or `none`.
-        let resize: String
-        let resolution: Int, channels: Int
-        let alpha = "composited on black"
-        let scale = "x/127.5 - 1"
-
-        init(_ p: PreprocessedImage) {
-            source = Source(width: p.sourceWidth, height: p.sourceHeight, mode: p.header?.mode, bitDepth: p.header?.bitDepth,
-                            interlaced: p.header?.interlaced)
-            crop = Crop(x: p.crop.x, y: p.crop.y, side: p.crop.side)
-            resize = p.filter.rawValue; resolution = p.side; channels = p.channels
-        }
-    }
 }
