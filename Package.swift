@@ -72,7 +72,7 @@ let package = Package(
         // running the executables); not a product.
         .target(name: "BigGANTestSupport", dependencies: ["BigGANEngine", "BigGANImage"], path: "Tests/BigGANTestSupport"),
         .testTarget(name: "BigGANEngineTests", dependencies: ["BigGANEngine", "BigGANTestSupport"]),
-        .testTarget(name: "BigGANImageTests", dependencies: ["BigGANImage", "BigGANEngine"]),
+        .testTarget(name: "BigGANImageTests", dependencies: ["BigGANImage", "BigGANEngine", "BigGANTestSupport"]),
         .testTarget(name: "BigGANCLITests", dependencies: [
             "BigGANCLI", "BigGANImage", "BigGANEngine", "BigGANTestSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

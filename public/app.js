@@ -2,7 +2,8 @@
 // relative URLs, keeps the view in the URL hash, and loads every image with fetch() so that a
 // failed request can show the server's JSON error message. What a model can do (class-conditional
 // or not, its truncation rule and range) comes from its `capabilities` in /v1/models. The
-// StyleGAN controls (capabilities.style) live in stylegan.js.
+// StyleGAN controls (capabilities.style) live in stylegan.js, the BigBiGAN encode panel
+// (capabilities.encoder) in bigbigan.js.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -57,7 +58,7 @@ const state = {
   sheet: null,           // the class sheet shown: {model, seed, k, classes, run}
   lastClass: null,       // the class picked last, kept while an unconditional model is shown
   gridRun: null,         // AbortController of the grid being loaded
-  urls: { grid: [], latent: [], classLerp: [], nn: [], sheet: [], mix: [] },
+  urls: { grid: [], latent: [], classLerp: [], nn: [], sheet: [], mix: [], encode: [] },
 };
 
 // ---------------------------------------------------------------- small helpers
@@ -519,6 +520,7 @@ async function selectModel(name) {
   showConditioning();
   configureTruncation();
   configureStyleControls();
+  configureEncoderPanel();
   setTruncation(validTruncation(wasT) ? wasT : truncConfig().def);
   document.documentElement.style.setProperty('--tile', `${tileSize(m.resolution)}px`);
   document.documentElement.classList.toggle('upscaled', displayScale(m.resolution) > 1);
@@ -1164,6 +1166,7 @@ function pickFromSheet(cls, seed) {
 
 function bind() {
   bindStyleControls();
+  bindEncoderControls();
   el.form.addEventListener('submit', (e) => { e.preventDefault(); generateGrid(); });
   el.latentForm.addEventListener('submit', (e) => { e.preventDefault(); generateLatent(); });
   el.clsForm.addEventListener('submit', (e) => { e.preventDefault(); generateClassLerp(); });

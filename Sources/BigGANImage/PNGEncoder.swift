@@ -45,19 +45,35 @@ public enum PNGCodec {
         return bytes[25] & 2 != 0
     }
 
-    /// Decodes a PNG to 8-bit grey (`channels: 1`) or RGB (`channels: 3`).
-    public static func decode(_ bytes: [UInt8], channels: Int = 3) throws -> Image8 {
+    /// png.h's PNG_IMAGE_FLAG_16BIT_sRGB: 16-bit samples are sRGB-encoded like 8-bit ones.
+    static let flag16BitSRGB: png_uint_32 = 0x04
+
+    /// Decodes a PNG of any colour type and bit depth (grey, grey + alpha, RGB, RGBA, palette,
+    /// 1 to 16 bits, interlaced or not) to 8-bit grey (`channels: 1`) or RGB (`channels: 3`),
+    /// through libpng's simplified API:
+    /// - colour to grey and grey to colour as libpng converts them (grey from sRGB-linearised
+    ///   RGB with the sRGB/Rec. 709 luminance weights);
+    /// - alpha is composited onto black (`background`);
+    /// - 16-bit samples are read as sRGB-encoded and scaled to 8 bits (v·255/65535 rounded), as
+    ///   image viewers show them (without the flag libpng would read them as linear light).
+    /// - `maxPixels`: the most `width × height` accepted, checked from the header before any
+    ///   pixel memory is allocated (besides the 16384 per side always enforced).
+    /// - Throws: `PNGError` for a damaged, truncated or oversized PNG.
+    public static func decode(_ bytes: [UInt8], channels: Int = 3, maxPixels: Int? = nil) throws -> Image8 {
+        precondition(channels == 1 || channels == 3, "decode to 1 or 3 channels")
         var img = png_image()
         img.version = png_uint_32(PNG_IMAGE_VERSION)
         let began = bytes.withUnsafeBytes { png_image_begin_read_from_memory(&img, $0.baseAddress, $0.count) }
         guard began != 0 else { throw PNGError(message: messageOf(&img)) }
         img.format = channels == 3 ? formatRGB : formatGray
-        guard img.width <= 1 << 14, img.height <= 1 << 14 else {
+        img.flags |= flag16BitSRGB
+        guard img.width <= 1 << 14, img.height <= 1 << 14, maxPixels.map({ Int(img.width) * Int(img.height) <= $0 }) ?? true else {
             png_image_free(&img); throw PNGError(message: "image \(img.width)×\(img.height) is too large")
         }
         var out = Image8(width: Int(img.width), height: Int(img.height), channels: channels)
+        var black = png_color(red: 0, green: 0, blue: 0)
         let ok = bytes.withUnsafeBytes { _ in
-            out.pixels.withUnsafeMutableBytes { png_image_finish_read(&img, nil, $0.baseAddress, 0, nil) }
+            out.pixels.withUnsafeMutableBytes { png_image_finish_read(&img, &black, $0.baseAddress, 0, nil) }
         }
         guard ok != 0 else { throw PNGError(message: messageOf(&img)) }
         return out

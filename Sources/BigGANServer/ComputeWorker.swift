@@ -18,12 +18,16 @@ public final class ComputeWorker: @unchecked Sendable {
         case neighbours(PreparedBatch, NeighbourLookup)
         /// Draw a style-mixing grid (`Sampler.mixingGrid`); runs alone, in chunks of `maxBatch`.
         case mix(PreparedMix)
+        /// Encode preprocessed images, and reconstruct them when asked (BigBiGAN); runs alone.
+        case encode(EncodingJob)
     }
 
     /// What a job hands back.
     enum Output {
         case images(Tensor)
         case neighbours(Tensor, NeighbourService.Result)
+        /// The encoding, and what else the job asked for.
+        case encoded(EncodingResult)
     }
 
     final class Job {
@@ -38,6 +42,7 @@ public final class ComputeWorker: @unchecked Sendable {
             switch work {
             case .generate(let b), .neighbours(let b, _): return b.count
             case .mix(let m): return m.cells
+            case .encode(let e): return e.images.shape[0]
             }
         }
         /// Jobs with equal keys share a forward pass: generation jobs of one model whose
@@ -115,6 +120,14 @@ public final class ComputeWorker: @unchecked Sendable {
     public func mix(model: LoadedModel, _ mix: PreparedMix) throws -> Tensor {
         guard case .images(let t) = try run(Job(model: model, work: .mix(mix))) else { preconditionFailure("mix returns images") }
         return t
+    }
+
+    /// The encoding of `job.images` and what else `job` asks for (see `EncodingJob`); blocks
+    /// until done. Errors as `generate`, `SamplingError` for a model without an encoder (routes
+    /// check that before enqueueing), and the lookup's own errors (`NeighbourError`).
+    public func encode(model: LoadedModel, _ job: EncodingJob) throws -> EncodingResult {
+        guard case let .encoded(result) = try run(Job(model: model, work: .encode(job))) else { preconditionFailure("encode returns an encoding") }
+        return result
     }
 
     private func run(_ job: Job) throws -> Output {
@@ -211,6 +224,16 @@ public final class ComputeWorker: @unchecked Sendable {
             }
             jobs[0].done.signal()
             return
+        case let .encode(job):
+            jobs[0].result = Result {
+                guard let r = job.reconstruction else { return .encoded(EncodingResult(encoding: try sampler.encode(job.images))) }
+                let (encoding, _, images) = try sampler.reconstruct(job.images, latent: r.latent, template: r.template)
+                metrics?.recordBatch(images: images.shape[0], model: model.name)
+                let found = try job.neighboursOf.map { try $0.lookup.search($0.query) }
+                return .encoded(EncodingResult(encoding: encoding, reconstruction: images, neighbours: found))
+            }
+            jobs[0].done.signal()
+            return
         case .generate:
             break
         }
@@ -230,6 +253,30 @@ public final class ComputeWorker: @unchecked Sendable {
             j.done.signal()
         }
     }
+}
+
+/// Images to encode on the compute thread (BigBiGAN), preprocessed and checked by the route:
+/// `images` `[B, R, R, C]` in [−1, 1] at the encoder's resolution and channels; with
+/// `reconstruction`, G(E(x)) of the chosen latent, conditioned as `template`
+/// (`Sampler.prepareReconstruction`); with `neighboursOf` (reconstructions only), the nearest
+/// training images of `query` (`[1, R_G, R_G, C_G]`, the input as the generator's images are shaped).
+public struct EncodingJob: @unchecked Sendable {
+    public let images: Tensor
+    public let reconstruction: (template: PreparedBatch, latent: Sampler.ReconstructionLatent)?
+    public let neighboursOf: (lookup: NeighbourLookup, query: Tensor)?
+
+    public init(images: Tensor, reconstruction: (template: PreparedBatch, latent: Sampler.ReconstructionLatent)? = nil,
+                neighboursOf: (lookup: NeighbourLookup, query: Tensor)? = nil) {
+        self.images = images; self.reconstruction = reconstruction; self.neighboursOf = neighboursOf
+    }
+}
+
+/// What an `EncodingJob` gives: the encoding, the reconstructions `[B, R_G, R_G, C_G]` in
+/// [−1, 1] when asked, and the neighbours found when asked.
+public struct EncodingResult: @unchecked Sendable {
+    public let encoding: EncoderOutput
+    public var reconstruction: Tensor? = nil
+    public var neighbours: NeighbourService.Result? = nil
 }
 
 /// A nearest-neighbour search to run on the compute thread after generating its query image.

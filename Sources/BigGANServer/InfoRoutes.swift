@@ -124,6 +124,18 @@ enum InfoRoutes {
         }
     }
 
+    /// A bigbigan model's encoder in `/v1/models` (absent for other families).
+    struct EncoderReport: Encodable {
+        let resolution: Int, channels: Int, dimZ: Int, featureWidth: Int, sigma: String, parameters: Int
+        enum CodingKeys: String, CodingKey {
+            case resolution, channels, dimZ = "dim_z", featureWidth = "feature_width", sigma, parameters
+        }
+        init(_ e: EncoderInfo) {
+            resolution = e.resolution; channels = e.channels; dimZ = e.dimZ; featureWidth = e.featureWidth; sigma = e.sigma
+            parameters = e.parameterCount
+        }
+    }
+
     struct ModelSummary: Encodable {
         let name: String, architecture: String, resolution: Int, channels: Int, classes: Int, dimZ: Int
         let truncation: String, isDefault: Bool, provenance: String?
@@ -132,9 +144,11 @@ enum InfoRoutes {
         /// The thresholds this model's rule accepts besides `none`.
         let truncationRange: String
         let capabilities: CapabilitiesReport
+        /// The encoder (bigbigan models); the fields above describe the generator.
+        let encoder: EncoderReport?
         enum CodingKeys: String, CodingKey {
             case name, architecture, resolution, channels, classes, dimZ = "dim_z", truncation, isDefault = "default", provenance
-            case defaultTruncation = "default_truncation", truncationRange = "truncation_range", capabilities
+            case defaultTruncation = "default_truncation", truncationRange = "truncation_range", capabilities, encoder
         }
         init(_ m: LoadedModel, isDefault: Bool) {
             let i = m.info, caps = m.capabilities
@@ -142,6 +156,7 @@ enum InfoRoutes {
             classes = i.nClasses; dimZ = i.dimZ; truncation = caps.truncation.name; self.isDefault = isDefault; provenance = i.provenance
             truncationRange = caps.truncation.rangeText
             capabilities = CapabilitiesReport(caps)
+            encoder = m.generator.imageEncoder.map { EncoderReport($0.encoderInfo) }
         }
     }
 

@@ -73,7 +73,7 @@ enum OpenAPIDocument {
             .map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
         return Operation(summary: route.summary, operationId: id == route.method.lowercased() ? id + "Root" : id,
                          parameters: parameters.isEmpty ? nil : parameters,
-                         requestBody: route.requestBody.map { .init(required: true, content: ["application/json": .init(schema: $0)]) },
+                         requestBody: route.requestBody.map { .init(required: true, content: [route.requestContentType: .init(schema: $0)]) },
                          responses: responses, security: route.needsAdminToken ? [["bearer": []]] : nil)
     }
 
@@ -82,7 +82,7 @@ enum OpenAPIDocument {
         for route in routes { paths[route.path, default: [:]][route.method.lowercased()] = operation(route) }
         return Document(
             info: .init(title: "BigGAN sampling server", version: "1.0.0",
-                        description: "Samples, interpolations, StyleGAN style-mixing grids and model information from BigGAN and StyleGAN generators on the CPU. Errors are {\"error\": {\"code\", \"message\"}}. HEAD is answered as GET."),
+                        description: "Samples, interpolations, StyleGAN style-mixing grids, BigBiGAN encodings and reconstructions, and model information from BigGAN, StyleGAN and BigBiGAN models on the CPU. Errors are {\"error\": {\"code\", \"message\"}}. HEAD is answered as GET."),
             paths: paths,
             components: .init(schemas: OpenAPISchemas.all, securitySchemes: [
                 "bearer": .object(["type": .string("http"), "scheme": .string("bearer"),

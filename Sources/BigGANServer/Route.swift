@@ -18,8 +18,10 @@ public struct Route: Sendable {
     /// The README table's "what" column (Markdown).
     public let description: String
     public let parameters: [RouteParameter]
-    /// JSON schema of a required `application/json` body (POST routes).
+    /// JSON schema of a required body (POST routes), of `requestContentType`.
     public let requestBody: JSONValue?
+    /// The body's media type: `application/json`, or `image/png` for image bodies.
+    public let requestContentType: String
     /// Responses the route itself gives; the refusals common to every route are added by `OpenAPIDocument`.
     public let responses: [RouteResponse]
     /// Whether the route needs the admin token (bearer).
@@ -33,10 +35,11 @@ public struct Route: Sendable {
 
     public init(_ method: String, _ path: String, aliases: [String] = [], metricsName: String? = nil, summary: String,
                 description: String, parameters: [RouteParameter] = [], requestBody: JSONValue? = nil,
-                responses: [RouteResponse], needsAdminToken: Bool = false, isFallback: Bool = false,
+                requestContentType: String = "application/json", responses: [RouteResponse], needsAdminToken: Bool = false, isFallback: Bool = false,
                 badPathParameter: (@Sendable (String) -> APIError)? = nil, handler: @escaping Handler) {
         self.method = method; self.path = path; self.aliases = aliases; self.metricsName = metricsName ?? path
         self.summary = summary; self.description = description; self.parameters = parameters; self.requestBody = requestBody
+        self.requestContentType = requestContentType
         self.responses = responses; self.needsAdminToken = needsAdminToken; self.isFallback = isFallback
         self.badPathParameter = badPathParameter; self.handler = handler
     }

@@ -10,7 +10,14 @@ public struct Limits: Sendable {
     /// Most mixed cells in a `/v1/mix` grid: rows × cols (the grid also shows the rows' and
     /// columns' own images).
     public var maxMixCells = 64
+    /// JSON bodies (`POST /v1/samples`).
     public var maxBodyBytes = 1 << 20
+    /// Image bodies (`POST /v1/encode`, `POST /v1/reconstruct`): 8 MiB.
+    public var maxImageBytes = 8 << 20
+    /// Pixels (`width × height`) an image body's header may claim: 4096 × 4096.
+    public var maxImagePixels = 1 << 24
+    /// What the HTTP adapter buffers at most: the larger body limit.
+    public var maxAnyBodyBytes: Int { max(maxBodyBytes, maxImageBytes) }
     public var maxLogRows = 1000
     public init() {}
 }

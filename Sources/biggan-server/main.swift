@@ -40,6 +40,9 @@ struct ServerCommand: ParsableCommand {
     @Option(help: "Milliseconds a request refused for a full queue waits before its 503, bounding how fast clients that ignore Retry-After can be refused (0: answer at once).")
     var rejectDelayMs = 50.0
     @Option(help: "PNG cache size in MiB for deterministic requests (0 disables).") var cacheMb = 32
+    @Option(help: "Largest image body of POST /v1/encode and /v1/reconstruct, in MiB (larger: 413).") var maxImageMb = 8
+    @Option(help: "Most pixels (width × height, read from the PNG header before decoding) an image body may claim (more: 413).")
+    var maxImagePixels = 1 << 24
     @Option(help: "Activation buffers the engine keeps after 2 s without requests, in MiB; while busy it keeps what the batches need.")
     var bufferPoolMb = BufferPool.shared.capacityBytes >> 20
     @Option(help: "When to build the models' neighbour indexes, on a low-priority background thread: startup or lazy (on the first /v1/neighbours request). Until an index is ready its lookups answer 503 with progress; /healthz shows each index's state.")
@@ -61,6 +64,8 @@ struct ServerCommand: ParsableCommand {
         guard (0...19).contains(connectionNice) else { throw ValidationError("--connection-nice must be between 0 and 19") }
         guard (1...3600).contains(headerTimeout) else { throw ValidationError("--header-timeout must be between 1 and 3600 seconds") }
         guard (0...4096).contains(cacheMb) else { throw ValidationError("--cache-mb must be between 0 and 4096") }
+        guard (1...256).contains(maxImageMb) else { throw ValidationError("--max-image-mb must be between 1 and 256") }
+        guard (1...(1 << 28)).contains(maxImagePixels) else { throw ValidationError("--max-image-pixels must be between 1 and \(1 << 28)") }
         guard (0...65536).contains(bufferPoolMb) else { throw ValidationError("--buffer-pool-mb must be between 0 and 65536") }
         if let t = blasThreads, !(1...256).contains(t) { throw ValidationError("--blas-threads must be between 1 and 256") }
         if let t = adminToken, t.count < 8 { throw ValidationError("--admin-token must be at least 8 characters") }
@@ -103,6 +108,8 @@ struct ServerCommand: ParsableCommand {
         if let e = log.health.error { logger.error("request log unavailable (serving anyway): \(e)") }
         var limits = Limits()
         limits.maxImages = min(limits.maxImages, 64)
+        limits.maxImageBytes = maxImageMb << 20
+        limits.maxImagePixels = maxImagePixels
         let gallery = ResourceLocator.locate("public", flag: publicDir)
         if let found = gallery.path { logger.info("gallery: \(found)") }
         else { logger.warning("gallery files not found (looked in \(gallery.searched.joined(separator: ", "))); GET / explains, the API is unaffected") }
@@ -111,7 +118,7 @@ struct ServerCommand: ParsableCommand {
                                     publicDirectory: gallery.path, adminToken: adminToken, limits: limits, logger: logger,
                                     publicSearched: gallery.searched)
         let router = Router(context: context)
-        var config = MHDServer.Configuration(maxBodyBytes: limits.maxBodyBytes)
+        var config = MHDServer.Configuration(maxBodyBytes: limits.maxAnyBodyBytes)
         config.connectionLimit = connections
         config.perIPConnectionLimit = perIpConnections
         config.headerTimeout = TimeInterval(headerTimeout)

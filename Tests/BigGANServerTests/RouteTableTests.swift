@@ -12,11 +12,17 @@ import Testing
         let values = ["name": "tiny", "file": "style.css"]
         var path = route.path
         for p in route.parameters where p.location == .path { path = path.replacingOccurrences(of: "{\(p.name)}", with: values[p.name]!) }
-        let query = route.parameters.filter { $0.location == .query && $0.example != nil }.map { ($0.name, $0.example!) }
+        var query = route.parameters.filter { $0.location == .query && $0.example != nil }.map { ($0.name, $0.example!) }
         var headers: [String: String] = [:]
         if route.needsAdminToken { headers["authorization"] = "Bearer test-token-123" }
         var body: [UInt8] = []
-        if route.requestBody != nil { headers["content-type"] = "application/json"; body = Array(#"{"class": 0, "seeds": [1]}"#.utf8) }
+        if route.requestContentType == "image/png" {
+            // Image routes (BigBiGAN): a PNG for the conditional BigBiGAN fixture.
+            headers["content-type"] = "image/png"; body = EncodeRouteTests.grey32
+            query.append(("model", "bigbigan"))
+        } else if route.requestBody != nil {
+            headers["content-type"] = "application/json"; body = Array(#"{"class": 0, "seeds": [1]}"#.utf8)
+        }
         return HTTPRequest(method: method ?? route.method, path: path, query: query, headers: headers, body: body)
     }
 
@@ -24,7 +30,7 @@ import Testing
         let data = temporaryDirectory("biggan-routes")
         defer { try? FileManager.default.removeItem(at: data) }
         try tinyDataset(at: data)
-        let s = try TestServer(dataset: "folder:" + data.path, styleGAN: true)
+        let s = try TestServer(dataset: "folder:" + data.path, styleGAN: true, bigBiGAN: true)
         try ready(s.context.registry)
         for route in RouteTable.routes {
             let r = s.router.handle(Self.request(route))

@@ -16,8 +16,11 @@ final class TestServer {
     /// `styleGAN`: also serve the StyleGAN fixtures, after the tiny BigGAN (the default model):
     /// `stylegan` (conditional, 5 classes, stored noise, class centroids, cutoff 4) and
     /// `stylegan-u` (unconditional, no stored noise, no centroids, cutoff 2).
+    /// `bigBiGAN`: also serve the BigBiGAN fixtures: `bigbigan` (conditional, grey, 3 classes) and
+    /// `bigbigan-u` (unconditional, RGB; with `dataset` in its generator config too).
     init(adminToken: String? = "test-token-123", queueCapacity: Int = 64, maxBatch: Int = 16, dbPath: String? = nil,
-         dataset: String? = nil, classifier: String? = nil, logCapacity: Int = RequestLog.defaultCapacity, styleGAN: Bool = false) throws {
+         dataset: String? = nil, classifier: String? = nil, logCapacity: Int = RequestLog.defaultCapacity, styleGAN: Bool = false,
+         bigBiGAN: Bool = false, limits: Limits = Limits()) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("biggan-server-\(UUID().uuidString)")
         let models = dir.appendingPathComponent("models"), pub = dir.appendingPathComponent("public")
         try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
@@ -36,11 +39,19 @@ final class TestServer {
                 paths.append(path.path)
             }
         }
+        if bigBiGAN {
+            for (fixture, name) in [("bigbigan-32-grey", "bigbigan"), ("bigbigan-32-rgb", "bigbigan-u")] {
+                let path = models.appendingPathComponent(name + ".safetensors")
+                try FileManager.default.copyItem(at: URL(fileURLWithPath: TestPaths.fixture(fixture + ".safetensors")), to: path)
+                if name == "bigbigan-u", let dataset { try TestServer.setDataset(dataset, in: path.path) }
+                paths.append(path.path)
+            }
+        }
         let registry = ModelRegistry.load(paths: paths)
         let metrics = Metrics()
         let worker = ComputeWorker(maxBatch: maxBatch, queueCapacity: queueCapacity, metrics: metrics)
         let log = RequestLog(path: dbPath ?? dir.appendingPathComponent("requests.sqlite").path, capacity: logCapacity)
-        context = ServerContext(registry: registry, worker: worker, log: log, metrics: metrics, publicDirectory: pub.path, adminToken: adminToken)
+        context = ServerContext(registry: registry, worker: worker, log: log, metrics: metrics, publicDirectory: pub.path, adminToken: adminToken, limits: limits)
         router = Router(context: context)
     }
 
@@ -49,6 +60,19 @@ final class TestServer {
         c.classNames = ["cat", "dog", "bird"]
         return c
     }()
+
+    /// Rewrites the bigbigan checkpoint at `path` with `generator.dataset` set.
+    static func setDataset(_ dataset: String, in path: String) throws {
+        let file = try SafeTensorsFile(path: path)
+        var config = try JSONSerialization.jsonObject(with: Data(file.metadata["config"]!.utf8)) as! [String: Any]
+        var generator = config["generator"] as! [String: Any]
+        generator["dataset"] = dataset
+        config["generator"] = generator
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys]), as: UTF8.self)
+        let tensors = try file.entries.keys.sorted().map { ($0, try file.tensor($0)) }
+        try SafeTensorsWriter.write(tensors, metadata: ["config": json], to: path + ".tmp")
+        guard rename(path + ".tmp", path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+    }
 
     static func writeTinyModel(to path: String, dataset: String? = nil, classifier: String? = nil) throws {
         var cfg = tinyConfig

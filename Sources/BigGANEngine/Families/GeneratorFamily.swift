@@ -1,6 +1,6 @@
 import Foundation
 
-/// One generator family (BigGAN, BigGAN-deep; StyleGAN and BigBiGAN next): how a checkpoint whose
+/// One generator family (BigGAN, BigGAN-deep, StyleGAN, BigBiGAN): how a checkpoint whose
 /// config names `architecture` becomes a `Generator`. A family lives in its own folder under
 /// `Families/` and is listed once in `GeneratorFamilies.builtIn`; nothing else in the engine, the
 /// server or the CLI switches on families (they read `Generator.info` and `.capabilities`).
@@ -18,7 +18,7 @@ public protocol GeneratorFamily {
 /// (a plug-in, or a test's family) without changing the engine.
 public enum GeneratorFamilies {
     /// The families this build serves.
-    public static let builtIn: [any GeneratorFamily.Type] = [BigGANFamily.self, BigGANDeepFamily.self, StyleGANFamily.self]
+    public static let builtIn: [any GeneratorFamily.Type] = [BigGANFamily.self, BigGANDeepFamily.self, StyleGANFamily.self, BigBiGANFamily.self]
 
     private final class Store: @unchecked Sendable {
         let lock = NSLock()

@@ -1,8 +1,9 @@
-/// Inference 2-D convolution with stride 1 and "same" zero padding on NHWC activations, run by
-/// oneDNN (`OneDNNConvolution`), optionally of the nearest-neighbour 2× upsampled input.
+/// Inference 2-D convolution with "same" zero padding (k/2) on NHWC activations, run by oneDNN
+/// (`OneDNNConvolution`), optionally of the nearest-neighbour 2× upsampled input, or strided.
 ///
 /// - Input `x`: `[B, H, W, inChannels]`.
-/// - Output: `[B, H, W, outChannels]`, or `[B, 2H, 2W, outChannels]` for `.upsampled` layers.
+/// - Output: `[B, H, W, outChannels]`, or `[B, 2H, 2W, outChannels]` for `.upsampled` layers, or
+///   `[B, ⌊(H−1)/s⌋+1, ⌊(W−1)/s⌋+1, outChannels]` for stride s (PyTorch `padding=k//2`).
 /// - Weights are given in PyTorch layout `[out, in, k, k]`; oneDNN keeps one copy in its own layout.
 /// - 3×3 layers with at most `fewOutputs` outputs (the layer that makes the image) run
 ///   `forwardFewOutputs` instead: oneDNN's convolution blocks output channels by 16 and runs at
@@ -13,6 +14,8 @@ public struct Conv2D: @unchecked Sendable {
 
     public let kernelSize: Int, inChannels: Int, outChannels: Int
     public let input: Input
+    /// Step between output pixels in the input: 1, or more for a strided `.same` layer.
+    public let stride: Int
     /// Every layer but the few-output ones.
     let engine: OneDNNConvolution?
     /// For 3×3 layers with few outputs: weights `[in, 9·out]`, column `(ky·3 + kx)·out + co`.
@@ -35,12 +38,14 @@ public struct Conv2D: @unchecked Sendable {
     /// - `weight`: `[out, in, k, k]`, `bias`: `[out]` or nil; `.upsampled` needs k = 3.
     /// - `size`: the input size `(H, W)` the model gives the layer, when known: oneDNN lays the
     ///   weights out for it (another size costs a second copy of the weights).
-    public init(weight: Tensor, bias: Tensor?, input: Input = .same, size: (h: Int, w: Int)? = nil) {
+    /// - `stride`: ≥ 1; above 1 only with `.same` input.
+    public init(weight: Tensor, bias: Tensor?, input: Input = .same, size: (h: Int, w: Int)? = nil, stride: Int = 1) {
         precondition(weight.shape.count == 4 && weight.shape[2] == weight.shape[3])
         let (o, i, k) = (weight.shape[0], weight.shape[1], weight.shape[2])
         precondition(input == .same || k == 3, "an upsampled-input convolution needs a 3×3 kernel")
-        kernelSize = k; inChannels = i; outChannels = o; self.input = input
-        if k == 3 && o <= Self.fewOutputs && input == .same {
+        precondition(stride >= 1 && (stride == 1 || input == .same), "only .same convolutions may be strided")
+        kernelSize = k; inChannels = i; outChannels = o; self.input = input; self.stride = stride
+        if k == 3 && o <= Self.fewOutputs && input == .same && stride == 1 {
             let t = Tensor(uninitializedShape: [i, 9 * o])
             for co in 0..<o { for ci in 0..<i { for tap in 0..<9 { t.data[ci * 9 * o + tap * o + co] = weight.data[(co * i + ci) * 9 + tap] } } }
             tapMajor = t
@@ -53,7 +58,7 @@ public struct Conv2D: @unchecked Sendable {
         if tapMajor == nil {
             let mode: OneDNNConvolution.Mode = input == .same || upsamplesFirst ? .same : .upsampledInput
             engine = OneDNNConvolution(weight: weight, bias: bias ?? Tensor(shape: [o]), mode: mode,
-                                       size: upsamplesFirst ? size.map { (2 * $0.h, 2 * $0.w) } : size)
+                                       size: upsamplesFirst ? size.map { (2 * $0.h, 2 * $0.w) } : size, stride: stride)
         } else {
             engine = nil
         }
@@ -63,8 +68,13 @@ public struct Conv2D: @unchecked Sendable {
     /// layer is defined (an upsampled layer as a 3×3 convolution of the upsampled input).
     public func macs(outputPixels: Int) -> Int { outputPixels * kernelSize * kernelSize * inChannels * outChannels }
 
-    /// Output pixels per image for an input of `inputPixels` pixels.
+    /// Output pixels per image for an input of `inputPixels` pixels (stride 1).
     public func outputPixels(inputPixels: Int) -> Int { input == .same ? inputPixels : 4 * inputPixels }
+
+    /// Output height and width for an input of `h × w`.
+    public func outputSize(h: Int, w: Int) -> (h: Int, w: Int) {
+        input == .upsampled ? (2 * h, 2 * w) : ((h - 1) / stride + 1, (w - 1) / stride + 1)
+    }
 
     public typealias Epilogue = OneDNNConvolution.Epilogue
 

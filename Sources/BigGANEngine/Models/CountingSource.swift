@@ -12,9 +12,9 @@ final class CountingSource {
         Linear(weight: try self(name + ".weight", [out, i]), bias: bias ? try self(name + ".bias", [out]) : nil)
     }
     /// `side`: the input's height and width in the model (see `Conv2D.init`).
-    func conv(_ name: String, out: Int, in i: Int, k: Int, bias: Bool = true, input: Conv2D.Input = .same, side: Int) throws -> Conv2D {
+    func conv(_ name: String, out: Int, in i: Int, k: Int, bias: Bool = true, input: Conv2D.Input = .same, side: Int, stride: Int = 1) throws -> Conv2D {
         let conv = Conv2D(weight: try self(name + ".weight", [out, i, k, k]), bias: bias ? try self(name + ".bias", [out]) : nil, input: input,
-                          size: (side, side))
+                          size: (side, side), stride: stride)
         // oneDNN now holds the weights in its own layout: the PyTorch-order copy and any rewritten
         // kernel are idle pool buffers of sizes no later layer may fit; unmap them now, so that
         // loading peaks near the weights' size instead of accumulating every layer's copies.
@@ -39,6 +39,11 @@ final class CountingSource {
                                  eps: Float(eps))
         }
         return (stack, bns)
+    }
+    /// An inference batch norm `name.{weight,bias,mean,var}` over `c` channels (fixed statistics).
+    func batchNorm(_ name: String, channels c: Int, eps: Double) throws -> BatchNorm {
+        BatchNorm(weight: try self(name + ".weight", [c]), bias: try self(name + ".bias", [c]),
+                  statistics: try statistics(name, channels: c, nStats: nil), eps: Float(eps))
     }
     func statistics(_ name: String, channels c: Int, nStats: Int?) throws -> NormStatistics {
         if let n = nStats { return .truncationIndexed(means: try self(name + ".mean", [n, c]), variances: try self(name + ".var", [n, c])) }

@@ -3,7 +3,9 @@ import Foundation
 
 /// A convolution with fixed weights run by oneDNN, on NHWC f32 activations used in place.
 ///
-/// - `.same`: k×k, stride 1, "same" zero padding: `[B, H, W, in]` → `[B, H, W, out]`.
+/// - `.same`: k×k, "same" zero padding (k/2 on each side): `[B, H, W, in]` → `[B, H, W, out]`;
+///   with `stride` s > 1 (encoders' downsampling), `[B, ⌊(H − 1)/s⌋ + 1, ⌊(W − 1)/s⌋ + 1, out]`,
+///   as PyTorch's `Conv2d(k, stride=s, padding=k//2)` for odd k.
 /// - `.upsampledInput`: a 3×3 "same" convolution of the nearest-neighbour 2× upsampled input,
 ///   `[B, H, W, in]` → `[B, 2H, 2W, out]`, computed without upsampling as one 2×2 convolution to
 ///   the phase grid and a gather (`PhaseGrid`; oneDNN's `brgconv` kernels need dense outputs).
@@ -43,6 +45,8 @@ public final class OneDNNConvolution: @unchecked Sendable {
 
     public let inChannels: Int, outChannels: Int, kernelSize: Int
     public let mode: Mode
+    /// Step between output pixels in the input (`.same` only; 1 elsewhere).
+    public let stride: Int
 
     /// The primitive for one input size.
     private struct Prepared {
@@ -67,8 +71,11 @@ public final class OneDNNConvolution: @unchecked Sendable {
     /// - `weight`: `[out, in, k, k]`; `.upsampledInput` needs k = 3.
     /// - `bias`: `[out]`.
     /// - `size`: the input size `(H, W)` the layer will mostly see (default 8×8).
-    public init(weight: Tensor, bias: Tensor, mode: Mode, size: (h: Int, w: Int)? = nil) {
+    /// - `stride`: ≥ 1; above 1 only for `.same`.
+    public init(weight: Tensor, bias: Tensor, mode: Mode, size: (h: Int, w: Int)? = nil, stride: Int = 1) {
         precondition(weight.shape.count == 4 && weight.shape[2] == weight.shape[3] && bias.count == weight.shape[0])
+        precondition(stride >= 1 && (stride == 1 || mode == .same), "only .same convolutions may be strided")
+        self.stride = stride
         let user: Tensor   // [convOut, in, kernel, kernel], PyTorch order
         outChannels = weight.shape[0]; inChannels = weight.shape[1]; kernelSize = weight.shape[2]
         self.mode = mode
@@ -99,10 +106,12 @@ public final class OneDNNConvolution: @unchecked Sendable {
     }
 
     /// Output spatial size for an input of `h × w`.
-    public func outputSize(h: Int, w: Int) -> (h: Int, w: Int) { mode == .same ? (h, w) : (2 * h, 2 * w) }
+    public func outputSize(h: Int, w: Int) -> (h: Int, w: Int) {
+        mode == .same ? ((h - 1) / stride + 1, (w - 1) / stride + 1) : (2 * h, 2 * w)
+    }
 
     /// The convolution's output grid for an input of `h × w`: the output (`.same`) or the phase grid.
-    private func gridSize(h: Int, w: Int) -> (h: Int, w: Int) { mode == .same ? (h, w) : (h + 1, w + 1) }
+    private func gridSize(h: Int, w: Int) -> (h: Int, w: Int) { mode == .same ? outputSize(h: h, w: w) : (h + 1, w + 1) }
 
     /// The primitive descriptor for inputs of `h × w` with the epilogue of key `epilogue`
     /// (`Epilogue.key`); the caller destroys it.
@@ -112,9 +121,9 @@ public final class OneDNNConvolution: @unchecked Sendable {
         var dst = OneDNN.descriptor([1, convOutChannels, gh, gw], dnnl_nhwc)
         var wAny = OneDNN.descriptor([convOutChannels, inChannels, kernel, kernel], dnnl_format_tag_any)
         var b = OneDNN.descriptor([convOutChannels], dnnl_a)
-        let ones: [Int64] = [1, 1], pad: [Int64] = [Int64(padding), Int64(padding)]
+        let strides: [Int64] = [Int64(stride), Int64(stride)], pad: [Int64] = [Int64(padding), Int64(padding)]
         var desc = dnnl_convolution_desc_t()
-        OneDNN.check(ones.withUnsafeBufferPointer { st in pad.withUnsafeBufferPointer { p in
+        OneDNN.check(strides.withUnsafeBufferPointer { st in pad.withUnsafeBufferPointer { p in
             dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct, &src, &wAny, &b, &dst,
                                                st.baseAddress, p.baseAddress, p.baseAddress) } }, "convolution descriptor")
         let attr = OneDNN.attributes()
