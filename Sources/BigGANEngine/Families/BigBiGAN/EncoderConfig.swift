@@ -162,3 +162,22 @@ public struct EncoderConfig: Codable, Equatable, Sendable {
         return macs + width * 2 * zDim
     }
 }
+
+extension EncoderConfig.SigmaParameterisation {
+    /// σ from the head's parameter `x`: softplus as PyTorch computes it (threshold 20: `x`
+    /// itself above, `log1p(exp(x))` below), or `exp(x/2)` of a log-variance.
+    @inline(__always) public func sigma(_ x: Float) -> Float {
+        switch self {
+        case .softplus: return x > 20 ? x : Float(Foundation.log1p(Foundation.exp(Double(x))))
+        case .logvar: return Float(Foundation.exp(Double(x) / 2))
+        }
+    }
+
+    /// dσ/dx: the logistic sigmoid for softplus (1 above the threshold), σ/2 for a log-variance.
+    public func derivative(_ x: Float) -> Float {
+        switch self {
+        case .softplus: return x > 20 ? 1 : Float(1 / (1 + Foundation.exp(-Double(x))))
+        case .logvar: return sigma(x) / 2
+        }
+    }
+}

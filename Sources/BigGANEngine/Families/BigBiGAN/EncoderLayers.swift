@@ -88,12 +88,7 @@ public struct GaussianHead: @unchecked Sendable {
 
     /// σ from its parameter `x`. Softplus as PyTorch computes it (threshold 20: x itself above),
     /// `log1p(exp(x))` below.
-    @inline(__always) static func sigma(_ x: Float, _ p: EncoderConfig.SigmaParameterisation) -> Float {
-        switch p {
-        case .softplus: return x > 20 ? x : Float(Foundation.log1p(Foundation.exp(Double(x))))
-        case .logvar: return Float(Foundation.exp(Double(x) / 2))
-        }
-    }
+    @inline(__always) static func sigma(_ x: Float, _ p: EncoderConfig.SigmaParameterisation) -> Float { p.sigma(x) }
 }
 
 /// Global average pooling: `[B, H, W, C]` → `[B, C]`, each channel's mean over its `H·W`
