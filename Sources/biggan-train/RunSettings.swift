@@ -52,6 +52,11 @@ struct RunSettings: Codable, Equatable {
     /// and channels 4w, 4w, 2w, w (w = 32) in G and D.
     static func defaults(architecture: String?) -> RunSettings {
         var s = RunSettings()
+        if architecture == "bigbigan" {
+            // BigGAN's G and D recipe; E learns at G's rate; no orthogonal regulariser.
+            s.architecture = "bigbigan"; s.gOrtho = 0
+            return s
+        }
         guard architecture == "stylegan" else { return s }
         s.architecture = "stylegan"
         s.gLr = 1e-3; s.dLr = 1e-3; s.beta2 = 0.99; s.dSteps = 1; s.dimZ = 128; s.gWidth = 32; s.dWidth = 32

@@ -82,7 +82,9 @@ struct TrainCommand: ParsableCommand {
         if let v = augment { do { _ = try DiffAugment(policy: v) } catch { throw ValidationError("--augment: \(error)") } }
         if let v = evalEvery, v < 0 { throw ValidationError("--eval-every must be ≥ 0 (0: never)") }
         if let v = evalPerClass, !(2...10_000).contains(v) { throw ValidationError("--eval-per-class must be in 2...10000") }
-        if let v = architecture, v != "biggan" && v != "stylegan" { throw ValidationError("--architecture must be biggan or stylegan, got '\(v)'") }
+        if let v = architecture, !["biggan", "stylegan", "bigbigan"].contains(v) {
+            throw ValidationError("--architecture must be biggan, stylegan or bigbigan, got '\(v)'")
+        }
         if let v = r1Gamma, !(v >= 0 && v <= 1e6) { throw ValidationError("--r1-gamma must be in 0...1e6") }
         if let v = r1Interval, !(1...1000).contains(v) { throw ValidationError("--r1-interval must be in 1...1000") }
         if let v = mixingProb, !(v >= 0 && v <= 1) { throw ValidationError("--mixing-prob must be in [0, 1]") }
@@ -96,7 +98,9 @@ struct TrainCommand: ParsableCommand {
                                             ("--augment", augment != nil && augment != "none")]
         let styleganOnly: [(String, Bool)] = [("--r1-gamma", r1Gamma != nil), ("--r1-interval", r1Interval != nil), ("--mixing-prob", mixingProb != nil),
                                               ("--ema-kimg", emaKimg != nil), ("--mapping-layers", mappingLayers != nil)]
-        let (foreign, kind) = settings.isStyleGAN ? (bigganOnly, "StyleGAN") : (styleganOnly, "BigGAN")
+        let (foreign, kind) = settings.isStyleGAN ? (bigganOnly, "StyleGAN")
+            : settings.architecture == "bigbigan" ? (styleganOnly + bigganOnly.filter { $0.0 == "--g-ortho" || $0.0 == "--augment" }, "BigBiGAN")
+            : (styleganOnly, "BigGAN")
         let given = foreign.filter(\.1).map(\.0)
         if !given.isEmpty { throw TrainError("\(given.joined(separator: ", ")) do\(given.count == 1 ? "es" : "") not apply to \(kind) training") }
     }
@@ -163,6 +167,9 @@ struct TrainCommand: ParsableCommand {
             if try TrainingStateFormat.isStyleGAN(statePath) {
                 t = try StyleGANTrainer(resumingFrom: statePath)
                 saved = try RunSettings(savedMetadata: t.extraMetadata)
+            } else if try TrainingStateFormat.isBigBiGAN(statePath) {
+                t = try BigBiGANTrainer(resumingFrom: statePath)
+                saved = try RunSettings(savedMetadata: t.extraMetadata)
             } else {
                 let b = try Trainer(resumingFrom: statePath)
                 t = b; saved = try RunSettings(saved: b)
@@ -204,12 +211,16 @@ struct TrainCommand: ParsableCommand {
         if let t = resumed {
             trainer = t
             t.apply(learningRates: (settings.gLr, settings.dLr), emaDecay: settings.emaDecay)
-            guard t.classCount == dataset.classNames.count, t.classNames == nil || t.classNames! == dataset.classNames else {
-                throw TrainError("the saved run has \(t.classCount) classes (\((t.classNames ?? []).joined(separator: ", "))); the data has \(dataset.classNames.count) (\(dataset.classNames.joined(separator: ", ")))")
+            guard t.classCount == nil || t.classCount == dataset.classNames.count, t.classNames == nil || t.classNames! == dataset.classNames else {
+                throw TrainError("the saved run has \(t.classCount ?? 0) classes (\((t.classNames ?? []).joined(separator: ", "))); the data has \(dataset.classNames.count) (\(dataset.classNames.joined(separator: ", ")))")
             }
             guard t.outChannels == dataset.channels else { throw TrainError("the saved run makes \(t.outChannels)-channel images; the data has \(dataset.channels)") }
             loader = try DataOrder(metadata: t.extraMetadata, count: dataset.count)
             Self.say("resumed at iteration \(t.iteration) from \(statePath)")
+        } else if settings.architecture == "bigbigan" {
+            let (g, e, d, tc) = Self.bigBiGANConfigs(settings, dataset)
+            trainer = try BigBiGANTrainer(generator: g, encoder: e, discriminator: d, config: tc, seed: settings.seed)
+            loader = DataOrder(seed: settings.seed, count: dataset.count)
         } else if settings.isStyleGAN {
             let (g, d, tc) = Self.styleGANConfigs(settings, dataset)
             trainer = try StyleGANTrainer(generator: g, discriminator: d, config: tc, seed: settings.seed)
@@ -227,7 +238,7 @@ struct TrainCommand: ParsableCommand {
         }
         let evaluation = try TrainingEvaluation.make(settings: settings, classifierPath: settings.evalClassifier ?? defaultClassifier(trainer),
                                                     train: dataset, heldOut: heldOut, say: Self.say)
-        try train(trainer, &loader, dataset: dataset, settings: settings, run: run, reference: reference, evaluation: evaluation)
+        try train(trainer, &loader, dataset: dataset, heldOut: heldOut, settings: settings, run: run, reference: reference, evaluation: evaluation)
     }
 
     /// The classifier the generator's config names, next to `--out` (nil when it names none).
@@ -251,8 +262,29 @@ struct TrainCommand: ParsableCommand {
         return (g, dc, t)
     }
 
-    func train(_ trainer: TrainingSession, _ loader: inout DataOrder, dataset: ImageDataset, settings s: RunSettings, run: RunDirectory,
-               reference: DatasetReference, evaluation: TrainingEvaluation?) throws {
+    /// A BigBiGAN run's models (unconditional, as the paper): G the shipped tapered BigGAN layout
+    /// with one class; E a ResNet-v2 encoder with stem w and blocks w→2w→4w→4w, each halving
+    /// (32 → 4 px), an MLP [256] and a softplus σ; D's F the BigGAN 32×32 D trunk of `--d-width`,
+    /// H [256, 256] on z and J [256, 256] on both (w = `--d-width`).
+    static func bigBiGANConfigs(_ s: RunSettings, _ d: ImageDataset) -> (ModelConfig, EncoderConfig, JointDiscriminatorConfig, BigBiGANTrainingConfig) {
+        var g = ModelConfig.tapered(width: s.gWidth, dimZ: s.dimZ, classNames: ["unconditional"], channels: d.channels)
+        g.resolution = d.width
+        g.dataset = s.data
+        g.classifier = s.data.hasPrefix("fashion-mnist") ? "fashion-mnist-classifier.safetensors" : nil
+        let w = s.dWidth
+        let e = EncoderConfig(resolution: d.width, inChannels: d.channels, stemChannels: w,
+                              blocks: [.init(w, 2 * w, down: true), .init(2 * w, 4 * w, down: true), .init(4 * w, 4 * w, down: true)],
+                              mlp: [256], zDim: s.dimZ)
+        let f = DiscriminatorConfig.biggan(resolution: 32, ch: w, inputChannels: d.channels, nClasses: 1)!
+        let jd = JointDiscriminatorConfig(x: f, zDim: s.dimZ, hWidths: [256, 256], jWidths: [256, 256])
+        var t = BigBiGANTrainingConfig()
+        t.gLearningRate = s.gLr; t.eLearningRate = s.gLr; t.dLearningRate = s.dLr; t.beta2 = s.beta2; t.batchSize = s.batch
+        t.emaDecay = s.emaDecay; t.emaStart = s.emaStart
+        return (g, e, jd, t)
+    }
+
+    func train(_ trainer: TrainingSession, _ loader: inout DataOrder, dataset: ImageDataset, heldOut: ImageDataset, settings s: RunSettings,
+               run: RunDirectory, reference: DatasetReference, evaluation: TrainingEvaluation?) throws {
         let dir = run.path, statePath = run.statePath
         var log = try TrainingLog(path: (dir as NSString).appendingPathComponent("log.csv"), resumeAt: resume ? trainer.iteration : nil)
 
@@ -276,6 +308,25 @@ struct TrainCommand: ParsableCommand {
             let images = try Sampler(generator: g, maxBatch: 64).images(for: GenerationRequest(.classSheet(perClass: 10, seed: 0), truncation: nil))
             let path = (dir as NSString).appendingPathComponent(String(format: "samples/iter-%06d.png", trainer.iteration))
             try SafeTensorsWriter.writeAtomically(Data(try PNGCodec.encode(Image8.grid(images, columns: 10))), to: path)
+            // With an encoder: held-out images (training images when none are held out), two per
+            // class, the first of each class in order, in odd rows; G(E(x)) from z_mean below each.
+            guard g.imageEncoder != nil else { return }
+            let source = heldOut.count > 0 ? heldOut : dataset
+            var picks: [Int] = []
+            for c in source.classNames.indices { picks += source.labels.indices.filter { source.labels[$0] == c }.prefix(2) }
+            let x = source.batch(Array(picks.prefix(20))).images
+            let sampler = Sampler(generator: g, maxBatch: 64)
+            let recon = try sampler.reconstruct(x, latent: .mean, template: try sampler.prepareReconstruction(class: nil, count: x.shape[0])).images
+            let n = x.shape[0], per = x.count / n
+            let rows = (n + 9) / 10
+            let sheet = Tensor(shape: [2 * rows * 10] + Array(x.shape.dropFirst()))
+            for i in 0..<n {
+                let (r, c) = (i / 10, i % 10)
+                (sheet.data + (2 * r * 10 + c) * per).update(from: x.data + i * per, count: per)
+                (sheet.data + ((2 * r + 1) * 10 + c) * per).update(from: recon.data + i * per, count: per)
+            }
+            let rpath = (dir as NSString).appendingPathComponent(String(format: "samples/recon-%06d.png", trainer.iteration))
+            try SafeTensorsWriter.writeAtomically(Data(try PNGCodec.encode(Image8.grid(sheet, columns: 10))), to: rpath)
         }
 
         let iterations = s.iterations
@@ -289,7 +340,7 @@ struct TrainCommand: ParsableCommand {
                 let l = trainer.dStep(realImages: images, realLabels: labels)
                 last.real = l.lossReal; last.fake = l.lossFake
             }
-            last.g = trainer.gStep()
+            last.g = trainer.gStep(realBatch: { dataset.batch(loader.next(s.batch)).images })
             let it = trainer.iteration
             guard last.real.isFinite, last.fake.isFinite, last.g.isFinite else {
                 try? checkpoint()
