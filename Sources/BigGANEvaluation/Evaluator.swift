@@ -97,3 +97,53 @@ public struct Evaluator {
                              accuracy: EvaluationMetrics.accuracy(logits: logits, labels: labels))
     }
 }
+
+extension Evaluator {
+    /// Reconstruction fidelity of a model with an encoder (BigBiGAN): the first `count` test
+    /// images, `x̂ = G(E(x))` from `z_mean` (conditioned on x's label for a conditional G), and
+    /// the share whose classifier class equals x's label, with the mean squared pixel distance
+    /// `mean((x̂ − x)²)` on the [−1, 1] scale.
+    /// - Throws: `SamplingError` when the model has no encoder.
+    public func reconstructionRow(_ sampler: Sampler, count: Int, batch: Int = 64) throws -> (accuracy: Double, pixelMSE: Double, count: Int) {
+        let n = min(count, test.count)
+        var correct = 0, squared = 0.0, start = 0
+        let conditional = sampler.generator.capabilities.conditional
+        while start < n {
+            let m = min(batch, n - start)
+            let idx = Array(start..<(start + m))
+            let (x, labels) = test.batch(idx)
+            var images = Tensor(shape: [0])
+            if conditional {
+                var parts: [Tensor] = []
+                for (i, label) in labels.enumerated() {
+                    let one = x.slice(first: i, count: 1)
+                    parts.append(try sampler.reconstruct(one, latent: .mean, template: try sampler.prepareReconstruction(class: label, count: 1)).images)
+                }
+                images = parts.dropFirst().reduce(parts[0]) { concatenated($0, $1) }
+            } else {
+                images = try sampler.reconstruct(x, latent: .mean, template: try sampler.prepareReconstruction(class: nil, count: m)).images
+            }
+            let (_, logits) = classifier.run(images)
+            let c = logits.shape[1]
+            for i in 0..<m {
+                var best = 0
+                for k in 1..<c where logits[i * c + k] > logits[i * c + best] { best = k }
+                if best == labels[i] { correct += 1 }
+            }
+            for k in 0..<x.count { let d = Double(images[k]) - Double(x[k]); squared += d * d }
+            start += m
+            progress(start, n)
+        }
+        return (Double(correct) / Double(max(n, 1)), squared / Double(max(n * test.width * test.height * test.channels, 1)), n)
+    }
+}
+
+/// `[B, ...] ++ [B', ...]` along the batch.
+private func concatenated(_ a: Tensor, _ b: Tensor) -> Tensor {
+    var shape = a.shape
+    shape[0] += b.shape[0]
+    let out = Tensor(uninitializedShape: shape)
+    out.data.update(from: a.data, count: a.count)
+    (out.data + a.count).update(from: b.data, count: b.count)
+    return out
+}

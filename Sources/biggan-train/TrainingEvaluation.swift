@@ -46,16 +46,23 @@ final class TrainingEvaluation {
 
     /// The EMA generator's scores, as log columns.
     func measure(_ trainer: TrainingSession) throws -> [(String, Double)] {
-        let row = try evaluator.sampleRow(Sampler(generator: try trainer.emaGenerator(), maxBatch: 64), truncation: nil,
-                                          perClass: perClass, seed: Self.seed)
-        return [("eval_accuracy", row.accuracy), ("eval_fd", row.frechetDistance), ("eval_is", row.inceptionScore),
-                ("real_accuracy", real.accuracy), ("real_fd", real.frechetDistance)]
+        let sampler = Sampler(generator: try trainer.emaGenerator(), maxBatch: 64)
+        let row = try evaluator.sampleRow(sampler, truncation: nil, perClass: perClass, seed: Self.seed)
+        var out = [("eval_fd", row.frechetDistance), ("eval_is", row.inceptionScore), ("real_accuracy", real.accuracy), ("real_fd", real.frechetDistance)]
+        // An unconditional generator's samples have no class to score against.
+        if sampler.generator.capabilities.conditional { out.insert(("eval_accuracy", row.accuracy), at: 0) }
+        if sampler.generator.imageEncoder != nil {
+            let r = try evaluator.reconstructionRow(sampler, count: perClass * evaluator.test.classNames.count)
+            out += [("recon_accuracy", r.accuracy), ("recon_mse", r.pixelMSE)]
+        }
+        return out
     }
 
     func describe(_ scores: [(String, Double)], iteration: Int) -> String {
         let v = Dictionary(scores, uniquingKeysWith: { a, _ in a })
-        return String(format: "\niteration %d: accuracy %.1f%% (real %.1f%%), FD %.3f (real %.3f, %.1f×), IS %.2f", iteration,
-                      100 * (v["eval_accuracy"] ?? 0), 100 * real.accuracy, v["eval_fd"] ?? 0, real.frechetDistance,
-                      (v["eval_fd"] ?? 0) / max(real.frechetDistance, 1e-12), v["eval_is"] ?? 0)
+        let accuracy = v["eval_accuracy"].map { String(format: "accuracy %.1f%% (real %.1f%%), ", 100 * $0, 100 * real.accuracy) } ?? ""
+        let recon = v["recon_accuracy"].map { String(format: "; reconstructions keep the class for %.1f%% (pixel MSE %.3f)", 100 * $0, v["recon_mse"] ?? 0) } ?? ""
+        return String(format: "\niteration %d: %@FD %.3f (real %.3f, %.1f×), IS %.2f%@", iteration, accuracy,
+                      v["eval_fd"] ?? 0, real.frechetDistance, (v["eval_fd"] ?? 0) / max(real.frechetDistance, 1e-12), v["eval_is"] ?? 0, recon)
     }
 }
