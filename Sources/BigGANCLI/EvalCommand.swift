@@ -11,6 +11,7 @@ struct EvalCommand: ParsableCommand {
         discussion: """
           biggan eval --model Models/fashion-mnist-32.safetensors
           biggan eval --model M --sweep 0.1:2.0:0.1 --out eval/      (CSV and SVG of the variety–fidelity curve)
+          biggan eval --model bigbigan.safetensors --encoder       (linear probes on E's features, reconstructions)
         """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -21,9 +22,17 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Truncation sweep START:STOP:STEP, e.g. 0.1:2.0:0.1.") var sweep: String?
     @Option(help: "Base seed.") var seed: UInt64 = 0
     @Option(help: "Folder for results.json (and sweep.csv, sweep.svg).") var out: String?
+    @Flag(help: ArgumentHelp("Evaluate the model's encoder (BigBiGAN) instead of its samples.",
+                             discussion: "Linear probes (logistic regression on frozen features, trained on the training set, reported on the test set) on z_mean, on the pooled features and, as the baseline, on raw pixels; the classifier's test accuracy as the ceiling; and reconstructions G(E(x)) of the test images: the share the classifier gives x's class, and the pixel MSE."))
+    var encoder = false
+    @Option(help: "With --encoder: training images the probes learn from (default: all).") var probeTrain: Int?
+    @Option(help: "With --encoder: epochs of the probes' training.") var probeEpochs = 30
 
     func validate() throws {
         guard (1...100_000).contains(perClass) else { throw ValidationError("--per-class must be between 1 and 100000") }
+        if let v = probeTrain, v < 10 { throw ValidationError("--probe-train must be at least 10") }
+        guard (1...1000).contains(probeEpochs) else { throw ValidationError("--probe-epochs must be between 1 and 1000") }
+        if encoder && (sweep != nil || truncation.value != nil) { throw ValidationError("--encoder measures the encoder; --sweep and --truncation do not apply") }
         if let s = sweep { _ = try Self.parseSweep(s) }
     }
 
@@ -45,6 +54,7 @@ struct EvalCommand: ParsableCommand {
         }
         try requireInputFile(cpath, what: "classifier")
         let cls = try Classifier.load(path: cpath)
+        if encoder { try evaluateEncoder(sampler, classifier: cls, classifierPath: cpath); return }
         guard cls.config.nClasses == cfg.nClasses else { throw CLIError("the classifier has \(cls.config.nClasses) classes, the model \(cfg.nClasses)") }
         guard let ds = data ?? cfg.dataset ?? cls.config.dataset else { throw CLIError("no data set: pass --data") }
         let ref = try DatasetReference(ds)

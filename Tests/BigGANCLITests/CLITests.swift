@@ -247,6 +247,22 @@ extension CLITests {
         return ("folder:" + dir.path + "/evaldata", path)
     }
 
+    /// `biggan eval --encoder` on the RGB BigBiGAN fixture: three probes, the ceiling and the
+    /// reconstruction line, and encoder.json; a model without an encoder is refused.
+    @Test func evalEncoderWritesProbesAndReconstructions() throws {
+        let (data, cls) = try evalFixtures()
+        let out = dir.appendingPathComponent("enc").path
+        try run(["eval", "--model", TestPaths.fixture("bigbigan-32-rgb.safetensors"), "--classifier", cls, "--data", data,
+                 "--encoder", "--per-class", "2", "--probe-epochs", "3", "--out", out])
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/encoder.json"))) as! [String: Any]
+        let probes = try #require(json["probes"] as? [[String: Any]])
+        #expect(probes.map { $0["features"] as? String } == ["raw pixels (baseline)", "z_mean", "pooled features"])
+        #expect(probes.allSatisfy { (0...1).contains(($0["test_accuracy"] as? Double) ?? -1) })
+        let recon = try #require(json["reconstruction"] as? [String: Any])
+        #expect((recon["images"] as? Int) ?? 0 > 0 && (0...1).contains((recon["class_kept"] as? Double) ?? -1))
+        #expect(failure(["eval", "--model", model, "--classifier", cls, "--data", data, "--encoder"])?.contains("no encoder") == true)
+    }
+
     @Test func evalSweepWritesCSVAndPlot() throws {
         let (data, cls) = try evalFixtures()
         let out = dir.appendingPathComponent("eval").path

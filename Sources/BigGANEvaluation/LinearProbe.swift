@@ -1,0 +1,107 @@
+import BigGANEngine
+import Foundation
+
+/// A linear probe (the standard test of a learned representation, e.g. BigBiGAN's section 4):
+/// multinomial logistic regression on frozen features, each feature standardised with the
+/// training set's mean and standard deviation, trained by mini-batch Adam on the softmax
+/// cross-entropy with an L2 penalty on the weights. Deterministic for a given seed.
+///
+/// - Features `[N, D]`, labels in `0..<classes`; weights `[classes, D]`, biases `[classes]`.
+public struct LinearProbe: Sendable {
+    public let classes: Int
+    public let mean: [Float], scale: [Float]
+    public let weights: [Float], biases: [Float]
+
+    public struct Settings: Sendable {
+        public var epochs = 30
+        public var batch = 256
+        public var learningRate: Float = 1e-2
+        public var l2: Float = 1e-4
+        public var seed: UInt64 = 0
+        public init() {}
+    }
+
+    /// Fits the probe to `features` `[N, D]` and `labels`.
+    public static func fit(features x: Tensor, labels: [Int], classes k: Int, settings s: Settings = Settings()) -> LinearProbe {
+        let n = x.shape[0], d = x.count / max(n, 1)
+        precondition(labels.count == n && n > 0 && labels.allSatisfy { (0..<k).contains($0) }, "probe: \(labels.count) labels for \(n) rows")
+        var mean = [Float](repeating: 0, count: d), scale = [Float](repeating: 1, count: d)
+        for j in 0..<d {
+            var m = 0.0, v = 0.0
+            for i in 0..<n { m += Double(x[i * d + j]) }
+            m /= Double(n)
+            for i in 0..<n { let t = Double(x[i * d + j]) - m; v += t * t }
+            mean[j] = Float(m); scale[j] = Float(1 / max((v / Double(n)).squareRoot(), 1e-6))
+        }
+        var w = [Float](repeating: 0, count: k * d), b = [Float](repeating: 0, count: k)
+        var mw = w, vw = w, mb = b, vb = b
+        var order = Array(0..<n)
+        var rng = NoiseGenerator(seed: s.seed)
+        var step = 0
+        let batch = min(s.batch, n)
+        let xb = Tensor(uninitializedShape: [batch, d]), logits = Tensor(uninitializedShape: [batch, k])
+        var gw = [Float](repeating: 0, count: k * d), gb = [Float](repeating: 0, count: k)
+        for _ in 0..<s.epochs {
+            for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.nextUInt64() % UInt64(i + 1))) }
+            var start = 0
+            while start < n {
+                let m = min(batch, n - start)
+                for r in 0..<m {
+                    let src = order[start + r]
+                    for j in 0..<d { xb.data[r * d + j] = (x.data[src * d + j] - mean[j]) * scale[j] }
+                }
+                // logits = xb · wᵀ + b; softmax; gradient (p − onehot)/m.
+                w.withUnsafeBufferPointer { wp in
+                    sgemm(transB: true, m: m, n: k, k: d, a: xb.data, lda: d, b: wp.baseAddress!, ldb: d, c: logits.data, ldc: k)
+                }
+                for r in 0..<m {
+                    let row = logits.data + r * k
+                    var mx = -Float.infinity
+                    for c in 0..<k { row[c] += b[c]; mx = max(mx, row[c]) }
+                    var sum: Float = 0
+                    for c in 0..<k { row[c] = Foundation.exp(row[c] - mx); sum += row[c] }
+                    for c in 0..<k { row[c] = row[c] / sum / Float(m) }
+                    row[labels[order[start + r]]] -= 1 / Float(m)
+                }
+                gw.withUnsafeMutableBufferPointer { gp in
+                    sgemm(transA: true, m: k, n: d, k: m, a: logits.data, lda: k, b: xb.data, ldb: d, c: gp.baseAddress!, ldc: d)
+                }
+                for c in 0..<k { var t: Float = 0; for r in 0..<m { t += logits.data[r * k + c] }; gb[c] = t }
+                step += 1
+                let bc1 = 1 - Foundation.pow(Float(0.9), Float(step)), bc2 = 1 - Foundation.pow(Float(0.999), Float(step))
+                for i in 0..<(k * d) {
+                    let g = gw[i] + s.l2 * w[i]
+                    mw[i] = 0.9 * mw[i] + 0.1 * g; vw[i] = 0.999 * vw[i] + 0.001 * g * g
+                    w[i] -= s.learningRate * (mw[i] / bc1) / ((vw[i] / bc2).squareRoot() + 1e-8)
+                }
+                for c in 0..<k {
+                    mb[c] = 0.9 * mb[c] + 0.1 * gb[c]; vb[c] = 0.999 * vb[c] + 0.001 * gb[c] * gb[c]
+                    b[c] -= s.learningRate * (mb[c] / bc1) / ((vb[c] / bc2).squareRoot() + 1e-8)
+                }
+                start += m
+            }
+        }
+        return LinearProbe(classes: k, mean: mean, scale: scale, weights: w, biases: b)
+    }
+
+    /// The predicted class of each row of `features` `[N, D]`.
+    public func predict(_ x: Tensor) -> [Int] {
+        let n = x.shape[0], d = mean.count
+        precondition(x.count == n * d, "probe: features \(x.shape), expected [N, \(d)]")
+        return (0..<n).map { i in
+            var best = 0, bestScore = -Float.infinity
+            for c in 0..<classes {
+                var t = biases[c]
+                for j in 0..<d { t += weights[c * d + j] * (x.data[i * d + j] - mean[j]) * scale[j] }
+                if t > bestScore { best = c; bestScore = t }
+            }
+            return best
+        }
+    }
+
+    /// The share of rows predicted as their label.
+    public func accuracy(_ x: Tensor, labels: [Int]) -> Double {
+        let p = predict(x)
+        return Double(zip(p, labels).filter { $0 == $1 }.count) / Double(max(labels.count, 1))
+    }
+}
