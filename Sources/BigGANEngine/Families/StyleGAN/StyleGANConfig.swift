@@ -106,8 +106,13 @@ public struct StyleGANConfig: Codable, Sendable, Equatable {
         guard storedScalarCount <= ConfigLimits.maxParameters else {
             throw fail("\(storedScalarCount) stored scalars is more than the limit of \(ConfigLimits.maxParameters)")
         }
-        guard resolution * resolution * (channels.max()! * 4 + 1) <= ConfigLimits.maxActivationElements else {
-            throw fail("activations of \(resolution)² × \(channels.max()!) channels exceed the limit of \(ConfigLimits.maxActivationElements) elements")
+        // Each block's activations at its own side (channels shrink as the side grows: NVlabs'
+        // 1024² model has 512 channels at 4–32 px and 16 at 1024 px); ×4 for an up-convolution's
+        // phase grid, +1 for the image.
+        let sides = channels.indices.map { 4 << $0 }
+        if let (side, c) = zip(sides, channels).max(by: { $0.0 * $0.0 * $0.1 < $1.0 * $1.0 * $1.1 }),
+           side * side * (c * 4 + 1) > ConfigLimits.maxActivationElements {
+            throw fail("activations of \(side)² × \(c) channels exceed the limit of \(ConfigLimits.maxActivationElements) elements")
         }
     }
 
