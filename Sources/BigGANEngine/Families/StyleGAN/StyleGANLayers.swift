@@ -6,63 +6,87 @@ import Foundation
 /// `x` `[B, H, W, C]` NHWC, changed in place; `noise(i)`: image `i`'s map `[H, W]`, or nil for
 /// none; `noiseWeight`, `bias` `[C]`; `style` `[B, 2C]` (scales, then shifts). `biasMask` `[H·W]`,
 /// when given, multiplies the bias per pixel: `+ bias·M[p]` (`blurredOnes`: a bias added before the
-/// blur, as rosinality adds it; nil: the NVlabs loop, unchanged). Parallel over images, and over
-/// channel blocks when there are fewer images than workers (each channel's statistics are summed
-/// in pixel order whatever the split, so results do not depend on it).
+/// blur, as rosinality adds it).
+///
+/// Two passes over memory, each parallel over fixed chunks of `epilogueChunk` pixels of every
+/// image: the first applies noise, bias and LeakyReLU and sums each channel's values and squares
+/// minus pixel 0's value (Float over 64 pixels, then Double); the chunks' sums are added in
+/// chunk order, so the statistics do not depend on the thread count or the batch; the variance is
+/// `E[d²] − E[d]²` in Double. The second applies the normalisation and style as one multiply-add.
 func styleEpilogue(_ x: Tensor, noise: (Int) -> UnsafePointer<Float>?, noiseWeight: Tensor, bias: Tensor, style: Tensor,
                    biasMask: UnsafePointer<Float>? = nil, eps: Double = 1e-8) {
     let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    let pixels = h * w
-    let split = b < Parallel.workers ? min(c / 8, (Parallel.workers + b - 1) / b) : 1
-    let block = (c + max(split, 1) - 1) / max(split, 1)
-    let blocks = (c + block - 1) / block
+    let pixels = h * w, chunk = epilogueChunk
+    let chunks = (pixels + chunk - 1) / chunk
     let nw = noiseWeight.data, bp = bias.data
-    Parallel.forRanges(b * blocks) { tasks in
-        var mean = [Double](repeating: 0, count: block), square = [Double](repeating: 0, count: block)
-        // (`block` may be all the channels: one image per task)
+    // Per (image, chunk): C sums then C sums of squares, of the values minus a per-image,
+    // per-channel shift (the activated value of pixel 0), so that E[d²] − E[d]² does not cancel
+    // when a channel's mean is large against its spread.
+    let partial = UnsafeMutablePointer<Double>.allocate(capacity: b * chunks * 2 * c)
+    defer { partial.deallocate() }
+    let shift = UnsafeMutablePointer<Float>.allocate(capacity: b * c)
+    defer { shift.deallocate() }
+    for i in 0..<b {
+        let px = x.data + i * pixels * c, n = noise(i)?[0] ?? 0, m = biasMask?[0] ?? 1
+        for k in 0..<c { let v = px[k] + n * nw[k] + bp[k] * m; shift[i * c + k] = v < 0 ? 0.2 * v : v }
+    }
+    Parallel.forRanges(b * chunks) { tasks in
+        let fs = UnsafeMutablePointer<Float>.allocate(capacity: 2 * c)
+        defer { fs.deallocate() }
         for task in tasks {
-            let i = task / blocks, k0 = (task % blocks) * block, n = min(block, c - k0)
-            let img = x.data + i * pixels * c + k0, map = noise(i)
-            for k in 0..<n { mean[k] = 0; square[k] = 0 }
-            for p in 0..<pixels {
-                let px = img + p * c, noiseValue = map?[p] ?? 0
-                if let biasMask {
-                    let m = biasMask[p]
-                    for k in 0..<n {
-                        var v = px[k] + noiseValue * nw[k0 + k] + bp[k0 + k] * m
+            let i = task / chunks, p0 = (task % chunks) * chunk, p1 = min(pixels, p0 + chunk)
+            let img = x.data + i * pixels * c, map = noise(i), v0 = shift + i * c
+            let sum = partial + task * 2 * c, sq = sum + c
+            for k in 0..<c { sum[k] = 0; sq[k] = 0 }
+            var p = p0
+            while p < p1 {
+                let q = min(p1, p + 64)
+                fs.update(repeating: 0, count: 2 * c)
+                for pp in p..<q {
+                    let px = img + pp * c, n = map?[pp] ?? 0, m = biasMask?[pp] ?? 1
+                    for k in 0..<c {
+                        var v = px[k] + n * nw[k] + bp[k] * m
                         v = v < 0 ? 0.2 * v : v
                         px[k] = v
-                        mean[k] += Double(v)
-                    }
-                } else {
-                    for k in 0..<n {
-                        var v = px[k] + noiseValue * nw[k0 + k] + bp[k0 + k]
-                        v = v < 0 ? 0.2 * v : v
-                        px[k] = v
-                        mean[k] += Double(v)
+                        let d = v - v0[k]
+                        fs[k] += d
+                        fs[c + k] += d * d
                     }
                 }
+                for k in 0..<c { sum[k] += Double(fs[k]); sq[k] += Double(fs[c + k]) }
+                p = q
             }
-            for k in 0..<n { mean[k] /= Double(pixels) }
-            for p in 0..<pixels {
+        }
+    }
+    // Per image and channel: scale and shift of the second pass.
+    let coef = UnsafeMutablePointer<Float>.allocate(capacity: b * 2 * c)
+    defer { coef.deallocate() }
+    for i in 0..<b {
+        let st = style.data + i * 2 * c
+        for k in 0..<c {
+            var s1 = 0.0, s2 = 0.0
+            for t in 0..<chunks { s1 += partial[(i * chunks + t) * 2 * c + k]; s2 += partial[(i * chunks + t) * 2 * c + c + k] }
+            let meanShifted = s1 / Double(pixels), variance = max(s2 / Double(pixels) - meanShifted * meanShifted, 0)
+            let mean = Double(shift[i * c + k]) + meanShifted
+            let scale = (1 / (variance + eps).squareRoot()) * Double(1 + st[k])
+            coef[i * 2 * c + k] = Float(scale)
+            coef[i * 2 * c + c + k] = Float(Double(st[c + k]) - mean * scale)
+        }
+    }
+    Parallel.forRanges(b * chunks) { tasks in
+        for task in tasks {
+            let i = task / chunks, p0 = (task % chunks) * chunk, p1 = min(pixels, p0 + chunk)
+            let img = x.data + i * pixels * c, sc = coef + i * 2 * c, sh = sc + c
+            for p in p0..<p1 {
                 let px = img + p * c
-                for k in 0..<n { let d = Double(px[k]) - mean[k]; square[k] += d * d }
-            }
-            let s = style.data + i * 2 * c
-            for k in 0..<n {
-                let inv = 1 / (square[k] / Double(pixels) + eps).squareRoot()
-                // x·(1 + y_s) + y_b after normalising: one multiply-add per element.
-                let scale = Float(inv) * (1 + s[k0 + k])
-                square[k] = Double(scale)
-                mean[k] = Double(s[c + k0 + k]) - mean[k] * Double(scale)
-            }
-            for p in 0..<pixels {
-                let px = img + p * c
-                for k in 0..<n { px[k] = px[k] * Float(square[k]) + Float(mean[k]) }
+                for k in 0..<c { px[k] = px[k] * sc[k] + sh[k] }
             }
         }
     }
 }
+
+/// Pixels per parallel task of `styleEpilogue` (fixed, so that results do not depend on threads).
+let epilogueChunk = 4096
 
 /// `M` `[side·side]` (row-major): `blur121` of a ones map `[side, side]` with zero padding, so that
 /// `blur121(x + b) = blur121(x) + b·M` for a per-channel constant `b`. Separable: per axis 3/4 on
