@@ -23,6 +23,8 @@ let package = Package(
         .systemLibrary(name: "CBigGANPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CBigGANMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
         .systemLibrary(name: "CBigGANZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Open MPI, opened at run time only under mpirun (dlopen): no build or run-time dependency otherwise.
+        .systemLibrary(name: "CBigGANMPI"),
 
         // Engine: tensors, kernels, checkpoints, models, sampling. No HTTP, SQLite or PNG.
         .target(name: "BigGANEngine", dependencies: ["CBigGANOpenBLAS", "CBigGANDNNL"]),
@@ -44,7 +46,7 @@ let package = Package(
         .target(name: "BigGANEvaluation", dependencies: ["BigGANEngine", "BigGANDatasets"]),
 
         // Training: gradients of every layer, discriminator, losses, optimiser, data sets.
-        .target(name: "BigGANTraining", dependencies: ["BigGANEngine", "BigGANImage", "BigGANDatasets"]),
+        .target(name: "BigGANTraining", dependencies: ["BigGANEngine", "BigGANImage", "BigGANDatasets", "CBigGANMPI"]),
         .executableTarget(name: "biggan-train", dependencies: [
             "BigGANTraining", "BigGANEngine", "BigGANImage", "BigGANDatasets", "BigGANEvaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -193,3 +193,31 @@ import Testing
         #expect(s4 != 0 && o4.contains("--r1-gamma does not apply to BigBiGAN training"), "\(o4)")
     }
 }
+
+/// The MPI layer of data-parallel training (issue 16): alone, biggan-train needs no MPI; under
+/// `mpirun -np 2` (Open MPI from Debian's openmpi-bin, which CI installs) the ranks' sums agree;
+/// started by mpirun without a loadable libmpi it says so.
+@Suite(.serialized) struct MPITests {
+    @Test func reductionsUnderMpirunAndClearErrors() throws {
+        let alone = try Executables.run("biggan-train", ["mpi-check"])
+        #expect(alone.status == 0 && alone.output.contains("1 process (not started by mpirun)"), "\(alone.output)")
+        let p = Process(), out = Pipe()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["mpirun", "--oversubscribe", "--allow-run-as-root", "-np", "2", Executables.path("biggan-train"), "mpi-check"]
+        p.standardOutput = out; p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0 && text.contains("rank 0 of 2 ranks: sum of rank+1 = 3 (expected 3)") && text.contains(": ok"),
+                "mpirun -np 2 biggan-train mpi-check (needs openmpi-bin): \(text)")
+        let q = Process(), qout = Pipe()
+        q.executableURL = URL(fileURLWithPath: Executables.path("biggan-train"))
+        q.arguments = ["mpi-check"]
+        q.environment = ProcessInfo.processInfo.environment.merging(["OMPI_COMM_WORLD_SIZE": "2", "BIGGAN_MPI_LIBRARY": "/nonexistent/libmpi.so"]) { _, b in b }
+        q.standardOutput = qout; q.standardError = qout
+        try q.run()
+        let qtext = String(decoding: qout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        q.waitUntilExit()
+        #expect(q.terminationStatus != 0 && qtext.contains("Open MPI's library could not be loaded") && qtext.contains("without mpirun"), "\(qtext)")
+    }
+}
