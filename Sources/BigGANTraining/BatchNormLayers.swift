@@ -78,9 +78,12 @@ final class BatchNormCore {
         switch mode {
         case .training:
             let src = x.data
-            // Sums of (x − K) and (x − K)² per sample and channel, K = the first pixel's value,
+            // Sums of (x − K) and (x − K)² per sample and channel, K = the first pixel's value
+            // (averaged over the ranks of a data-parallel job, so that every rank shifts alike),
             // which keeps the one-pass variance free of cancellation when |mean| ≫ std.
-            let offset = Array(UnsafeBufferPointer(start: src, count: c))
+            var offset = Array(UnsafeBufferPointer(start: src, count: c))
+            let world = Distributed.world
+            if world.size > 1 { offset.withUnsafeMutableBufferPointer { world.average($0.baseAddress!, count: c) } }
             let sums = offset.withUnsafeBufferPointer { kb in
                 let kp = kb.baseAddress!
                 return Self.perSampleSums(batch: b, pixels: pixels, channels: c) { i, p, s, q in
@@ -88,12 +91,16 @@ final class BatchNormCore {
                     for k in 0..<c { let v = row[k] - kp[k]; s[k] += v; q[k] += v * v }
                 }
             }
-            let n = Double(b * pixels)
+            // Cross-replica batch norm (the paper's appendix C): the statistics of the whole
+            // global batch, the per-channel sums added over the ranks.
+            let n = Double(b * pixels * world.size)
             var momentum = self.momentum
             if let k = standingCount { momentum = 1 / Double(k + 1); standingCount = k + 1 }
+            var totals = [Double](repeating: 0, count: 2 * c)
+            for k in 0..<c { for i in 0..<b { totals[k] += sums[(i * c + k) * 2]; totals[c + k] += sums[(i * c + k) * 2 + 1] } }
+            if world.size > 1 { totals.withUnsafeMutableBufferPointer { world.sum($0.baseAddress!, count: 2 * c) } }
             for k in 0..<c {
-                var s = 0.0, q = 0.0
-                for i in 0..<b { s += sums[(i * c + k) * 2]; q += sums[(i * c + k) * 2 + 1] }
+                let s = totals[k], q = totals[c + k]
                 let d = s / n
                 let mu = Double(offset[k]) + d
                 let variance = max(q / n - d * d, 0)
@@ -146,17 +153,20 @@ final class BatchNormCore {
         }
         let dScale = Tensor(uninitializedShape: [b, c]), dShift = Tensor(uninitializedShape: [b, c])
         var meanD = [Float](repeating: 0, count: c), meanDX = [Float](repeating: 0, count: c)
-        let n = Double(b * pixels)
+        let world = Distributed.world
+        let n = Double(b * pixels * world.size)
+        var totals = [Double](repeating: 0, count: 2 * c)   // Σ a·dy, Σ a·dy·x̂ per channel
         for k in 0..<c {
-            var sd = 0.0, sdx = 0.0
             for i in 0..<b {
                 let ds = sums[(i * c + k) * 2], dt = sums[(i * c + k) * 2 + 1]
                 dScale[i * c + k] = Float(ds); dShift[i * c + k] = Float(dt)
                 let a = Double(scale[i * c + k])
-                sdx += a * ds; sd += a * dt
+                totals[c + k] += a * ds; totals[k] += a * dt
             }
-            meanD[k] = Float(sd / n); meanDX[k] = Float(sdx / n)
         }
+        // Cross-replica: the two channel means run over the whole global batch.
+        if world.size > 1 { totals.withUnsafeMutableBufferPointer { world.sum($0.baseAddress!, count: 2 * c) } }
+        for k in 0..<c { meanD[k] = Float(totals[k] / n); meanDX[k] = Float(totals[c + k] / n) }
         let dx = Tensor(uninitializedShape: xhat.shape)
         let dst = dx.data, sc = scale.data
         meanD.withUnsafeBufferPointer { mdb in meanDX.withUnsafeBufferPointer { mxb in invStd.withUnsafeBufferPointer { ib in

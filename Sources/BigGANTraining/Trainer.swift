@@ -135,7 +135,10 @@ public final class Trainer {
     /// Draws `rng`'s latents and labels, then (with augmentation) one draw for the `2B` images.
     @discardableResult
     public func dStep(realImages: Tensor, realLabels: [Int], rng: inout NoiseGenerator) -> (lossReal: Float, lossFake: Float) {
-        let (z, labels) = sampleLatents(batch: realImages.shape[0], rng: &rng)
+        // In a data-parallel job every rank draws the global batch's latents and takes its rows,
+        // so N ranks at B/N draw what one process at B draws.
+        let world = Distributed.world
+        let (z, labels) = Self.share(sampleLatents(batch: realImages.shape[0] * world.size, rng: &rng))
         let draw = augmentation?.draw(batch: 2 * realImages.shape[0], height: realImages.shape[1], width: realImages.shape[2], rng: &rng)
         return dStep(realImages: realImages, realLabels: realLabels, z: z, fakeLabels: labels, augmentation: draw)
     }
@@ -158,6 +161,7 @@ public final class Trainer {
         Profiler.measure("step: D backward") {
             discriminator.backward(loss.dFake + loss.dReal, parameterGradients: true, inputGradient: false)
         }
+        Self.averageGradients(discriminator)
         Profiler.measure("orthogonal regulariser") {
             Orthogonal.addRegulariserGradient(discriminator.parameters, strength: Float(config.dOrthogonal))
         }
@@ -177,7 +181,7 @@ public final class Trainer {
 
     @discardableResult
     public func gStep(rng: inout NoiseGenerator) -> Float {
-        let (z, labels) = sampleLatents(batch: config.batchSize, rng: &rng)
+        let (z, labels) = Self.share(sampleLatents(batch: config.batchSize, rng: &rng))
         let r = generator.config.resolution
         let draw = augmentation?.draw(batch: config.batchSize, height: r, width: r, rng: &rng)
         return gStep(z: z, labels: labels, augmentation: draw)
@@ -198,6 +202,7 @@ public final class Trainer {
         }
         if let a = augmentation, let draw { dImages = a.backward(dImages, draw) }
         Profiler.measure("step: G backward") { generator.backward(dImages) }
+        Self.averageGradients(generator)
         Profiler.measure("orthogonal regulariser") {
             Orthogonal.addRegulariserGradient(generator.parameters, strength: Float(config.gOrthogonal))
         }
@@ -205,6 +210,33 @@ public final class Trainer {
         iteration += 1
         Profiler.measure("EMA") { emaSchedule.update(target: ema, source: generator, iteration: iteration) }
         return loss
+    }
+
+    /// This rank's rows of a global batch of latents and labels (all of them in one process).
+    static func share(_ batch: (Tensor, [Int])) -> (Tensor, [Int]) {
+        let world = Distributed.world
+        guard world.size > 1 else { return batch }
+        let rows = Distributed.share(of: batch.1.count)
+        return (batch.0.slice(first: rows.lowerBound, count: rows.count), Array(batch.1[rows]))
+    }
+
+    /// Data-parallel training: every gradient of `model` becomes its mean over the ranks (each
+    /// rank's loss is a mean over its share, so the mean of the ranks' gradients is the gradient of
+    /// the global batch's mean), in one reduction of all of them.
+    static func averageGradients(_ model: ParameterContainer) {
+        let world = Distributed.world
+        guard world.size > 1 else { return }
+        Profiler.measure("gradient allreduce") {
+            let params = model.parameters
+            let total = params.reduce(0) { $0 + $1.grad.count }
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: total)
+            defer { buffer.deallocate() }
+            var at = 0
+            for p in params { (buffer + at).update(from: p.grad.data, count: p.grad.count); at += p.grad.count }
+            world.average(buffer, count: total)
+            at = 0
+            for p in params { p.grad.data.update(from: buffer + at, count: p.grad.count); at += p.grad.count }
+        }
     }
 
     /// σ of every spectral-norm layer of G and D (latest power iteration), `G.<layer>` / `D.<layer>`.

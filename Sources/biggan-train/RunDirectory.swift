@@ -13,8 +13,11 @@ final class RunDirectory {
     var statePath: String { (path as NSString).appendingPathComponent("state.safetensors") }
     var samplesPath: String { (path as NSString).appendingPathComponent("samples") }
 
-    init(_ path: String) throws {
+    /// `lock: false` (ranks other than 0 of a data-parallel job, which read the state and write
+    /// nothing): the folder is neither created nor locked.
+    init(_ path: String, lock: Bool = true) throws {
         self.path = path
+        guard lock else { created = false; lockDescriptor = -1; return }
         created = !FileManager.default.fileExists(atPath: path)
         do { try FileManager.default.createDirectory(atPath: (path as NSString).appendingPathComponent("samples"), withIntermediateDirectories: true) }
         catch { throw TrainError("cannot create the run folder \(path): \((error as NSError).localizedDescription)") }
@@ -37,7 +40,7 @@ final class RunDirectory {
         lockDescriptor = fd
     }
 
-    deinit { close(lockDescriptor) }
+    deinit { if lockDescriptor >= 0 { close(lockDescriptor) } }
 
     /// After a run that failed before writing anything (bad data, bad flags found late): removes
     /// the folder this trainer created, if it holds nothing but its lock and an empty samples

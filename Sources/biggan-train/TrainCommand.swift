@@ -141,12 +141,20 @@ struct TrainCommand: ParsableCommand {
         return c
     }
 
-    static func say(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    /// A line on standard error (rank 0 only in a data-parallel job).
+    static func say(_ line: String) {
+        guard Distributed.world.isRoot else { return }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
 
     func run() throws {
         if let t = threads { BLAS.setThreads(t) }
+        // Under mpirun: a data-parallel job, rank 0 writing everything (issue 16).
+        do { if let world = try MPIWorld.launch() { Distributed.world = world } }
+        catch let e as MPIWorld.LaunchError { throw TrainError(e.description) }
+        let root = Distributed.world.isRoot
         do { try OutputFile.check(out, label: "--out") } catch let e as FileAccessError { throw TrainError(e.description) }
-        let run = try RunDirectory(runDir ?? "runs/" + ((out as NSString).lastPathComponent as NSString).deletingPathExtension)
+        let run = try RunDirectory(runDir ?? "runs/" + ((out as NSString).lastPathComponent as NSString).deletingPathExtension, lock: root)
         do { try self.run(in: run) }
         catch { run.removeIfUnused(); throw error }
         withExtendedLifetime(run) {}
@@ -155,7 +163,8 @@ struct TrainCommand: ParsableCommand {
     /// The run, in its locked folder.
     private func run(in run: RunDirectory) throws {
         let statePath = run.statePath
-        for p in run.removeStaleTemporaries() { Self.say("removed \(p), left by an interrupted write") }
+        let world = Distributed.world
+        if world.isRoot { for p in run.removeStaleTemporaries() { Self.say("removed \(p), left by an interrupted write") } }
 
         // Settings: the flags for a new run; the saved ones (flags may only extend them) on --resume.
         var settings: RunSettings
@@ -190,6 +199,12 @@ struct TrainCommand: ParsableCommand {
             settings = try SettingFlag.resolve(try givenSettings(), saved: nil, architecture: architecture).0
         }
         try checkFlags(for: settings)
+        if world.size > 1 {
+            guard settings.architecture ?? "biggan" == "biggan" else { throw TrainError("data-parallel training (mpirun) covers BigGAN; train \(settings.architecture!) in one process") }
+            guard (settings.augment ?? "none") == "none" else { throw TrainError("--augment is not yet supported under mpirun; train without it or in one process") }
+            guard settings.batch % world.size == 0 else { throw TrainError("--batch \(settings.batch) must be a multiple of the \(world.size) ranks") }
+            Self.say("data-parallel: \(world.size) ranks, \(settings.batch / world.size) images each per step (cross-replica batch norm); rank 0 writes the run")
+        }
 
         let reference = try DatasetReference(settings.data)
         Self.say("loading \(reference.description)…")
@@ -286,7 +301,8 @@ struct TrainCommand: ParsableCommand {
     func train(_ trainer: TrainingSession, _ loader: inout DataOrder, dataset: ImageDataset, heldOut: ImageDataset, settings s: RunSettings,
                run: RunDirectory, reference: DatasetReference, evaluation: TrainingEvaluation?) throws {
         let dir = run.path, statePath = run.statePath
-        var log = try TrainingLog(path: (dir as NSString).appendingPathComponent("log.csv"), resumeAt: resume ? trainer.iteration : nil)
+        let world = Distributed.world, root = world.isRoot
+        var log = root ? try TrainingLog(path: (dir as NSString).appendingPathComponent("log.csv"), resumeAt: resume ? trainer.iteration : nil) : nil
 
         // Ctrl-C / SIGTERM: finish the iteration, checkpoint, stop.
         nonisolated(unsafe) var stop = false
@@ -300,10 +316,12 @@ struct TrainCommand: ParsableCommand {
         defer { _ = sources }
 
         func checkpoint() throws {
+            guard root else { return }
             try trainer.save(to: statePath, extra: loader.metadata.merging([RunSettings.metadataKey: s.json]) { a, _ in a })
-            try log.plot(to: (dir as NSString).appendingPathComponent("curves.svg"))
+            try log?.plot(to: (dir as NSString).appendingPathComponent("curves.svg"))
         }
         func sampleSheet() throws {
+            guard root else { return }
             let g = try trainer.emaGenerator()
             let images = try Sampler(generator: g, maxBatch: 64).images(for: GenerationRequest(.classSheet(perClass: 10, seed: 0), truncation: nil))
             let path = (dir as NSString).appendingPathComponent(String(format: "samples/iter-%06d.png", trainer.iteration))
@@ -335,19 +353,28 @@ struct TrainCommand: ParsableCommand {
         var windowStart = (Date(), trainer.iteration)
         while trainer.iteration < iterations && !stop {
             for _ in 0..<s.dSteps {
+                // Every rank follows the same data order and takes its share of each batch.
                 let idx = loader.next(s.batch)
-                let (images, labels) = dataset.batch(idx)
+                let (images, labels) = dataset.batch(Array(idx[Distributed.share(of: idx.count)]))
                 let l = trainer.dStep(realImages: images, realLabels: labels)
                 last.real = l.lossReal; last.fake = l.lossFake
             }
             last.g = trainer.gStep(realBatch: { dataset.batch(loader.next(s.batch)).images })
+            if world.size > 1 {
+                // The logged losses are the global batch's (the mean of the ranks' means), and a
+                // stop on any rank stops all of them at the same iteration.
+                var v: [Float] = [last.real, last.fake, last.g, stop ? 1 : 0]
+                v.withUnsafeMutableBufferPointer { world.sum($0.baseAddress!, count: 4) }
+                last = (v[0] / Float(world.size), v[1] / Float(world.size), v[2] / Float(world.size))
+                if v[3] > 0 { stop = true }
+            }
             let it = trainer.iteration
             guard last.real.isFinite, last.fake.isFinite, last.g.isFinite else {
                 try? checkpoint()
                 throw TrainError("losses became non-finite at iteration \(it) (D real \(last.real), D fake \(last.fake), G \(last.g)); lower the learning rates")
             }
-            let evaluate = evaluation != nil && (s.evalEvery ?? 0) > 0 && (it % (s.evalEvery ?? 1) == 0 || it == iterations)
-            if it % s.logEvery == 0 || it == iterations || evaluate {
+            let evaluate = root && evaluation != nil && (s.evalEvery ?? 0) > 0 && (it % (s.evalEvery ?? 1) == 0 || it == iterations)
+            if root && (it % s.logEvery == 0 || it == iterations || evaluate) {
                 let rate = Double(it - windowStart.1) / max(Date().timeIntervalSince(windowStart.0), 1e-9)
                 var scores: [(String, Double)] = []
                 if evaluate, let evaluation {
@@ -355,16 +382,19 @@ struct TrainCommand: ParsableCommand {
                     Self.say(evaluation.describe(scores, iteration: it))
                 }
                 windowStart = (Date(), it)
-                try log.append([("iteration", Double(it)), ("loss_d_real", Double(last.real)), ("loss_d_fake", Double(last.fake)),
+                try log?.append([("iteration", Double(it)), ("loss_d_real", Double(last.real)), ("loss_d_fake", Double(last.fake)),
                                 ("loss_g", Double(last.g)), ("iterations_per_s", rate)] + trainer.logColumns + scores)
             }
             if it % s.sampleEvery == 0 { try sampleSheet() }
             if it % s.checkpointEvery == 0 { try checkpoint() }
-            progress.draw(it, String(format: "D %.3f/%.3f  G %.3f", last.real, last.fake, last.g))
+            if root { progress.draw(it, String(format: "D %.3f/%.3f  G %.3f", last.real, last.fake, last.g)) }
         }
-        progress.draw(trainer.iteration, String(format: "D %.3f/%.3f  G %.3f", last.real, last.fake, last.g), force: true)
-        FileHandle.standardError.write(Data("\n".utf8))
+        if root {
+            progress.draw(trainer.iteration, String(format: "D %.3f/%.3f  G %.3f", last.real, last.fake, last.g), force: true)
+            FileHandle.standardError.write(Data("\n".utf8))
+        }
         try checkpoint()
+        if !root { (world as? MPIWorld)?.finalize(); return }
         if stop {
             print("interrupted at iteration \(trainer.iteration); state saved to \(statePath) (continue with --resume)")
             return
@@ -373,5 +403,6 @@ struct TrainCommand: ParsableCommand {
         try trainer.exportEMA(to: out, provenance: "biggan-train\(s.isStyleGAN ? " (stylegan)" : "") on \(reference.description): \(trainer.iteration) iterations, batch \(s.batch), seed \(s.seed)",
                               classNames: dataset.classNames)
         print("wrote \(out) (EMA generator after \(trainer.iteration) iterations); run folder \(dir)")
+        (world as? MPIWorld)?.finalize()
     }
 }

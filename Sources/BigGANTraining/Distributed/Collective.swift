@@ -25,6 +25,19 @@ extension Collective {
     }
 }
 
+/// The process's place in a data-parallel job: `SingleProcess` unless biggan-train was started
+/// by mpirun. Cross-replica batch norm (`BatchNormCore`) and the trainers' gradient averaging
+/// read it; set once at start-up, before any training step.
+public enum Distributed {
+    nonisolated(unsafe) public static var world: Collective = SingleProcess()
+
+    /// The rows of a global batch of `count` that this rank takes: `⌊r·count/N⌋ ..< ⌊(r+1)·count/N⌋`.
+    public static func share(of count: Int) -> Range<Int> {
+        let r = world.rank, n = world.size
+        return (r * count / n)..<((r + 1) * count / n)
+    }
+}
+
 /// One process: every reduction is the identity.
 public final class SingleProcess: Collective {
     public init() {}
