@@ -48,6 +48,9 @@ public struct DiffAugment: Sendable, Equatable {
     public struct Draw: Sendable, Equatable {
         public var shifts: [[Int]]            // [dy, dx] per image
         public var holes: [[Int]]             // [y0, y1, x0, x1] per image
+
+        /// The choices of the images at `indices`, in that order (a rank's share of a global draw).
+        public func rows(_ indices: [Int]) -> Draw { Draw(shifts: indices.map { shifts[$0] }, holes: indices.map { holes[$0] }) }
     }
 
     /// Draws the choices for `batch` images of `height × width` from `rng` (uniforms, in image

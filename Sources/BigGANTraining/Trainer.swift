@@ -138,8 +138,12 @@ public final class Trainer {
         // In a data-parallel job every rank draws the global batch's latents and takes its rows,
         // so N ranks at B/N draw what one process at B draws.
         let world = Distributed.world
-        let (z, labels) = Self.share(sampleLatents(batch: realImages.shape[0] * world.size, rng: &rng))
-        let draw = augmentation?.draw(batch: 2 * realImages.shape[0], height: realImages.shape[1], width: realImages.shape[2], rng: &rng)
+        let global = realImages.shape[0] * world.size
+        let (z, labels) = Self.share(sampleLatents(batch: global, rng: &rng))
+        // The draw covers the global [fakes; reals]; this rank keeps its fakes and its reals.
+        let mine = Array(Distributed.share(of: global))
+        let draw = augmentation?.draw(batch: 2 * global, height: realImages.shape[1], width: realImages.shape[2], rng: &rng)
+            .rows(mine + mine.map { $0 + global })
         return dStep(realImages: realImages, realLabels: realLabels, z: z, fakeLabels: labels, augmentation: draw)
     }
 
@@ -183,7 +187,7 @@ public final class Trainer {
     public func gStep(rng: inout NoiseGenerator) -> Float {
         let (z, labels) = Self.share(sampleLatents(batch: config.batchSize, rng: &rng))
         let r = generator.config.resolution
-        let draw = augmentation?.draw(batch: config.batchSize, height: r, width: r, rng: &rng)
+        let draw = augmentation?.draw(batch: config.batchSize, height: r, width: r, rng: &rng).rows(Array(Distributed.share(of: config.batchSize)))
         return gStep(z: z, labels: labels, augmentation: draw)
     }
 

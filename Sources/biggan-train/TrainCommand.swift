@@ -201,7 +201,6 @@ struct TrainCommand: ParsableCommand {
         try checkFlags(for: settings)
         if world.size > 1 {
             guard settings.architecture ?? "biggan" == "biggan" else { throw TrainError("data-parallel training (mpirun) covers BigGAN; train \(settings.architecture!) in one process") }
-            guard (settings.augment ?? "none") == "none" else { throw TrainError("--augment is not yet supported under mpirun; train without it or in one process") }
             guard settings.batch % world.size == 0 else { throw TrainError("--batch \(settings.batch) must be a multiple of the \(world.size) ranks") }
             Self.say("data-parallel: \(world.size) ranks, \(settings.batch / world.size) images each per step (cross-replica batch norm); rank 0 writes the run")
         }

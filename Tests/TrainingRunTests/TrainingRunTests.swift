@@ -223,7 +223,8 @@ import Testing
 }
 
 /// Data-parallel training under `mpirun --oversubscribe -np 2` (issue 16): 2 ranks at 2 images
-/// each train what 1 process at 4 trains (cross-replica batch norm, averaged gradients), and a
+/// each train what 1 process at 4 trains (cross-replica batch norm, averaged gradients, the
+/// DiffAugment draws split like the batch), and a
 /// job whose rank 1 is killed resumes to the uninterrupted 2-rank run byte for byte.
 @Suite(.serialized) struct DataParallelRunTests {
     let dir: URL
@@ -272,9 +273,9 @@ import Testing
 
     @Test func twoRanksEqualOneProcessAndResumeAfterARankDies() throws {
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (s1, o1) = try runs.run(args("one", iterations: 4))
+        let (s1, o1) = try runs.run(args("one", iterations: 4, extra: ["--augment", "translation,cutout"]))
         #expect(s1 == 0, "\(o1)")
-        let (s2, o2) = try mpirun(args("two", iterations: 4))
+        let (s2, o2) = try mpirun(args("two", iterations: 4, extra: ["--augment", "translation,cutout"]))
         #expect(s2 == 0 && o2.contains("data-parallel: 2 ranks, 2 images each"), "\(o2)")
         // Stated tolerance: the logged losses agree to 1e-4 (relative); weights to 1e-3 of their
         // largest value; biases of convolutions that feed a batch norm (gradient zero up to
@@ -297,14 +298,14 @@ import Testing
         }
         // Rank 1 killed once a checkpoint at iteration ≥ 2 exists: the job ends; resumed (2 ranks),
         // it ends where the uninterrupted 2-rank run ends, byte for byte.
-        let (sk, ok) = try mpirun(args("killed", iterations: 4), killRank1When: { $0 >= 2 })
+        let (sk, ok) = try mpirun(args("killed", iterations: 4, extra: ["--augment", "translation,cutout"]), killRank1When: { $0 >= 2 })
         #expect(sk != 0, "the job should end when a rank dies: \(ok)")
         let (sr, or) = try mpirun(args("killed", iterations: 4, extra: ["--resume"]))
         #expect(sr == 0 && or.contains("resumed at iteration"), "\(or)")
         #expect(try Data(contentsOf: dir.appendingPathComponent("killed.safetensors")) == Data(contentsOf: dir.appendingPathComponent("two.safetensors")),
                 "the resumed job differs from the uninterrupted one")
         // Under mpirun, what is not supported yet is refused by name.
-        let (sa, oa) = try mpirun(args("aug", iterations: 1, extra: ["--augment", "translation"]))
-        #expect(sa != 0 && oa.contains("--augment is not yet supported under mpirun"), "\(oa)")
+        let (sa, oa) = try mpirun(args("sg", iterations: 1, extra: ["--architecture", "stylegan"]))
+        #expect(sa != 0 && oa.contains("data-parallel training (mpirun) covers BigGAN"), "\(oa)")
     }
 }
