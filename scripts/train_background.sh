@@ -1,8 +1,8 @@
 #!/bin/sh
-# The long training runs (BigGAN: issue 12; StyleGAN: issue 14), in the background, resumable
+# The long training runs (BigGAN: issue 12; StyleGAN: issue 14; BigBiGAN: issue 15), in the background, resumable
 # across sessions and machines.
 #
-#   scripts/train_background.sh start [stylegan]    # starts the run, or resumes it exactly from its state
+#   scripts/train_background.sh start [stylegan|bigbigan]   # starts the run, or resumes it exactly from its state
 #   scripts/train_background.sh start biggan --ema-decay 0.9999   # flags after the family go to biggan-train
 #                                                   # (on resume: what may change, e.g. learning rates)
 #   scripts/train_background.sh stop [stylegan]     # SIGTERM: finishes the iteration, checkpoints, exits
@@ -25,7 +25,10 @@ biggan)
 stylegan)
     RUN=runs/fashion-mnist-stylegan-32
     ARGS="--architecture stylegan --out $RUN/model.safetensors --r1-gamma 0.1 --iterations 40000 --eval-every 1000 --checkpoint-every 200 --sample-every 1000" ;;
-*) echo "unknown family '$FAMILY' (biggan or stylegan)"; exit 2 ;;
+bigbigan)
+    RUN=runs/fashion-mnist-bigbigan-32
+    ARGS="--architecture bigbigan --out $RUN/model.safetensors --iterations 40000 --eval-every 1000 --checkpoint-every 200 --sample-every 1000" ;;
+*) echo "unknown family '$FAMILY' (biggan, stylegan or bigbigan)"; exit 2 ;;
 esac
 BIN=.build/release/biggan-train
 PIDFILE=$RUN/train.pid
@@ -57,5 +60,5 @@ status)
     [ -f "$RUN/log.csv" ] && tail -n 1 "$RUN/log.csv" | cut -d, -f1-7
     grep "^iteration .*accuracy" "$RUN/train.log" 2>/dev/null | tail -n 1 || true
     ;;
-*) echo "usage: $0 start|stop|status [biggan|stylegan]" >&2; exit 64 ;;
+*) echo "usage: $0 start|stop|status [biggan|stylegan|bigbigan]" >&2; exit 64 ;;
 esac
