@@ -200,7 +200,9 @@ struct TrainCommand: ParsableCommand {
         }
         try checkFlags(for: settings)
         if world.size > 1 {
-            guard settings.architecture ?? "biggan" == "biggan" else { throw TrainError("data-parallel training (mpirun) covers BigGAN; train \(settings.architecture!) in one process") }
+            guard !settings.isStyleGAN else {
+                throw TrainError("data-parallel training (mpirun) covers BigGAN and BigBiGAN; StyleGAN's minibatch stddev groups would differ from one process: train it in one process")
+            }
             guard settings.batch % world.size == 0 else { throw TrainError("--batch \(settings.batch) must be a multiple of the \(world.size) ranks") }
             Self.say("data-parallel: \(world.size) ranks, \(settings.batch / world.size) images each per step (cross-replica batch norm); rank 0 writes the run")
         }
@@ -358,7 +360,7 @@ struct TrainCommand: ParsableCommand {
                 let l = trainer.dStep(realImages: images, realLabels: labels)
                 last.real = l.lossReal; last.fake = l.lossFake
             }
-            last.g = trainer.gStep(realBatch: { dataset.batch(loader.next(s.batch)).images })
+            last.g = trainer.gStep(realBatch: { let idx = loader.next(s.batch); return dataset.batch(Array(idx[Distributed.share(of: idx.count)])).images })
             if world.size > 1 {
                 // The logged losses are the global batch's (the mean of the ranks' means), and a
                 // stop on any rank stops all of them at the same iteration.

@@ -306,6 +306,17 @@ import Testing
                 "the resumed job differs from the uninterrupted one")
         // Under mpirun, what is not supported yet is refused by name.
         let (sa, oa) = try mpirun(args("sg", iterations: 1, extra: ["--architecture", "stylegan"]))
-        #expect(sa != 0 && oa.contains("data-parallel training (mpirun) covers BigGAN"), "\(oa)")
+        #expect(sa != 0 && oa.contains("data-parallel training (mpirun) covers BigGAN and BigBiGAN"), "\(oa)")
+        // BigBiGAN (encoder batch norms cross-replica too): 2 ranks at 2 against 1 process at 4.
+        let (b1, q1) = try runs.run(args("bb-one", iterations: 3, extra: ["--architecture", "bigbigan"]))
+        let (b2, q2) = try mpirun(args("bb-two", iterations: 3, extra: ["--architecture", "bigbigan"]))
+        #expect(b1 == 0 && b2 == 0, "\(q1)\n\(q2)")
+        let m1 = try String(contentsOf: dir.appendingPathComponent("run-bb-one/log.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+        let m2 = try String(contentsOf: dir.appendingPathComponent("run-bb-two/log.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+        #expect(m1.count == 3 && m2.count == 3)
+        for (a, b) in zip(m1, m2) {
+            let x = a.split(separator: ",").prefix(4).compactMap { Double($0) }, y = b.split(separator: ",").prefix(4).compactMap { Double($0) }
+            for (u, v) in zip(x, y) { #expect(abs(u - v) <= 1e-4 * max(1, abs(u)), "BigBiGAN log rows \(a) / \(b)") }
+        }
     }
 }

@@ -113,14 +113,23 @@ public final class BigBiGANTrainer {
     public func dStep(realImages: Tensor) -> (lossReal: Float, lossFake: Float) {
         var r = rng
         defer { rng = r }
-        let (z, e) = drawInputs(batch: realImages.shape[0], rng: &r)
+        let (z, e) = Self.share(drawInputs(batch: realImages.shape[0] * Distributed.world.size, rng: &r))
         return dStep(realImages: realImages, z: z, epsilon: e)
+    }
+
+    /// This rank's rows of the global batch's z and ε (data-parallel: every rank draws the whole
+    /// batch, as one process at the global batch does).
+    static func share(_ inputs: (z: Tensor, epsilon: Tensor)) -> (z: Tensor, epsilon: Tensor) {
+        guard Distributed.world.size > 1 else { return inputs }
+        let rows = Distributed.share(of: inputs.z.shape[0])
+        return (inputs.z.slice(first: rows.lowerBound, count: rows.count), inputs.epsilon.slice(first: rows.lowerBound, count: rows.count))
     }
 
     /// One D step with explicit inputs; returns the encoder-pair and generator-pair hinge terms.
     @discardableResult
     public func dStep(realImages x: Tensor, z: Tensor, epsilon: Tensor) -> (lossReal: Float, lossFake: Float) {
         let loss = dGradients(realImages: x, z: z, epsilon: epsilon)
+        Trainer.averageGradients(discriminator)
         Profiler.measure("Adam") { dOptimizer.update() }
         return loss
     }
@@ -148,7 +157,7 @@ public final class BigBiGANTrainer {
     public func egStep(realImages: Tensor) -> Float {
         var r = rng
         defer { rng = r }
-        let (z, e) = drawInputs(batch: realImages.shape[0], rng: &r)
+        let (z, e) = Self.share(drawInputs(batch: realImages.shape[0] * Distributed.world.size, rng: &r))
         return egStep(realImages: realImages, z: z, epsilon: e)
     }
 
@@ -156,6 +165,7 @@ public final class BigBiGANTrainer {
     @discardableResult
     public func egStep(realImages x: Tensor, z: Tensor, epsilon: Tensor) -> Float {
         let loss = egGradients(realImages: x, z: z, epsilon: epsilon)
+        Trainer.averageGradients(generator); Trainer.averageGradients(encoder)
         Profiler.measure("Adam") { gOptimizer.update(); eOptimizer.update() }
         iteration += 1
         Profiler.measure("EMA") {
