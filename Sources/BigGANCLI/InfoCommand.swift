@@ -21,13 +21,14 @@ struct InfoCommand: ParsableCommand {
         latents:       \(caps.latentSpaces.map(\.rawValue).joined(separator: ", ")); dim_z \(i.dimZ)
         classes:       \(caps.conditional ? "\(i.nClasses) (class-conditional)" : "unconditional")
         truncation:    \(caps.truncation.name), \(caps.truncation.symbol) in \(caps.truncation.rangeText) or none
-        encoder:       \(caps.encoder ? "yes" : "no")
+        encoder:       \(g.imageEncoder.map { e in "yes: \(e.encoderInfo.resolution)² × \(e.encoderInfo.channels) → z \(e.encoderInfo.dimZ), \(e.encoderInfo.featureWidth) pooled features, σ by \(e.encoderInfo.sigma)" } ?? "no")
         parameters:    \(g.parameterCount) stored scalars (\(String(format: "%.1f", Double(g.parameterCount) * 4 / 1_048_576)) MiB)
         provenance:    \(i.provenance ?? "-")
         """)
         // The family's own fields, as stored.
         if let object = try? JSONSerialization.jsonObject(with: Data(i.configJSON.utf8)) as? [String: Any] {
-            for key in object.keys.sorted() where !shown.contains(key) {
+            // `encoder` has its line above; a nested generator config shows as one JSON line.
+            for key in object.keys.sorted() where !shown.contains(key) && key != "encoder" {
                 guard let value = object[key], let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]) else { continue }
                 let text = String(decoding: data, as: UTF8.self)
                 print((key + ":").padding(toLength: max(15, key.count + 2), withPad: " ", startingAt: 0) + (text.count > 100 ? text.prefix(100) + "…" : text))

@@ -169,6 +169,9 @@ import Testing
 
     @Test func infoAndInitCommands() throws {
         try run(["info", model])
+        // A BigBiGAN file: one encoder line, describing the encoder.
+        let (status, text) = try Executables.run("biggan", ["info", TestPaths.fixture("bigbigan-32-grey.safetensors")])
+        #expect(status == 0 && text.split(separator: "\n").filter { $0.hasPrefix("encoder:") } == ["encoder:       yes: 32² × 1 → z 20, 32 pooled features, σ by softplus"], "\(text)")
         let out = dir.appendingPathComponent("r.safetensors").path
         try run(["init", "--preset", "deep-128", "--ch", "8", "--classes", "4", "--out", out])
         let g = try GeneratorLoader.load(path: out)
