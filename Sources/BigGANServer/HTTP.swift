@@ -105,7 +105,7 @@ public struct HTTPResponse: Sendable {
 
     public static func json<T: Encodable>(_ value: T, status: Int = 200) -> HTTPResponse {
         let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]   // "x/127.5 - 1", not "x\/127.5 - 1"
         let body = (try? enc.encode(value)) ?? Data("{}".utf8)
         return HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: Array(body))
     }

@@ -5,6 +5,11 @@ import Testing
 
 /// Routes exercised in-process, without a socket.
 @Suite struct RouteTests {
+    /// JSON answers keep slashes as they are (the encode route's "x/127.5 - 1").
+    @Test func jsonAnswersDoNotEscapeSlashes() {
+        #expect(String(decoding: HTTPResponse.json(["scale": "x/127.5 - 1"]).body, as: UTF8.self) == #"{"scale":"x/127.5 - 1"}"#)
+    }
+
     @Test func healthReportsModelsAndLog() throws {
         let s = try TestServer()
         let r = s.get("/healthz")
