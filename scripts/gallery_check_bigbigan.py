@@ -116,16 +116,22 @@ def main():
                 if h["neighbour_indexes"]["bigbigan"]["pixel"]["state"] == "ready":
                     break
                 time.sleep(0.5)
-        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=20000",
-                 "--window-size=1280,1400", "--enable-logging=stderr", "--v=0"]
-        dom = subprocess.run([browser, *flags, "--dump-dom", base], capture_output=True, text=True, timeout=180)
-        found = re.search(r'<pre id="driver-out">(.*?)</pre>', dom.stdout, re.S)
-        errors = [l for l in dom.stderr.splitlines() if "Uncaught" in l]
-        if errors:
-            fail(f"JavaScript error: {errors[0]}")
-        if not found:
-            fail("the driver did not finish (no #driver-out in the DOM)")
-        out = json.loads(found.group(1).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"'))
+        # The virtual-time budget does not wait for the server's real compute: on a loaded machine
+        # (CI right after the build) the reconstruction can still be in flight. Retry with more.
+        for budget in (20000, 60000, 120000):
+            flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--virtual-time-budget={budget}",
+                     "--window-size=1280,1400", "--enable-logging=stderr", "--v=0"]
+            dom = subprocess.run([browser, *flags, "--dump-dom", base], capture_output=True, text=True, timeout=300)
+            found = re.search(r'<pre id="driver-out">(.*?)</pre>', dom.stdout, re.S)
+            errors = [l for l in dom.stderr.splitlines() if "Uncaught" in l]
+            if errors:
+                fail(f"JavaScript error: {errors[0]}")
+            if not found:
+                fail("the driver did not finish (no #driver-out in the DOM)")
+            out = json.loads(found.group(1).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"'))
+            if out.get("state") != "loading":
+                break
+            print(f"  ..  panel still loading after a {budget} ms budget; retrying with more time")
         if out.get("error") or out.get("banner"):
             fail(f"the panel failed: {out.get('error') or out.get('banner')}")
         if out["panelHidden"] or out["state"] != "done":
