@@ -32,7 +32,7 @@ extension Trainer {
     /// Writes the state atomically to `path`. `extra` is stored as metadata (`extra.<key>`), e.g.
     /// a data loader's position; `init(resumingFrom:)` returns it in `extraMetadata`.
     public func save(to path: String, extra: [String: String] = [:]) throws {
-        var meta: [String: String] = [
+        let meta: [String: String] = [
             "format": Self.formatName,
             "generator_config": generator.config.jsonString(),
             "discriminator_config": discriminator.config.jsonString(),
@@ -41,18 +41,14 @@ extension Trainer {
             "adam_G_step": String(gOptimizer.step),
             "adam_D_step": String(dOptimizer.step),
         ]
-        meta.merge(TrainingStateFile.metadata(rng: rng, extra: extra)) { a, _ in a }
-        try SafeTensorsWriter.write(checkpointTensors, metadata: meta, to: path)
+        try TrainingStateFile.write(checkpointTensors, metadata: meta, rng: rng, extra: extra, to: path)
     }
 
     /// Restores a state written by `save`. Every tensor must be present with its shape; the
     /// models are rebuilt from the stored configurations.
     public convenience init(resumingFrom path: String) throws {
-        let file = try SafeTensorsFile(path: path)
-        let name = (path as NSString).lastPathComponent
+        let (file, name, m) = try TrainingStateFile.open(path, format: Self.formatName, kind: "a training state")
         func fail(_ why: String) -> CheckpointError { CheckpointError(file: name, why) }
-        let m = file.metadata
-        guard m["format"] == Self.formatName else { throw fail("not a training state (format \(m["format"] ?? "missing"))") }
         guard let gJSON = m["generator_config"], let dJSON = m["discriminator_config"], let tJSON = m["training_config"] else {
             throw fail("missing configuration metadata")
         }

@@ -12,6 +12,22 @@ enum TrainingStateFile {
         return meta
     }
 
+    /// Writes `tensors` atomically to `path` with the family's `metadata` plus the RNG and the
+    /// caller's `extra` keys (`metadata(rng:extra:)`).
+    static func write(_ tensors: [(String, Tensor)], metadata: [String: String], rng: NoiseGenerator, extra: [String: String], to path: String) throws {
+        try SafeTensorsWriter.write(tensors, metadata: metadata.merging(Self.metadata(rng: rng, extra: extra)) { a, _ in a }, to: path)
+    }
+
+    /// Opens a state file and checks its `format`; returns the file, its name (for errors) and
+    /// its metadata. `kind` names the family in the error ("a StyleGAN training state").
+    static func open(_ path: String, format: String, kind: String) throws -> (SafeTensorsFile, String, [String: String]) {
+        let file = try SafeTensorsFile(path: path)
+        let name = (path as NSString).lastPathComponent
+        let m = file.metadata
+        guard m["format"] == format else { throw CheckpointError(file: name, "not \(kind) (format \(m["format"] ?? "missing"))") }
+        return (file, name, m)
+    }
+
     /// The generator `metadata(rng:extra:)` saved.
     static func rng(_ m: [String: String], fail: (String) -> CheckpointError) throws -> NoiseGenerator {
         guard let state = m["rng_state"].flatMap({ UInt64($0) }) else { throw fail("missing or bad rng_state") }

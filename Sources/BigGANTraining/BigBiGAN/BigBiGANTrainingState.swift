@@ -25,23 +25,19 @@ extension BigBiGANTrainer {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         func json<T: Encodable>(_ v: T) throws -> String { String(decoding: try enc.encode(v), as: UTF8.self) }
-        var meta: [String: String] = [
+        let meta: [String: String] = [
             "format": Self.formatName, "generator_config": generator.config.jsonString(), "encoder_config": try json(encoder.config),
             "discriminator_config": try json(discriminator.config), "training_config": try json(currentConfig),
             "iteration": String(iteration), "adam_G_step": String(gOptimizer.step), "adam_E_step": String(eOptimizer.step),
             "adam_D_step": String(dOptimizer.step),
         ]
-        meta.merge(TrainingStateFile.metadata(rng: rng, extra: extra)) { a, _ in a }
-        try SafeTensorsWriter.write(checkpointTensors, metadata: meta, to: path)
+        try TrainingStateFile.write(checkpointTensors, metadata: meta, rng: rng, extra: extra, to: path)
     }
 
     /// Restores a state written by `save`; every tensor must be present with its shape.
     public convenience init(resumingFrom path: String) throws {
-        let file = try SafeTensorsFile(path: path)
-        let name = (path as NSString).lastPathComponent
+        let (file, name, m) = try TrainingStateFile.open(path, format: Self.formatName, kind: "a BigBiGAN training state")
         func fail(_ why: String) -> CheckpointError { CheckpointError(file: name, why) }
-        let m = file.metadata
-        guard m["format"] == Self.formatName else { throw fail("not a BigBiGAN training state (format \(m["format"] ?? "missing"))") }
         let g = try ModelConfig.decode(json: m["generator_config"] ?? "", file: name)
         let e: EncoderConfig, d: JointDiscriminatorConfig, t: BigBiGANTrainingConfig
         do {

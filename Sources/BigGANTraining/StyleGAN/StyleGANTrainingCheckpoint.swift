@@ -28,7 +28,7 @@ extension StyleGANTrainer {
     public func save(to path: String, extra: [String: String] = [:]) throws {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
-        var meta: [String: String] = [
+        let meta: [String: String] = [
             "format": Self.formatName,
             "generator_config": generator.config.canonicalJSON,
             "discriminator_config": String(decoding: try enc.encode(discriminator.config), as: UTF8.self),
@@ -36,17 +36,13 @@ extension StyleGANTrainer {
             "iteration": String(iteration), "d_steps": String(dSteps),
             "adam_G_step": String(gOptimizer.step), "adam_D_step": String(dOptimizer.step),
         ]
-        meta.merge(TrainingStateFile.metadata(rng: rng, extra: extra)) { a, _ in a }
-        try SafeTensorsWriter.write(checkpointTensors, metadata: meta, to: path)
+        try TrainingStateFile.write(checkpointTensors, metadata: meta, rng: rng, extra: extra, to: path)
     }
 
     /// Restores a state written by `save`; every tensor must be present with its shape.
     public convenience init(resumingFrom path: String) throws {
-        let file = try SafeTensorsFile(path: path)
-        let name = (path as NSString).lastPathComponent
+        let (file, name, m) = try TrainingStateFile.open(path, format: Self.formatName, kind: "a StyleGAN training state")
         func fail(_ why: String) -> CheckpointError { CheckpointError(file: name, why) }
-        let m = file.metadata
-        guard m["format"] == Self.formatName else { throw fail("not a StyleGAN training state (format \(m["format"] ?? "missing"))") }
         let g: StyleGANConfig, d: StyleGANDiscriminatorConfig, t: StyleGANTrainingConfig
         do {
             g = try JSONDecoder().decode(StyleGANConfig.self, from: Data((m["generator_config"] ?? "").utf8))
