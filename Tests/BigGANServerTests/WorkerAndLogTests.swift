@@ -116,6 +116,25 @@ import Testing
         let mode = try DatabaseQueue(path: s.context.log!.path).read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
     }
+
+    /// The log's own UTC timestamps (glibc, no ICU) read exactly as Foundation's ISO 8601
+    /// formatter with fractional seconds writes them, to the nearest millisecond, across a leap day,
+    /// a year end and instants just below a whole second.
+    @Test func timestampsMatchFoundationsISO8601Formatter() {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let instants: [TimeInterval] = [0, 951_782_400.5, 1_798_761_599.999, 1_798_761_599.9996, 1_796_052_069.123_456,
+                                        1_709_164_800.0004, 4_102_444_799.25, Date().timeIntervalSince1970]
+        for t in instants {
+            let d = Date(timeIntervalSince1970: t)
+            let ours = RequestLog.timestamp(d)
+            #expect(ours.count == 24 && ours.hasSuffix("Z"), "\(t): \(ours)")
+            let back = f.date(from: ours)!.timeIntervalSince1970
+            #expect(abs(back - t) <= 0.0005 + 1e-6, "\(t): \(ours)")
+            let whole = Date(timeIntervalSince1970: ((t * 1000).rounded() / 1000).rounded(.down))
+            #expect(String(ours.prefix(19)) == String(f.string(from: whole).prefix(19)), "\(t): \(ours)")
+        }
+    }
 }
 
 @Suite struct ModelLoadingTests {

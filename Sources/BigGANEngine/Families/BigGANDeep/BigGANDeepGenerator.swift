@@ -88,10 +88,14 @@ public final class BigGANDeepGenerator: BigGANFamilyGenerator, @unchecked Sendab
             // bn_0 on the block input and the residual (its first channels, upsampled with the
             // block) from one read of it; bn_1..3 and their ReLUs are the epilogues of conv_0..2;
             // conv_3 adds itself to the residual.
+            // `consume` hands each input back to the buffer pool as soon as it is read, which keeps
+            // a pass's working set (and the pool's idle set after it) smaller.
+            let input = consume h
             let (x0, res) = Profiler.measure("batch norm + ReLU, residual") {
-                affineReLUAndResidual(h, scale: ss[0].scale, shift: ss[0].shift, keep: blk.outChannels, upsample: blk.up)
+                affineReLUAndResidual(input, scale: ss[0].scale, shift: ss[0].shift, keep: blk.outChannels, upsample: blk.up)
             }
-            var a = blk.convs[0].profiled(x0, epilogue: .affineReLU(scale: ss[1].scale, shift: ss[1].shift))
+            _ = consume input
+            var a = blk.convs[0].profiled(consume x0, epilogue: .affineReLU(scale: ss[1].scale, shift: ss[1].shift))
             a = blk.convs[1].profiled(a, epilogue: .affineReLU(scale: ss[2].scale, shift: ss[2].shift))
             a = blk.convs[2].profiled(a, epilogue: .affineReLU(scale: ss[3].scale, shift: ss[3].shift))
             h = blk.convs[3].profiled(a, epilogue: .accumulate(into: res))
