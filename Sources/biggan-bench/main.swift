@@ -3,15 +3,17 @@ import BigGANCLI
 import BigGANEngine
 import Foundation
 
-/// Times the generator's forward pass (milliseconds per image, effective GFLOP/s), or with
-/// `--train` whole training iterations. Run beside `scripts/bench_torch.py` /
-/// `scripts/bench_torch_train.py`, which time the same models in PyTorch.
+/// Times the generator's forward pass (milliseconds per image, effective GFLOP/s), with
+/// `--encoder` a BigBiGAN model's encoder (`EncoderBench`), or with `--train` whole training
+/// iterations. Run beside `scripts/bench_torch.py` / `scripts/bench_torch_train.py` /
+/// `scripts/bench_runtimes.py`, which time the same models in PyTorch and other runtimes.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "biggan-bench",
-        abstract: "Time the generator forward pass or a training iteration (build with -c release).",
+        abstract: "Time the generator forward pass, a BigBiGAN encoder or a training iteration (build with -c release).",
         discussion: """
             Examples: swift run -c release biggan-bench --model deep-128 --batch 8 --json
+                      swift run -c release biggan-bench --model bigbigan.safetensors --encoder --batch 8 --json
                       swift run -c release biggan-bench --train shipped --iters 5
             """)
 
@@ -30,14 +32,20 @@ struct Bench: ParsableCommand {
     var memory = false
     @Option(help: "With --memory: idle activation buffers kept by the final trim, in MiB (default: the engine's, 40).")
     var poolMb: Int?
-    @Option(help: "Parity check: an io file from scripts/check_full_parity.py; prints the max abs error and fails above 1e-3.")
+    @Option(help: "Parity check: an io file from scripts/check_full_parity.py (with --encoder: x [B, C, R, R] and z_mean, from scripts/bench_runtimes.py); prints the max abs error and fails above 1e-3.")
     var check: String?
+    @Flag(help: "Time (or with --check, check) the encoder of a bigbigan checkpoint instead of its generator: images → z_mean, σ, features.")
+    var encoder = false
 
     func validate() throws {
         if let batch, !(1...512).contains(batch) { throw ValidationError("--batch must be between 1 and 512") }
         if let poolMb, poolMb < 0 { throw ValidationError("--pool-mb must be 0 or more") }
         if let train, !TrainBench.presets.contains(train) { throw ValidationError("--train must be one of \(TrainBench.presets.joined(separator: ", "))") }
         guard (1...1000).contains(iters) else { throw ValidationError("--iters must be between 1 and 1000") }
+        if encoder, train != nil { throw ValidationError("--encoder times a model's encoder; it cannot be combined with --train") }
+        if encoder, ModelConfig.preset(model) != nil {
+            throw ValidationError("--encoder needs a bigbigan checkpoint; the preset '\(model)' has no encoder")
+        }
     }
 
     func run() throws {
@@ -52,6 +60,12 @@ struct Bench: ParsableCommand {
         let loadSeconds = Date().timeIntervalSince(loadStart)
         let weightBytes = g.parameterCount * MemoryLayout<Float>.stride
         if memory { printMemory("after loading", weightBytes: weightBytes) }
+        if encoder {
+            let bench = try EncoderBench(generator: g, model: model, maxBatch: batch)
+            if let check { try bench.check(ioPath: check); return }
+            try runEncoder(bench, batch: batch, loadSeconds: loadSeconds, weightBytes: weightBytes)
+            return
+        }
         if let check { try runCheck(g, ioPath: check); return }
 
         let sampler = Sampler(generator: g, maxBatch: batch)

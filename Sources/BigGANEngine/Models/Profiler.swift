@@ -63,7 +63,8 @@ extension Conv2D {
         let detail = Profiler.detailed ? " \(x.shape[1])x\(x.shape[2]) \(inChannels)->\(outChannels)" : ""
         let kind = (input == .upsampled ? "conv3x3 after upsample (2x2 phases)" : kernelSize == 1 ? "conv1x1"
                     : outChannels <= Conv2D.fewOutputs ? "conv3x3 to image" : "conv3x3") + detail
-        let pixels = outputPixels(inputPixels: x.count / inChannels)
+        let size = outputSize(h: x.shape[1], w: x.shape[2])   // strided convolutions included
+        let pixels = x.shape[0] * size.h * size.w
         return Profiler.measure(kind, macs: input == .upsampled && !upsamplesFirst ? pixels / 4 * 16 * inChannels * outChannels : macs(outputPixels: pixels)) {
             self(x, epilogue: epilogue)
         }

@@ -46,15 +46,16 @@ public final class BigBiGANEncoder: ImageEncoder, @unchecked Sendable {
         precondition(images.shape.count == 4 && images.shape[1] == r && images.shape[2] == r && images.shape[3] == ch,
                      "the encoder takes [B, \(r), \(r), \(ch)], got \(images.shape)")
         let features = pooledFeatures(images)
-        let (mean, sigma) = head(features)
+        let (mean, sigma) = Profiler.measure("encoder head (MLP, sigma)") { head(features) }
         return EncoderOutput(zMean: mean, sigma: sigma, features: features)
     }
 
     /// The features alone: `[B, feature_width]` (for linear probes and neighbour search).
     public func pooledFeatures(_ images: Tensor) -> Tensor {
-        var h = stem(images)
+        var h = stem.profiled(images)
         for block in blocks { h = block(h, consuming: true) }
         let ss = finalBN.scaleShift(batch: h.shape[0], truncation: 1)
-        return globalAveragePool(affineReLU(h, scale: ss.scale, shift: ss.shift, inPlace: true))
+        let a = profiledAffineReLU(h, ss, inPlace: true)
+        return Profiler.measure("global average pool") { globalAveragePool(a) }
     }
 }

@@ -45,11 +45,11 @@ public struct PreActivationBlock: @unchecked Sendable {
     public func callAsFunction(_ x: Tensor, consuming: Bool = false) -> Tensor {
         let b = x.shape[0]
         let ss1 = bn1.scaleShift(batch: b, truncation: 1), ss2 = bn2.scaleShift(batch: b, truncation: 1)
-        let a = affineReLU(x, scale: ss1.scale, shift: ss1.shift)
-        let r = conv1(a, epilogue: .affineReLU(scale: ss2.scale, shift: ss2.shift))
-        let s = shortcut.map { $0(a) } ?? (consuming ? x : x.copy())
-        let out = conv2(r, epilogue: .accumulate(into: s))
-        return down == .avgpool ? avgPool2x2(out) : out
+        let a = profiledAffineReLU(x, ss1)
+        let r = conv1.profiled(a, epilogue: .affineReLU(scale: ss2.scale, shift: ss2.shift))
+        let s = shortcut.map { $0.profiled(a) } ?? (consuming ? x : x.copy())
+        let out = conv2.profiled(r, epilogue: .accumulate(into: s))
+        return down == .avgpool ? Profiler.measure("average pool 2x2") { avgPool2x2(out) } : out
     }
 }
 
