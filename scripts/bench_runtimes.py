@@ -3,22 +3,31 @@
 inputs, in one run, with a correctness check of every runtime against PyTorch.
 
     swift build -c release --product biggan-bench
-    python3 scripts/bench_runtimes.py [--cases deep-128:1,deep-128:8,biggan-128:1,biggan-128:8,fashion-mnist-32:64]
+    python3 scripts/bench_runtimes.py [--cases deep-128:1,deep-128:8,biggan-128:1,biggan-128:8,fashion-mnist-32:64,
+                                                bigbigan-enc-128:1,bigbigan-enc-128:8,bigbigan-enc-32:64]
         [--threads 2] [--iters 5] [--rounds 2] [--runners ours,ort,openvino,torch] [--weights fixture|bench]
         [--work-dir /tmp/bench_runtimes] [--prep-threads N] [--bin .build/release/biggan-bench] [--json]
 
 Models: the BigGAN entries of MODELS start from `bench_torch.build()` (its model and its inputs z, y:
 HF `BigGAN(BigGANConfig())` with calibrated SN vectors and truncation 0.4 for deep-128; the
 ajbrock reference of scripts/biggan_ref.py for biggan-128; the shipped tapered fashion-mnist-32
-architecture; NVlabs StyleGAN at 256 and 1024 px). A new family is one more `Entry` in MODELS
-(scripts/bench_models.py).
+architecture; NVlabs StyleGAN at 256 and 1024 px). The BigBiGAN encoders (bigbigan-enc-128, a
+ResNet-v2 encoder at 128 px; bigbigan-enc-32, the shipped Fashion-MNIST encoder's config) take
+x [B, C, R, R] and give z_mean; biggan-bench times them with --encoder (the generator half of a
+BigBiGAN is a BigGAN, benchmarked above); their three default cases add about two minutes. The
+StyleGAN entries are not in the default --cases; run them with
+`--cases stylegan-256:1,stylegan-1024:1`. A new family is one more
+`Entry` in MODELS (scripts/bench_models.py): each names its inputs and output, which become the
+ONNX graph's names and the io file's tensors.
 
 Weights (--weights): bench_torch's random initialisation leaves deep-128's activations dead (its
 output is the conv_to_rgb bias whatever z is) and every attention gamma at 0, so a check on those
 weights proves little. By default ("fixture") the model is randomised as scripts/make_fixtures.py
 does (randomise_hf / randomise_ajbrock: orthogonal weights, BN statistics calibrated on a batch of
 2 and perturbed, attention gamma 0.7, output BN scaled so tanh is not saturated; seed 1), as
-check_full_parity.py does for its full-size model. "bench" keeps bench_torch's weights as built.
+check_full_parity.py does for its full-size model; an encoder as make_bigbigan_fixtures.py does
+(randomise_encoder: BN affine and biases drawn, BN statistics calibrated on 8 images and perturbed).
+"bench" keeps bench_torch's weights as built (an encoder's: PyTorch's default init).
 The values change no runtime's work (same shapes, same graph). The state_dict is saved to
 WORK/<model>-<fingerprint of bench_torch's model>-<weights>.pt and reused while bench_torch builds
 the same model (the deep-128 calibration takes a minute or so once).
@@ -36,20 +45,24 @@ the very same weights.
 
 Timing: per case (model:batch) the four runners alternate --rounds times, each in its own process
 (one warm-up, then --iters timed forward passes, median per image), and each keeps its best median:
-  ours      biggan-bench --model CKPT --batch B --iters K --threads T --json (deep: --truncation 0.4)
+  ours      biggan-bench --model CKPT --batch B --iters K --threads T --json (deep: --truncation 0.4;
+            encoders: --encoder)
   ort       onnxruntime CPUExecutionProvider, intra_op_num_threads T, inter_op 1, sequential, ORT_ENABLE_ALL
   openvino  CPU, INFERENCE_PRECISION_HINT f32, PERFORMANCE_HINT LATENCY, INFERENCE_NUM_THREADS T
   torch     eval, no_grad, set_num_threads(T), interop 1, SN baked (as bench_torch.py times it)
 ours is timed as bench_compare.py times it: Sampler.images (seeded latents and class
-conditioning, the forward pass, a finiteness check of the float output); the peers time the
+conditioning, the forward pass, a finiteness check of the float output; for an encoder
+Sampler.encode on fixed images: the forward pass and the finiteness checks); the peers time the
 forward pass on fixed inputs. Peak RSS is each runner process's ru_maxrss
 (os.wait4): weights, runtime and activations (and, for the Python runners, the interpreter).
 
 Correctness: per case the PyTorch output on the case's inputs is the reference. ORT, OpenVINO and
 the timed PyTorch runner report the max abs difference of their warm-up output from it; ours is
-checked by `biggan-bench --model CKPT --check WORK/<...>-b<B>-io.safetensors` (an io file with z, y,
-truncation and out, as scripts/check_full_parity.py writes). Errors are on the [-1, 1] output scale;
-above 1e-3 is flagged in the table and the exit code is 1.
+checked by `biggan-bench --model CKPT --check WORK/<...>-b<B>-io.safetensors` (an io file with the
+inputs and the output under their names, as scripts/check_full_parity.py writes: z, y, truncation
+and out [B, C, R, R] for generators; x [B, C, R, R] and z_mean for encoders, with --encoder).
+Errors are absolute, on the output's scale (images in [-1, 1]; z_mean); above 1e-3 is flagged in
+the table and the exit code is 1.
 
 Prints the machine, thread and version line, a Markdown table (ms/image of each runtime, ratios of
 ours to each peer and to the fastest peer, max errors) and a peak-memory table; --json prints one
@@ -141,32 +154,37 @@ def prepare(model_name, batch, work, weights, threads, log):
     module = built.module.eval()
     names = list(built.inputs)
     args = tuple(built.inputs[n] for n in names)
+    zeroed = names[0]    # how much the output depends on the first input (z; an encoder's x)
     with torch.no_grad():
         out = module(*args)
-        out_z0 = module(*((torch.zeros_like(a) if n == "z" else a) for n, a in zip(names, args)))
+        out_zeroed = module(*((torch.zeros_like(a) if n == zeroed else a) for n, a in zip(names, args)))
     case = f"{stem}-b{batch}"
-    np.savez(case + "-data.npz", **{n: a.numpy() for n, a in built.inputs.items()}, out=out.numpy())
+    # inputs and reference output under their names (the ONNX graph's), for the peer runners
+    np.savez(case + "-data.npz", **{n: a.numpy() for n, a in built.inputs.items()}, **{built.output: out.numpy()})
     io = case + "-io.safetensors"
-    checkpoint.write_tensors_sorted(io, {"z": built.inputs["z"], "y": built.inputs["y"], "out": out,
-                                         "truncation": torch.tensor([built.truncation], dtype=torch.float32)},
-                                    {"case": f"{model_name}:{batch}", "model": os.path.basename(ckpt),
-                                     "truncation": repr(float(built.truncation))})
+    io_tensors = dict(built.inputs, **{built.output: out})
+    io_meta = {"case": f"{model_name}:{batch}", "model": os.path.basename(ckpt)}
+    if built.truncation is not None:
+        io_tensors["truncation"] = torch.tensor([built.truncation], dtype=torch.float32)
+        io_meta["truncation"] = repr(float(built.truncation))
+    checkpoint.write_tensors_sorted(io, io_tensors, io_meta)
     onnx_path = case + ".onnx"
     if not os.path.exists(onnx_path):
         t1 = time.time()
         tmp = case + ".tmp.onnx"
         with torch.no_grad():
             kw = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
-            torch.onnx.export(module, args, tmp, input_names=names, output_names=["out"],
+            torch.onnx.export(module, args, tmp, input_names=names, output_names=[built.output],
                               opset_version=OPSET, do_constant_folding=True, **kw)
         os.replace(tmp, onnx_path)
         log(f"  exported {onnx_path} ({os.path.getsize(onnx_path) / 2**20:.0f} MiB, {time.time() - t1:.0f} s)")
     a = out.abs()
     return {"weights": wpath, "checkpoint": ckpt, "io": io, "onnx": onnx_path, "data": case + "-data.npz",
-            "fingerprint": fp, "truncation": built.bench_truncation, "prepare_s": round(time.time() - t0, 1),
+            "fingerprint": fp, "truncation": built.bench_truncation, "bench_args": list(built.bench_args),
+            "inputs": names, "output": built.output, "prepare_s": round(time.time() - t0, 1),
             "ref_max_abs": a.max().item(), "ref_std": out.std().item(),
             "ref_saturated": (a > 0.99).float().mean().item(),
-            "ref_z_effect": (out - out_z0).abs().max().item()}
+            "ref_zeroed": zeroed, "ref_zero_effect": (out - out_zeroed).abs().max().item()}
 
 
 # --------------------------------------------------------------------------------------
@@ -183,18 +201,16 @@ def _time(fn, iters):
     return out, statistics.median(times)
 
 
-def _load_data(path):
+def _load_data(path, inputs, output):
+    """The named inputs (name -> array) and the reference output of a case's -data.npz."""
     import numpy as np
     d = np.load(path)
-    ref = d["out"]
-    feeds = {k: d[k] for k in d.files if k != "out"}
-    return feeds, ref
+    return {k: d[k] for k in inputs}, d[output]
 
 
 def runner_ort(args):
     import numpy as np
     import onnxruntime as ort
-    feeds, ref = _load_data(args.data)
     so = ort.SessionOptions()
     so.intra_op_num_threads = args.threads
     so.inter_op_num_threads = 1
@@ -203,6 +219,7 @@ def runner_ort(args):
     t0 = time.perf_counter()
     sess = ort.InferenceSession(args.onnx, sess_options=so, providers=["CPUExecutionProvider"])
     load_s = time.perf_counter() - t0
+    feeds, ref = _load_data(args.data, [i.name for i in sess.get_inputs()], sess.get_outputs()[0].name)
     out, med = _time(lambda: sess.run(None, feeds)[0], args.iters)
     return {"ms_per_image": med * 1000 / ref.shape[0], "max_err": float(np.abs(out - ref).max()),
             "load_s": load_s, "version": ort.__version__}
@@ -211,7 +228,6 @@ def runner_ort(args):
 def runner_openvino(args):
     import numpy as np
     import openvino as ov
-    feeds, ref = _load_data(args.data)
     core = ov.Core()
     t0 = time.perf_counter()
     compiled = core.compile_model(core.read_model(args.onnx), "CPU", {
@@ -219,7 +235,9 @@ def runner_openvino(args):
         "INFERENCE_NUM_THREADS": str(args.threads)})
     load_s = time.perf_counter() - t0
     req = compiled.create_infer_request()
-    ordered = [feeds[p.get_any_name()] for p in compiled.inputs]
+    names = [p.get_any_name() for p in compiled.inputs]
+    feeds, ref = _load_data(args.data, names, compiled.outputs[0].get_any_name())
+    ordered = [feeds[n] for n in names]
 
     def run():
         req.infer(ordered)
@@ -240,10 +258,10 @@ def runner_torch(args):
         torch.set_num_interop_threads(1)
     except RuntimeError:
         pass
-    _, ref = _load_data(args.data)
     t0 = time.perf_counter()
-    built = load_weights(args.model, ref.shape[0], args.weights)
+    built = load_weights(args.model, args.batch, args.weights)
     load_s = time.perf_counter() - t0
+    _, ref = _load_data(args.data, list(built.inputs), built.output)
     inputs = tuple(built.inputs.values())
     with torch.no_grad():
         out, med = _time(lambda: built.module(*inputs), args.iters)
@@ -275,10 +293,11 @@ def time_runner(kind, model, batch, files, args):
                "--threads", str(args.threads), "--json"]
         if files["truncation"] is not None:
             cmd += ["--truncation", repr(files["truncation"])]
+        cmd += files["bench_args"]
     else:
-        cmd = [sys.executable, os.path.abspath(__file__), "--runner", kind, "--model", model, "--onnx", files["onnx"],
-               "--weights-file", files["weights"], "--data", files["data"], "--iters", str(args.iters),
-               "--threads", str(args.threads)]
+        cmd = [sys.executable, os.path.abspath(__file__), "--runner", kind, "--model", model, "--batch", str(batch),
+               "--onnx", files["onnx"], "--weights-file", files["weights"], "--data", files["data"],
+               "--iters", str(args.iters), "--threads", str(args.threads)]
     out, err, rc, rss = run_child(cmd)
     if rc != 0:
         return {"error": (err.strip().splitlines() or [f"exit code {rc}"])[-1][:300]}
@@ -289,7 +308,7 @@ def time_runner(kind, model, batch, files, args):
 
 def check_ours(files, args):
     out, err, rc, _ = run_child([args.bin, "--model", files["checkpoint"], "--check", files["io"],
-                                 "--threads", str(args.threads)])
+                                 "--threads", str(args.threads)] + files["bench_args"])
     for line in out.splitlines():
         if line.startswith("parity: max abs error"):
             return float(line.split()[4])
@@ -353,12 +372,12 @@ def print_report(rows, args, vers):
               f"{fmt_err('ours', r['max_err'].get('ours'))} | {fmt_err('ort', r['max_err'].get('ort'))} | "
               f"{fmt_err('openvino', r['max_err'].get('openvino'))} |")
     print("\nRatios are time ratios (below 1: ours is faster); the fastest peer is the fastest of ONNX Runtime, "
-          "OpenVINO and PyTorch. Max err: max |output - PyTorch| on the [-1, 1] scale for the same weights and "
-          "inputs (the PyTorch reference of the preparation step); flagged above 1e-3.")
+          "OpenVINO and PyTorch. Max err: max |output - PyTorch| (images on the [-1, 1] scale; an encoder's z_mean) "
+          "for the same weights and inputs (the PyTorch reference of the preparation step); flagged above 1e-3.")
     for r in rows:
         f, e = r["files"], r["max_err"].get("torch")
-        print(f"- {r['model']}:{r['batch']}: reference max|out| {f['ref_max_abs']:.3f}, std {f['ref_std']:.3f}, "
-              f"max change when z is zeroed {f['ref_z_effect']:.3f}"
+        print(f"- {r['model']}:{r['batch']}: reference max|{f['output']}| {f['ref_max_abs']:.3f}, std {f['ref_std']:.3f}, "
+              f"max change when {f['ref_zeroed']} is zeroed {f['ref_zero_effect']:.3f}"
               + (f"; the timed PyTorch runner's own output differs by {fmt_err('torch', e)}" if e is not None else ""))
     print()
     print("| model | batch | peak RSS ours (MiB) | ONNX Runtime | OpenVINO | PyTorch |")
@@ -382,7 +401,8 @@ def print_report(rows, args, vers):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cases", default="deep-128:1,deep-128:8,biggan-128:1,biggan-128:8,fashion-mnist-32:64",
+    ap.add_argument("--cases", default="deep-128:1,deep-128:8,biggan-128:1,biggan-128:8,fashion-mnist-32:64,"
+                    "bigbigan-enc-128:1,bigbigan-enc-128:8,bigbigan-enc-32:64",
                     help=f"model:batch,... (models: {', '.join(MODELS)})")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--iters", type=int, default=5)
@@ -401,6 +421,7 @@ def main(argv=None):
     # internal: one timed runner in this process
     ap.add_argument("--runner", choices=("ort", "openvino", "torch"), help=argparse.SUPPRESS)
     ap.add_argument("--model", help=argparse.SUPPRESS)
+    ap.add_argument("--batch", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--onnx", help=argparse.SUPPRESS)
     ap.add_argument("--weights-file", help=argparse.SUPPRESS)
     ap.add_argument("--data", help=argparse.SUPPRESS)
@@ -443,9 +464,9 @@ def main(argv=None):
             log(err)
             raise SystemExit(f"{model}:{batch}: preparation failed (exit code {rc})")
         files = _last_json(out)
-        log(f"  prepared in {files['prepare_s']} s; reference max|out| {files['ref_max_abs']:.3f}, std "
+        log(f"  prepared in {files['prepare_s']} s; reference max|{files['output']}| {files['ref_max_abs']:.3f}, std "
             f"{files['ref_std']:.3f}, {files['ref_saturated'] * 100:.1f}% above 0.99, "
-            f"max change when z is zeroed {files['ref_z_effect']:.3f}")
+            f"max change when {files['ref_zeroed']} is zeroed {files['ref_zero_effect']:.3f}")
         max_err = {}
         if "ours" in runners:
             max_err["ours"] = check_ours(files, args)

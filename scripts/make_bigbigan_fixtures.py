@@ -70,23 +70,32 @@ def randomise_encoder(E, calib):
     return E
 
 
-def make_case(outdir, case, seed, g_kw, e_kw, class_names=None):
-    torch.manual_seed(seed)
-    G = biggan_ref.Generator(**g_kw)
-    randomise_ajbrock(G)
+def bigbigan_checkpoint(G, E, provenance, class_names=None):
+    """(config, tensors) of a `bigbigan` checkpoint holding the ajbrock generator G (SN not baked;
+    converted by the registry's "biggan" converter, which bakes it) and the encoder E
+    (bigbigan_ref.Encoder, its tensors under `encoder.`)."""
     cfg = G.config_dict()
     opts = {k: cfg[k] for k in ("resolution", "ch", "dim_z", "shared_dim", "hier", "attention", "bn_eps", "sn_eps")}
-    gconfig, gtensors = checkpoint.get("biggan").convert(
-        G.state_dict(), **opts, class_names=class_names,
-        provenance=f"random test fixture '{case}' (scripts/make_bigbigan_fixtures.py, seed {seed})")
-    channels = G.out_channels
-    E = bigbigan_ref.Encoder(in_channels=channels, z_dim=G.dim_z, **e_kw)
-    randomise_encoder(E, smooth_images(8, channels, E.cfg["resolution"]))
+    gconfig, gtensors = checkpoint.get("biggan").convert(G.state_dict(), **opts, class_names=class_names,
+                                                          provenance=provenance)
     config = {"format_version": 1, "architecture": "bigbigan", "generator": gconfig, "encoder": E.config_dict()}
     tensors = dict(gtensors)
     etensors = E.checkpoint_tensors()
     assert not set(tensors) & set(etensors)
     tensors.update(etensors)
+    return config, tensors
+
+
+def make_case(outdir, case, seed, g_kw, e_kw, class_names=None):
+    torch.manual_seed(seed)
+    G = biggan_ref.Generator(**g_kw)
+    randomise_ajbrock(G)
+    channels = G.out_channels
+    E = bigbigan_ref.Encoder(in_channels=channels, z_dim=G.dim_z, **e_kw)
+    randomise_encoder(E, smooth_images(8, channels, E.cfg["resolution"]))
+    config, tensors = bigbigan_checkpoint(
+        G, E, class_names=class_names,
+        provenance=f"random test fixture '{case}' (scripts/make_bigbigan_fixtures.py, seed {seed})")
     write_checkpoint(os.path.join(outdir, f"{case}.safetensors"), tensors, config)
 
     x = smooth_images(B, channels, E.cfg["resolution"])
