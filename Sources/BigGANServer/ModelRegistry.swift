@@ -7,7 +7,9 @@ public final class LoadedModel: Sendable {
     public let name: String
     public let path: String
     public let generator: any Generator
-    /// Identifies the weights in ETags: FNV-1a of the config JSON, the file size and modification time.
+    /// Identifies the weights in ETags: FNV-1a of the config JSON and the checkpoint file's bytes
+    /// (`FNV1a.fileHash`), so replicas serving copies of one file, wherever and whenever copied,
+    /// give the same ETag for the same request.
     public let fingerprint: String
     /// Nearest-neighbour lookups, when the checkpoint names its training data.
     public let neighbours: NeighbourService?
@@ -51,10 +53,10 @@ public final class LoadedModel: Sendable {
             why = "its checkpoint names no training data set"
         }
         neighbours = service; neighboursUnavailable = why
-        let attrs = try? FileManager.default.attributesOfItem(atPath: path)
-        let size = (attrs?[.size] as? NSNumber)?.intValue ?? 0
-        let mtime = (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        fingerprint = String(FNV1a.hash(generator.info.configJSON + "|\(size)|\(mtime)"), radix: 16)
+        // The loader has just read the file, so it is unchanged and in the page cache; a file that
+        // cannot be read again gets a fingerprint no other load will share.
+        let content = FNV1a.fileHash(path).map { String($0, radix: 16) } ?? UUID().uuidString
+        fingerprint = String(FNV1a.hash(generator.info.configJSON + "|" + content), radix: 16)
     }
 
     /// The state of the neighbour index for `space` (`unavailable` without a neighbour service).

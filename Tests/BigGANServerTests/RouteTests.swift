@@ -51,6 +51,26 @@ import Testing
         #expect(other.body != r.body && other.header("ETag") != etag)
     }
 
+    /// Replicas share ETags: a copy of the checkpoint with another modification time (as a copy
+    /// into a container image or onto another machine has) gives the same fingerprint and so the
+    /// same ETag; one changed weight gives another.
+    @Test func etagsFollowTheWeightsNotTheFile() throws {
+        let s = try TestServer()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("etag-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let copy = dir.appendingPathComponent("tiny.safetensors").path
+        try FileManager.default.copyItem(atPath: s.modelPath, toPath: copy)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1e9)], ofItemAtPath: copy)
+        let original = try #require(s.context.registry.models.first).fingerprint
+        #expect(try #require(ModelRegistry.load(paths: [copy]).models.first).fingerprint == original)
+        // Flip one bit of the last weight (the file ends with tensor data).
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: copy))
+        bytes[bytes.count - 1] ^= 1
+        try bytes.write(to: URL(fileURLWithPath: copy))
+        #expect(try #require(ModelRegistry.load(paths: [copy]).models.first).fingerprint != original)
+    }
+
     @Test func sampleMatchesTheEngineDirectly() throws {
         let s = try TestServer()
         let g = try GeneratorLoader.load(path: s.modelPath)
