@@ -109,10 +109,14 @@ enum JSONBody {
     }
 
     /// Decodes `T` from `body`, which must be a JSON object whose keys are all in `fields`.
-    /// Malformed JSON, a non-object, an unknown key and a wrong type are 400s that say which.
+    /// Malformed JSON, a non-object, a repeated key (`JSONDuplicateKeys`), an unknown key and a
+    /// wrong type are 400s that say which.
     /// The body is parsed once: the key check runs inside the decoder.
     static func decode<T: Decodable>(_ type: T.Type, from body: [UInt8], fields: [String]) throws -> T {
         guard !body.isEmpty else { throw APIError(400, "invalid_json", "the request body is empty; send a JSON object") }
+        if let key = JSONDuplicateKeys.first(in: body) {
+            throw APIError(400, "invalid_json", "duplicate key '\(key.prefix(80))' in the JSON body; give each field once")
+        }
         let decoder = JSONDecoder()
         decoder.userInfo[fieldsKey] = fields
         do { return try decoder.decode(KnownFields<T>.self, from: Data(body)).value }

@@ -68,12 +68,27 @@ import Testing
         (#"{"class":0,"truncaton":0.5}"#, 400, "unknown field 'truncaton'"),
         (#"[1,2]"#, 400, "the body must be a JSON object"),
         (#"{"seed":1}"#, 400, "'class' is required"),
+        (#"{"class":1,"class":7}"#, 400, "duplicate key 'class'"),
+        (#"{"class":1,"seeds":[1,2],"n":1,"seeds":[3]}"#, 400, "duplicate key 'seeds'"),
+        (#"{"class":1,"z":[[1,2,3,4,5,6,7,8]],"style":{"a":1,"a":2}}"#, 400, "duplicate key 'style.a'"),
+        (#"{"class":1,"x":[{"k":1},{"k":2,"k":3}]}"#, 400, "duplicate key 'x[1].k'"),
     ])
     func badBodies(body: String, status: Int, message: String) throws {
         let s = try TestServer()
         let r = s.post("/v1/samples", json: body)
         #expect(r.status == status, "\(r.status) \(r.errorMessage)")
         #expect(r.errorMessage.contains(message), "\(r.errorMessage)")
+    }
+
+    /// Equal keys in different objects, and braces, commas, quotes and escapes inside strings,
+    /// are not repeats; a key repeated after nested values and a repeat at the end are.
+    @Test func duplicateKeyScanner() {
+        let distinct = [#"{"a":{"a":1},"b":[{"a":2},{"a":3}]}"#, #"{"a":"}{,\"a\":","b":"a"}"#, #"{"a\"":1,"a":2}"#,
+                        #"[{"a":1},{"a":1}]"#, "{}", "[]", #"{"a":[1,2,{"a":[]}],"c":null}"#, #"{"unterminated"#, #"{"a":1}}}"#]
+        for body in distinct { #expect(JSONDuplicateKeys.first(in: Array(body.utf8)) == nil, "\(body)") }
+        #expect(JSONDuplicateKeys.first(in: Array(#"{"a":{"b":[1,{"c":2}]},"d":0,"a":1}"#.utf8)) == "a")
+        #expect(JSONDuplicateKeys.first(in: Array(#"{"a":[{"b":1},{"b":1,"c":{"d":1,"d":2}}]}"#.utf8)) == "a[1].c.d")
+        #expect(JSONDuplicateKeys.first(in: Array(#"{ "x" : 1 , "x" : 2 }"#.utf8)) == "x")
     }
 
     @Test func bodyTooLarge() throws {
