@@ -968,8 +968,8 @@ class StubGallery:
             return e.status, "application/json", body
 
     def static(self, path, q):
-        files = {"/": "index.html", "/index.html": "index.html", "/app.js": "app.js", "/stylegan.js": "stylegan.js",
-                 "/bigbigan.js": "bigbigan.js", "/style.css": "style.css"}
+        files = {"/": "index.html", "/index.html": "index.html", "/style.css": "style.css"}
+        files.update({"/" + n: n for n in os.listdir(self.public) if n.endswith(".js")})   # every script the page loads
         types = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
         if path == "/__driver.js":
             return 200, types[".js"], DRIVER_JS.encode()

@@ -218,6 +218,14 @@ extension String {
         let (status, headers, body) = try fetch(base + "/")
         #expect(status == 200 && headers["content-type"]?.hasPrefix("text/html") == true)
         #expect(String(decoding: body, as: UTF8.self) == index)
+        // Every script and style sheet the page names is served, as JavaScript or CSS.
+        let names = index.matches(of: /(?:src|href)="([A-Za-z0-9._-]+\.(?:js|css))"/).map { String($0.1) }
+        #expect(names.filter { $0.hasSuffix(".js") }.count >= 6 && names.contains("style.css"), "\(names)")
+        for name in names {
+            let (status, headers, body) = try fetch(base + "/" + name)
+            let type = name.hasSuffix(".js") ? "text/javascript" : "text/css"
+            #expect(status == 200 && headers["content-type"]?.hasPrefix(type) == true && !body.isEmpty, "\(name): \(status) \(headers)")
+        }
     }
 
     @Test func missingGalleryIsExplainedNotABare404() throws {
