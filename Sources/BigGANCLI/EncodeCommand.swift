@@ -19,7 +19,7 @@ struct EncodeCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @Argument(help: "A PNG file, or a folder of them (*.png, not recursive).") var input: String
-    @Option(help: "Seed of ε in z_sample = z_mean + σ·ε (image i of a folder: seed+i).") var seed = "0"
+    @Option(parsing: .unconditional, help: "Seed of ε in z_sample = z_mean + σ·ε (image i of a folder: seed+i).") var seed = "0"
     @Option(help: "Output JSON file (default: standard output).") var out: String?
 
     func validate() throws { _ = try parseSeed(seed, flag: "--seed") }

@@ -18,9 +18,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Classifier checkpoint (default: the one the model names, next to it).") var classifier: String?
     @Option(help: "Data set (default: the model's): fashion-mnist[:DIR] or folder:ROOT.") var data: String?
     @Option(help: "Samples per class.") var perClass = 500
-    @Option(help: truncationHelp, transform: TruncationArgument.parse) var truncation: TruncationArgument = .none
+    @Option(parsing: .unconditional, help: truncationHelp, transform: TruncationArgument.parse) var truncation: TruncationArgument = .none
     @Option(help: "Truncation sweep START:STOP:STEP, e.g. 0.1:2.0:0.1.") var sweep: String?
-    @Option(help: "Base seed.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Base seed.") var seed: UInt64 = 0
     @Option(help: "Folder for results.json (and sweep.csv, sweep.svg).") var out: String?
     @Flag(help: ArgumentHelp("Evaluate the model's encoder (BigBiGAN) instead of its samples.",
                              discussion: "Linear probes (logistic regression on frozen features, trained on the training set, reported on the test set) on z_mean, on the pooled features and, as the baseline, on raw pixels; the classifier's test accuracy as the ceiling; and reconstructions G(E(x)) of the test images: the share the classifier gives x's class, and the pixel MSE."))

@@ -10,7 +10,7 @@ struct InitCommand: ParsableCommand {
     var preset: String
     @Option(help: "Channel width (default: the preset's).") var ch: Int?
     @Option(help: "Number of classes (fashion-mnist-32 always has its 10).") var classes: Int = 1000
-    @Option(help: "Weight seed.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Weight seed.") var seed: UInt64 = 0
     @Option(help: "Output .safetensors file.") var out: String
 
     func run() throws {

@@ -18,15 +18,15 @@ struct InterpolateCommand: ParsableCommand {
     @Option(help: "latent (z_a → z_b, class held) or class (class a → b, z held).")
     var kind: Kind
 
-    @Option(name: [.customLong("class")], help: "Class for --kind latent (default: 0; none for unconditional models).")
+    @Option(name: [.customLong("class")], parsing: .unconditional, help: "Class for --kind latent (default: 0; none for unconditional models).")
     var classText: String?
-    @Option(help: "First seed for --kind latent (default: 0).") var seedA: String?
-    @Option(help: "Second seed for --kind latent (default: --seed-a + 1).") var seedB: String?
-    @Option(help: "Seed for --kind class (default: 0).") var seed: String?
-    @Option(help: "First class for --kind class.") var classA: String?
-    @Option(help: "Second class for --kind class.") var classB: String?
+    @Option(parsing: .unconditional, help: "First seed for --kind latent (default: 0).") var seedA: String?
+    @Option(parsing: .unconditional, help: "Second seed for --kind latent (default: --seed-a + 1).") var seedB: String?
+    @Option(parsing: .unconditional, help: "Seed for --kind class (default: 0).") var seed: String?
+    @Option(parsing: .unconditional, help: "First class for --kind class.") var classA: String?
+    @Option(parsing: .unconditional, help: "Second class for --kind class.") var classB: String?
     @Option(help: "Images in the strip, ends included (2...64).") var steps: Int = 8
-    @Option(help: truncationHelp, transform: TruncationArgument.parse) var truncation: TruncationArgument = .none
+    @Option(parsing: .unconditional, help: truncationHelp, transform: TruncationArgument.parse) var truncation: TruncationArgument = .none
     @Flag(help: "Spherical interpolation of z (latent kind only).") var spherical = false
     @Option(help: "Latent kind: z, or w (StyleGAN: linear in W, per layer, after truncation).")
     var space: ModelCapabilities.LatentSpace = .z

@@ -14,11 +14,11 @@ struct MixCommand: ParsableCommand {
         """)
 
     @OptionGroup var modelOptions: ModelOptions
-    @Option(help: "Row seeds, comma-separated (1-16 of them).") var rows: String
-    @Option(help: "Column seeds, comma-separated (1-16 of them).") var cols: String
+    @Option(parsing: .unconditional, help: "Row seeds, comma-separated (1-16 of them).") var rows: String
+    @Option(parsing: .unconditional, help: "Column seeds, comma-separated (1-16 of them).") var cols: String
     @Option(help: "Style layers taken from the column: ranges and numbers, e.g. 0-3 or 0,1,8-13.") var styles: String
-    @Option(name: [.customLong("class")], help: "Class of every image (conditional models; default 0).") var classText: String?
-    @Option(help: "ψ, as --psi (omitted: none).", transform: TruncationArgument.parse) var truncation: TruncationArgument = .none
+    @Option(name: [.customLong("class")], parsing: .unconditional, help: "Class of every image (conditional models; default 0).") var classText: String?
+    @Option(parsing: .unconditional, help: "ψ, as --psi (omitted: none).", transform: TruncationArgument.parse) var truncation: TruncationArgument = .none
     @OptionGroup(title: "StyleGAN options") var styleOptions: StyleSamplingOptions
     @Option(help: "Output PNG.") var out: String
 

@@ -10,9 +10,9 @@ struct NeighboursCommand: ParsableCommand {
         discussion: "  biggan neighbours --model m.safetensors --class Sneaker --seed 3 --k 8 --space feature --out row.png")
 
     @OptionGroup var modelOptions: ModelOptions
-    @Option(name: [.customLong("class")], help: "Class index or name (default: 0; none for unconditional models).") var classText: String?
-    @Option(help: "Seed.") var seed = "0"
-    @Option(help: truncationHelp, transform: TruncationArgument.parse) var truncation: TruncationArgument = .none
+    @Option(name: [.customLong("class")], parsing: .unconditional, help: "Class index or name (default: 0; none for unconditional models).") var classText: String?
+    @Option(parsing: .unconditional, help: "Seed.") var seed = "0"
+    @Option(parsing: .unconditional, help: truncationHelp, transform: TruncationArgument.parse) var truncation: TruncationArgument = .none
     @Option(help: "Neighbours (1...64).") var k = 8
     @Option(help: "pixel or feature.") var space = "pixel"
     @Option(help: "class (only the sample's class) or all.") var scope = "class"

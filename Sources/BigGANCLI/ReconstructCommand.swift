@@ -19,9 +19,9 @@ struct ReconstructCommand: ParsableCommand {
     @Argument(help: "A PNG file, or a folder of them (*.png, not recursive).") var input: String
     @Option(help: "Output PNG (for one file) or folder (for a folder).") var out: String
     @Flag(help: "Write the preprocessed input beside its reconstruction.") var side = false
-    @Option(name: [.customLong("class")], help: "Class of the reconstruction (conditional generators; default 0).") var classText: String?
+    @Option(name: [.customLong("class")], parsing: .unconditional, help: "Class of the reconstruction (conditional generators; default 0).") var classText: String?
     @Flag(help: "Decode z_sample = z_mean + σ·ε (ε from --seed; image i of a folder: seed+i) instead of z_mean.") var sample = false
-    @Option(help: "Seed of ε with --sample.") var seed = "0"
+    @Option(parsing: .unconditional, help: "Seed of ε with --sample.") var seed = "0"
 
     func validate() throws { _ = try parseSeed(seed, flag: "--seed") }
 

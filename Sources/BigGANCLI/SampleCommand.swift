@@ -17,13 +17,13 @@ struct SampleCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(name: [.customLong("class")], help: "Class index or name, or 'all' for a sheet with one row of --n images per class (default: 0; none for unconditional models).")
+    @Option(name: [.customLong("class")], parsing: .unconditional, help: "Class index or name, or 'all' for a sheet with one row of --n images per class (default: 0; none for unconditional models).")
     var classText: String?
 
-    @Option(help: "Base seed.")
+    @Option(parsing: .unconditional, help: "Base seed.")
     var seed: String = "0"
 
-    @Option(help: truncationHelp, transform: TruncationArgument.parse) var truncation: TruncationArgument = .none
+    @Option(parsing: .unconditional, help: truncationHelp, transform: TruncationArgument.parse) var truncation: TruncationArgument = .none
 
     @Option(help: "Images in the grid written to --out (1...256).")
     var n: Int = 1

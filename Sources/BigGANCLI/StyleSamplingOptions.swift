@@ -5,7 +5,7 @@ import BigGANEngine
 /// parameters are (`--psi`, `--cutoff`, `--noise-mode`, `--truncation-target`, `--seed-mode`).
 /// Models without style controls refuse every one of them except `--seed-mode engine`.
 struct StyleSamplingOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("StyleGAN ψ in [-1, 2], the same as --truncation (give one of them); none or omitted: no truncation.", valueName: "none|ψ"),
+    @Option(parsing: .unconditional, help: ArgumentHelp("StyleGAN ψ in [-1, 2], the same as --truncation (give one of them); none or omitted: no truncation.", valueName: "none|ψ"),
             transform: PsiArgument.parse)
     var psi: PsiArgument?
 

@@ -189,6 +189,10 @@ import Testing
         (["--class", "7"], "--class: class 7 is out of range: this model has classes 0...2"),
         (["--seed=-4"], "--seed must be a non-negative integer"),
         (["--truncation", "0.001"], "--truncation: truncation must be at least 0.01"),
+        // A negative value after a space reaches the validation (not "Missing value for '--class'").
+        (["--class", "-1"], "--class: class -1 is out of range: this model has classes 0...2"),
+        (["--seed", "-4"], "--seed must be a non-negative integer, got '-4'"),
+        (["--truncation", "-0.5"], "--truncation must be a positive number or 'none', got '-0.5'"),
     ])
     func badSampleArguments(extra: [String], message: String) {
         let msg = failure(["sample", "--model", model, "--out", dir.appendingPathComponent("x.png").path] + extra)

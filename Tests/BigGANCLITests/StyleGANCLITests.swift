@@ -47,6 +47,10 @@ import Testing
                          "--out", dir.appendingPathComponent("x.png").path])?.contains("--truncation-target: 'truncation_target' class needs per-class W centroids") == true)
         #expect(failure(base + ["--truncation", "0.5", "--out", dir.appendingPathComponent("x.png").path])?.contains("give --psi or --truncation, not both") == true)
         #expect(failure(["sample", "--model", sg, "--psi", "nan", "--out", dir.appendingPathComponent("x.png").path])?.contains("--psi must be a number") == true)
+        // ψ < 0 is a value StyleGAN users give as `--psi -0.5` (the other side of the centroid).
+        let negative = try image("n.png", base.map { $0 == "0" ? "-0.5" : $0 } + ["--seed", "1"])
+        let neg = try sampler.images(for: .samples(class: 3, seed: 1, count: 1, truncation: -0.5, style: StyleOptions(cutoff: 8, truncationTarget: .class)))
+        #expect(negative.pixels == Image8(batch: neg, index: 0).pixels && negative.pixels != byClass.pixels)
     }
 
     @Test func noiseModeRandomIsSeededAndBigGANRefusesStyleFlags() throws {
