@@ -200,10 +200,11 @@ struct TrainCommand: ParsableCommand {
         }
         try checkFlags(for: settings)
         if world.size > 1 {
-            guard !settings.isStyleGAN else {
-                throw TrainError("data-parallel training (mpirun) covers BigGAN and BigBiGAN; StyleGAN's minibatch stddev groups would differ from one process: train it in one process")
-            }
             guard settings.batch % world.size == 0 else { throw TrainError("--batch \(settings.batch) must be a multiple of the \(world.size) ranks") }
+            if settings.isStyleGAN && !StyleGANTrainer.splits(batch: settings.batch, groupSize: StyleGANDiscriminatorConfig.defaultMbstdGroup, ranks: world.size) {
+                let g = StyleGANDiscriminatorConfig.defaultMbstdGroup
+                throw TrainError("StyleGAN under mpirun: --batch \(settings.batch) must be a multiple of \(g * world.size) (minibatch-stddev groups of \(g) × \(world.size) ranks), so that each rank's groups are the single process's")
+            }
             Self.say("data-parallel: \(world.size) ranks, \(settings.batch / world.size) images each per step (cross-replica batch norm); rank 0 writes the run")
         }
 
@@ -356,11 +357,11 @@ struct TrainCommand: ParsableCommand {
             for _ in 0..<s.dSteps {
                 // Every rank follows the same data order and takes its share of each batch.
                 let idx = loader.next(s.batch)
-                let (images, labels) = dataset.batch(Array(idx[Distributed.share(of: idx.count)]))
+                let (images, labels) = dataset.batch(trainer.localRows(globalBatch: idx.count).map { idx[$0] })
                 let l = trainer.dStep(realImages: images, realLabels: labels)
                 last.real = l.lossReal; last.fake = l.lossFake
             }
-            last.g = trainer.gStep(realBatch: { let idx = loader.next(s.batch); return dataset.batch(Array(idx[Distributed.share(of: idx.count)])).images })
+            last.g = trainer.gStep(realBatch: { let idx = loader.next(s.batch); return dataset.batch(trainer.localRows(globalBatch: idx.count).map { idx[$0] }).images })
             if world.size > 1 {
                 // The logged losses are the global batch's (the mean of the ranks' means), and a
                 // stop on any rank stops all of them at the same iteration.

@@ -29,6 +29,13 @@ protocol TrainingSession: AnyObject {
     /// A resumed run's learning rates and (BigGAN) EMA decay, which may change between sessions
     /// (a manual schedule); saved with the next checkpoint.
     func apply(learningRates: (g: Double, d: Double), emaDecay: Double)
+    /// The rows of a global batch of `globalBatch` this rank takes under mpirun: a contiguous
+    /// share (`Distributed.share`), or StyleGAN's minibatch-stddev-preserving rows.
+    func localRows(globalBatch: Int) -> [Int]
+}
+
+extension TrainingSession {
+    func localRows(globalBatch b: Int) -> [Int] { Array(Distributed.share(of: b)) }
 }
 
 extension Trainer: TrainingSession {

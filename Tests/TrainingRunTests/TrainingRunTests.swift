@@ -222,7 +222,8 @@ import Testing
     }
 }
 
-/// Data-parallel training under `mpirun --oversubscribe -np 2` (issue 16): 2 ranks at 2 images
+/// Data-parallel training under `mpirun --oversubscribe -np 2` (issue 16; BigGAN, BigBiGAN and
+/// StyleGAN): 2 ranks at 2 images
 /// each train what 1 process at 4 trains (cross-replica batch norm, averaged gradients, the
 /// DiffAugment draws split like the batch), and a
 /// job whose rank 1 is killed resumes to the uninterrupted 2-rank run byte for byte.
@@ -271,6 +272,27 @@ import Testing
         return (p.terminationStatus, text)
     }
 
+    /// Runs `a` (one process) and `b` (two ranks) logged the same losses (relative
+    /// `lossTolerance`) and exported the same weights (1e-3 of each tensor's largest value).
+    func expectSameRun(_ a: String, _ b: String, rows: Int, lossTolerance: Double) throws {
+        let l1 = try String(contentsOf: dir.appendingPathComponent("run-\(a)/log.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+        let l2 = try String(contentsOf: dir.appendingPathComponent("run-\(b)/log.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+        #expect(l1.count == rows && l2.count == rows)
+        for (x, y) in zip(l1, l2) {
+            let u = x.split(separator: ",").prefix(4).compactMap { Double($0) }, v = y.split(separator: ",").prefix(4).compactMap { Double($0) }
+            for (p, q) in zip(u, v) { #expect(abs(p - q) <= lossTolerance * max(1, abs(p)), "log rows \(x) / \(y)") }
+        }
+        let one = try SafeTensorsFile(path: dir.appendingPathComponent("\(a).safetensors").path)
+        let two = try SafeTensorsFile(path: dir.appendingPathComponent("\(b).safetensors").path)
+        #expect(one.entries.count == two.entries.count)
+        for (name, _) in one.entries {
+            let p = try one.tensor(name), q = try two.tensor(name)
+            var diff: Float = 0, scale: Float = 0
+            for i in 0..<p.count { diff = max(diff, abs(p[i] - q[i])); scale = max(scale, abs(p[i])) }
+            #expect(diff <= 1e-3 * max(scale, 1), "\(name): max difference \(diff) (scale \(scale))")
+        }
+    }
+
     @Test func twoRanksEqualOneProcessAndResumeAfterARankDies() throws {
         defer { try? FileManager.default.removeItem(at: dir) }
         let (s1, o1) = try runs.run(args("one", iterations: 4, extra: ["--augment", "translation,cutout"]))
@@ -304,9 +326,16 @@ import Testing
         #expect(sr == 0 && or.contains("resumed at iteration"), "\(or)")
         #expect(try Data(contentsOf: dir.appendingPathComponent("killed.safetensors")) == Data(contentsOf: dir.appendingPathComponent("two.safetensors")),
                 "the resumed job differs from the uninterrupted one")
-        // Under mpirun, what is not supported yet is refused by name.
-        let (sa, oa) = try mpirun(args("sg", iterations: 1, extra: ["--architecture", "stylegan"]))
-        #expect(sa != 0 && oa.contains("data-parallel training (mpirun) covers BigGAN and BigBiGAN"), "\(oa)")
+        // StyleGAN: 2 ranks at 4 against 1 process at 8, R1 included (every 2nd D step): each
+        // rank's minibatch-stddev groups are the single process's, W averages are global.
+        let sg = ["--architecture", "stylegan", "--batch", "8", "--r1-interval", "2"]
+        let (g1, r1) = try runs.run(args("sg-one", iterations: 3, extra: sg))
+        let (g2, r2) = try mpirun(args("sg-two", iterations: 3, extra: sg))
+        #expect(g1 == 0 && g2 == 0 && r2.contains("data-parallel: 2 ranks, 4 images each"), "\(r1)\n\(r2)")
+        try expectSameRun("sg-one", "sg-two", rows: 3, lossTolerance: 2e-4)
+        // A batch whose stddev groups cannot be split over the ranks is refused by name.
+        let (sa, oa) = try mpirun(args("sg-odd", iterations: 1, extra: ["--architecture", "stylegan", "--batch", "4"]))
+        #expect(sa != 0 && oa.contains("--batch 4 must be a multiple of 8 (minibatch-stddev groups of 4 × 2 ranks)"), "\(oa)")
         // BigBiGAN (encoder batch norms cross-replica too): 2 ranks at 2 against 1 process at 4.
         let (b1, q1) = try runs.run(args("bb-one", iterations: 3, extra: ["--architecture", "bigbigan"]))
         let (b2, q2) = try mpirun(args("bb-two", iterations: 3, extra: ["--architecture", "bigbigan"]))

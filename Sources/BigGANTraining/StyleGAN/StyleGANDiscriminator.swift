@@ -16,7 +16,10 @@ public struct StyleGANDiscriminatorConfig: Codable, Equatable, Sendable {
         case resolution, inputChannels = "input_channels", channels, labelSize = "label_size", mbstdGroup = "mbstd_group"
     }
 
-    public init(resolution: Int, inputChannels: Int, channels: [Int], labelSize: Int, mbstdGroup: Int = 4) {
+    /// NVlabs' minibatch-stddev group size, which `biggan-train` uses.
+    public static let defaultMbstdGroup = 4
+
+    public init(resolution: Int, inputChannels: Int, channels: [Int], labelSize: Int, mbstdGroup: Int = defaultMbstdGroup) {
         self.resolution = resolution; self.inputChannels = inputChannels; self.channels = channels
         self.labelSize = labelSize; self.mbstdGroup = mbstdGroup
     }

@@ -121,6 +121,52 @@ public final class StyleGANTrainer {
         return Inputs(z: z, labels: labels, mixing: mixing, noise: noise)
     }
 
+    // MARK: Data parallelism
+
+    /// The rows of a global batch of `b` that this rank of a data-parallel job takes, so that its
+    /// minibatch-stddev groups are the single process's. NVlabs groups image `i` into slot
+    /// `i mod m` (`m = b/G`, G = min(group size, b)); rank r takes slots `r·m/N ..< (r+1)·m/N` of
+    /// every group member, in the order `(member, slot)`, and its own layer (stride `m/N`) then
+    /// forms exactly those groups. One process: `0..<b`.
+    public static func localRows(globalBatch b: Int, groupSize: Int, ranks n: Int = Distributed.world.size,
+                                 rank r: Int = Distributed.world.rank) -> [Int] {
+        guard n > 1 else { return Array(0..<b) }
+        let g = min(groupSize, b), m = b / g
+        precondition(b % g == 0 && m % n == 0, "batch \(b) cannot be split over \(n) ranks in minibatch-stddev groups of \(g)")
+        let local = m / n
+        return (0..<g).flatMap { j in (0..<local).map { s in j * m + r * local + s } }
+    }
+
+    /// `localRows` for this trainer's discriminator.
+    public func localRows(globalBatch b: Int) -> [Int] {
+        Self.localRows(globalBatch: b, groupSize: discriminator.mbstd.groupSize)
+    }
+
+    /// Whether a data-parallel job of `ranks` ranks can split a global batch of `b` (`localRows`).
+    public static func splits(batch b: Int, groupSize: Int, ranks n: Int) -> Bool {
+        let g = min(groupSize, b)
+        return b % g == 0 && (b / g) % n == 0
+    }
+
+    /// The draws of `rows` only (a rank's share of a global batch's `Inputs`).
+    static func select(_ x: Inputs, rows: [Int]) -> Inputs {
+        func pick(_ t: Tensor) -> Tensor {
+            let per = t.count / t.shape[0]
+            let out = Tensor(uninitializedShape: [rows.count] + t.shape.dropFirst())
+            for (k, i) in rows.enumerated() { (out.data + k * per).update(from: t.data + i * per, count: per) }
+            return out
+        }
+        return Inputs(z: pick(x.z), labels: rows.map { x.labels[$0] }, mixing: x.mixing.map { (pick($0.z2), $0.cutoff) },
+                      noise: x.noise.map(pick))
+    }
+
+    /// This rank's share of inputs drawn for a global batch of `b` (every rank draws them all, so
+    /// the draws do not depend on the number of ranks).
+    func drawShare(globalBatch b: Int, rng: inout NoiseGenerator) -> Inputs {
+        let all = drawInputs(batch: b, rng: &rng)
+        return Distributed.world.size > 1 ? Self.select(all, rows: localRows(globalBatch: b)) : all
+    }
+
     // MARK: Losses
 
     static func softplus(_ x: Float) -> Double { let v = Double(x); return max(v, 0) + log1p(exp(-abs(v))) }
@@ -132,7 +178,7 @@ public final class StyleGANTrainer {
     public func dStep(realImages: Tensor, realLabels: [Int]) -> (lossReal: Float, lossFake: Float) {
         var r = rng
         defer { rng = r }
-        let inputs = drawInputs(batch: realImages.shape[0], rng: &r)
+        let inputs = drawShare(globalBatch: realImages.shape[0] * Distributed.world.size, rng: &r)
         return dStep(realImages: realImages, realLabels: realLabels, fakes: inputs)
     }
 
@@ -161,6 +207,7 @@ public final class StyleGANTrainer {
                 lastR1 = addR1Gradient(realImages, labels: realLabels, weight: Float(config.r1Gamma) * Float(config.r1Interval))
             }
         }
+        Trainer.averageGradients(discriminator)
         Profiler.measure("Adam") { dOptimizer.update() }
         return (Float(lossReal), Float(lossFake))
     }
@@ -174,8 +221,11 @@ public final class StyleGANTrainer {
         let g = discriminator.backward([Float](repeating: 1, count: b), parameterGradients: false, inputGradient: true)!
         var squares = 0.0
         for i in 0..<g.count { squares += Double(g[i]) * Double(g[i]) }
-        let penalty = Float(config.r1Gamma / 2 * squares / Double(b))
-        let rms = Float((squares / Double(g.count)).squareRoot())
+        // Under mpirun: the global batch's sum, so every rank steps by the single process's ε.
+        let n = Distributed.world.size
+        if n > 1 { withUnsafeMutablePointer(to: &squares) { Distributed.world.sum($0, count: 1) } }
+        let penalty = Float(config.r1Gamma / 2 * squares / Double(b * n))
+        let rms = Float((squares / Double(g.count * n)).squareRoot())
         guard rms > 0, rms.isFinite else { return penalty }
         let eps = Self.r1Step / rms
         let c = weight / (2 * eps * Float(b))
@@ -198,7 +248,7 @@ public final class StyleGANTrainer {
     public func gStep() -> Float {
         var r = rng
         defer { rng = r }
-        return gStep(drawInputs(batch: config.batchSize, rng: &r))
+        return gStep(drawShare(globalBatch: config.batchSize, rng: &r))
     }
 
     /// One G step with explicit inputs. Returns the non-saturating loss (batch mean).
@@ -215,6 +265,7 @@ public final class StyleGANTrainer {
             discriminator.backward(s.map { -Self.sigmoid(-$0) / b }, parameterGradients: false, inputGradient: true)!
         }
         Profiler.measure("step: G backward") { generator.backward(dImages) }
+        Trainer.averageGradients(generator)
         Profiler.measure("Adam") { gOptimizer.update() }
         generator.updateAverages()
         iteration += 1

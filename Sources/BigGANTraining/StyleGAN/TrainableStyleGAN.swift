@@ -201,8 +201,11 @@ public final class TrainableStyleGAN: ParameterContainer {
     /// NVlabs' W statistics after a training pass, from the first `labels.count` rows of the
     /// cached W (the un-mixed images): `dlatent_avg ← mean + β·(dlatent_avg − mean)`, and the same
     /// for each class present in the batch with its own mean (`dlatent_class_avg`).
+    /// Under mpirun every rank applies the same update from the global batch's means (sums and
+    /// counts added over the ranks), so the averages stay equal on every rank.
     public func updateAverages() {
         guard let w = mappingOutputs.last else { return }
+        if Distributed.world.size > 1 { updateAveragesAcrossRanks(w); return }
         let wd = config.wDim, b = batch, beta = Self.averageBeta
         func pull(_ avg: UnsafeMutablePointer<Float>, rows: [Int]) {
             for k in 0..<wd {
@@ -215,6 +218,30 @@ public final class TrainableStyleGAN: ParameterContainer {
         pull(dlatentAvg.data, rows: Array(0..<b))
         if let classes = classAverages {
             for c in Set(labels).sorted() { pull(classes.data + c * wd, rows: labels.indices.filter { labels[$0] == c }) }
+        }
+    }
+
+    /// `updateAverages` over the ranks of a data-parallel job: one reduction of every row's W sum
+    /// (all images, then each class) and the counts, then the same pull as one process.
+    private func updateAveragesAcrossRanks(_ w: Tensor) {
+        let wd = config.wDim, b = batch, beta = Self.averageBeta
+        let classes = classAverages == nil ? 0 : max(config.labelSize, 1)
+        var sums = [Double](repeating: 0, count: (1 + classes) * wd), counts = [Double](repeating: 0, count: 1 + classes)
+        for i in 0..<b {
+            let slots = classes > 0 ? [0, 1 + labels[i]] : [0]
+            for slot in slots {
+                counts[slot] += 1
+                for k in 0..<wd { sums[slot * wd + k] += Double(w.data[i * wd + k]) }
+            }
+        }
+        sums.withUnsafeMutableBufferPointer { Distributed.world.sum($0.baseAddress!, count: $0.count) }
+        counts.withUnsafeMutableBufferPointer { Distributed.world.sum($0.baseAddress!, count: $0.count) }
+        for slot in 0..<(1 + classes) where counts[slot] > 0 {
+            let avg = slot == 0 ? dlatentAvg.data : classAverages!.data + (slot - 1) * wd
+            for k in 0..<wd {
+                let mean = Float(sums[slot * wd + k] / counts[slot])
+                avg[k] = mean + beta * (avg[k] - mean)
+            }
         }
     }
 }
