@@ -41,6 +41,17 @@ struct ExportCommand: ParsableCommand {
             print("wrote \(out) (\(raw ? "G" : "EMA G") at iteration \(trainer.iteration))")
             return
         }
+        if try TrainingStateFormat.isBigBiGAN(statePath) {
+            guard standingStats == 0 && !raw else {
+                throw TrainError("a BigBiGAN run exports its EMA generator with its encoder; --raw and --standing-stats do not apply")
+            }
+            let trainer = try BigBiGANTrainer(resumingFrom: statePath)
+            let g = trainer.ema.config
+            try trainer.saveCheckpoint(to: out, provenance: "biggan-train export of \(runDir) at iteration \(trainer.iteration) (EMA G, encoder)",
+                                       classNames: g.classNames, dataset: g.dataset, classifier: g.classifier)
+            print("wrote \(out) (EMA G and E at iteration \(trainer.iteration))")
+            return
+        }
         let trainer = try Trainer(resumingFrom: statePath)
         let g = raw ? trainer.generator : trainer.ema
         if standingStats > 0 { g.accumulateStandingStatistics(batches: standingStats, batchSize: standingBatch, seed: standingSeed) }

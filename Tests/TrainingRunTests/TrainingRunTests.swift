@@ -189,6 +189,15 @@ import Testing
         for f in ["iter-000008.png", "recon-000008.png"] {
             #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("run-resumed/samples/" + f).path), "\(f)")
         }
+        // `biggan-train export` of the run folder writes the same tensors as the run's --out.
+        let exported = dir.appendingPathComponent("exported.safetensors").path
+        let (se, oe) = try runs.run(["export", "--run-dir", dir.appendingPathComponent("run-resumed").path, "--out", exported])
+        #expect(se == 0 && oe.contains("EMA G and E at iteration 8"), "\(oe)")
+        let (x1, x2) = (try SafeTensorsFile(path: exported), try SafeTensorsFile(path: dir.appendingPathComponent("resumed.safetensors").path))
+        #expect(x1.entries.keys.sorted() == x2.entries.keys.sorted())
+        for name in x1.entries.keys { #expect(try x1.tensor(name).array == x2.tensor(name).array, "\(name)") }
+        let (sr, or) = try runs.run(["export", "--run-dir", dir.appendingPathComponent("run-resumed").path, "--out", exported, "--raw"])
+        #expect(sr != 0 && or.contains("--raw and --standing-stats do not apply"), "\(or)")
         let (s4, o4) = try runs.run(args("other", iterations: 2, extra: ["--r1-gamma", "1"]))
         #expect(s4 != 0 && o4.contains("--r1-gamma does not apply to BigBiGAN training"), "\(o4)")
     }
