@@ -211,12 +211,7 @@ def check_duplicate_names(args, browser, work):
     if not os.access(biggan, os.X_OK):
         raise CheckFailed(f"no `biggan` binary next to the server ({biggan}) to create the duplicate-names model")
     folder = os.path.join(work, "dup-models")
-    os.makedirs(folder)
-    path = os.path.join(folder, "dupnames-32.safetensors")
-    cmd = [biggan, "init", "--preset", "biggan-32", "--ch", "16", "--classes", "1000", "--out", path]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    if r.returncode != 0:
-        raise CheckFailed(f"`{' '.join(cmd)}` failed ({r.returncode}): {r.stderr.strip() or r.stdout.strip()}")
+    path = init_random_model(biggan, folder, "dupnames-32.safetensors", classes=1000, timeout=300)
     names = duplicate_names()
     # The other truncation convention, so that both are seen untruncated by default.
     set_class_names(path, names, truncation="truncnorm-scaled")

@@ -257,6 +257,18 @@ def http_get(base, path, timeout=60):
         raise CheckFailed(f"GET {path}: cannot reach the server: {e}")
 
 
+def init_random_model(biggan, folder, name, classes, timeout):
+    """`biggan init` of a random 32 px BigGAN (ch 16, `classes` classes) as folder/name (folder
+    is created); returns its path."""
+    os.makedirs(folder)
+    out = os.path.join(folder, name)
+    cmd = [biggan, "init", "--preset", "biggan-32", "--ch", "16", "--classes", str(classes), "--out", out]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise CheckFailed(f"`{' '.join(cmd)}` failed ({r.returncode}): {r.stderr.strip() or r.stdout.strip()}")
+    return out
+
+
 def start_server(args, work, model_args=None, tag="main"):
     """Starts biggan-server with the models of --models-dir, or with `model_args` when given."""
     server = os.path.abspath(args.server)
@@ -277,12 +289,7 @@ def start_server(args, work, model_args=None, tag="main"):
             raise CheckFailed(f"no --models-dir given and no `biggan` binary next to the server ({biggan}) "
                               "to create a random model")
         models = os.path.join(work, "models")
-        os.makedirs(models)
-        out = os.path.join(models, "random-32.safetensors")
-        cmd = [biggan, "init", "--preset", "biggan-32", "--ch", "16", "--classes", "10", "--out", out]
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        if r.returncode != 0:
-            raise CheckFailed(f"`{' '.join(cmd)}` failed ({r.returncode}): {r.stderr.strip() or r.stdout.strip()}")
+        out = init_random_model(biggan, models, "random-32.safetensors", classes=10, timeout=120)
         ok(f"created a random-weight model: {out}")
         model_args = ["--models-dir", models]
     public = os.path.abspath(args.public_dir)

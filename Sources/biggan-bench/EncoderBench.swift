@@ -79,13 +79,7 @@ extension Bench {
         }
         let median = times.sorted()[times.count / 2]
         if memory { printMemory("after \(iters) timed passes", weightBytes: weightBytes) }
-        if profile {
-            Profiler.isEnabled = true
-            Profiler.detailed = detailed
-            _ = try bench.encode(x)
-            Profiler.isEnabled = false
-            print(Profiler.report())
-        }
+        if profile { try printProfile(detailed: detailed) { _ = try bench.encode(x) } }
         let msPerImage = median * 1000 / Double(batch)
         let gflopPerImage = 2 * Double(bench.macsPerImage) / 1e9
         let gflops = gflopPerImage / (median / Double(batch))
@@ -100,4 +94,14 @@ extension Bench {
             print(BLAS.configDescription)
         }
     }
+}
+
+/// Runs `pass` once with the profiler on (`detailed`: per-size rows) and prints its report: the
+/// `--profile` pass of every benchmark.
+func printProfile(detailed: Bool, _ pass: () throws -> Void) rethrows {
+    Profiler.isEnabled = true
+    Profiler.detailed = detailed
+    defer { Profiler.isEnabled = false }
+    try pass()
+    print(Profiler.report())
 }

@@ -90,13 +90,7 @@ struct Bench: ParsableCommand {
             BufferPool.shared.trim()
             printMemory("after trimming the pool (the server does this after 2 s idle)", weightBytes: weightBytes)
         }
-        if profile {
-            Profiler.isEnabled = true
-            Profiler.detailed = detailed
-            _ = try sampler.images(for: request)
-            Profiler.isEnabled = false
-            print(Profiler.report())
-        }
+        if profile { try printProfile(detailed: detailed) { _ = try sampler.images(for: request) } }
         let msPerImage = median * 1000 / Double(batch)
         let gflopPerImage = 2 * Double(g.macsPerImage) / 1e9
         let gflops = gflopPerImage / (median / Double(batch))
