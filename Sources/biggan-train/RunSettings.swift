@@ -14,6 +14,8 @@ struct RunSettings: Codable, Equatable {
     var dSteps = 2
     var gLr = 1e-4
     var dLr = 4e-4
+    /// BigBiGAN only: E's learning rate; nil follows `gLr` (and runs saved before it existed).
+    var eLr: Double?
     var beta2 = 0.999
     var emaDecay = 0.999
     var emaStart = 500
@@ -53,7 +55,7 @@ struct RunSettings: Codable, Equatable {
     static func defaults(architecture: String?) -> RunSettings {
         var s = RunSettings()
         if architecture == "bigbigan" {
-            // BigGAN's G and D recipe; E learns at G's rate; no orthogonal regulariser.
+            // BigGAN's G and D recipe; E learns at G's rate unless --e-lr; no orthogonal regulariser.
             s.architecture = "bigbigan"; s.gOrtho = 0
             return s
         }

@@ -35,6 +35,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "D steps per G step (default: 2).") var dSteps: Int?
     @Option(help: "G learning rate (default: 1e-4).") var gLr: Double?
     @Option(help: "D learning rate (default: 4e-4).") var dLr: Double?
+    @Option(help: ArgumentHelp("BigBiGAN: E learning rate (default: G's).",
+                               discussion: "The paper's released encoder is its '↑ E LR' ablation: E learns faster than G.")) var eLr: Double?
     @Option(help: "Adam β2 (default: 0.999; β1 is 0).") var beta2: Double?
     @Option(help: "EMA decay of G (default: 0.999).") var emaDecay: Double?
     @Option(help: "Iteration from which the EMA averages; before it copies G (default: 500).") var emaStart: Int?
@@ -66,7 +68,7 @@ struct TrainCommand: ParsableCommand {
         if let v = iterations, v < 1 { throw ValidationError("--iterations must be ≥ 1") }
         if let v = batch, !(2...1024).contains(v) { throw ValidationError("--batch must be in 2...1024") }
         if let v = dSteps, !(1...10).contains(v) { throw ValidationError("--d-steps must be in 1...10") }
-        for (flag, v) in [("--g-lr", gLr), ("--d-lr", dLr)] { if let v, !(v > 0 && v.isFinite) { throw ValidationError("\(flag) must be positive") } }
+        for (flag, v) in [("--g-lr", gLr), ("--d-lr", dLr), ("--e-lr", eLr)] { if let v, !(v > 0 && v.isFinite) { throw ValidationError("\(flag) must be positive") } }
         for (flag, v) in [("--beta2", beta2), ("--ema-decay", emaDecay)] {
             if let v, !(v >= 0 && v < 1) || (flag == "--beta2" && v == 0) { throw ValidationError("\(flag) must be in \(flag == "--beta2" ? "(0, 1)" : "[0, 1)")") }
         }
@@ -98,9 +100,9 @@ struct TrainCommand: ParsableCommand {
                                             ("--augment", augment != nil && augment != "none")]
         let styleganOnly: [(String, Bool)] = [("--r1-gamma", r1Gamma != nil), ("--r1-interval", r1Interval != nil), ("--mixing-prob", mixingProb != nil),
                                               ("--ema-kimg", emaKimg != nil), ("--mapping-layers", mappingLayers != nil)]
-        let (foreign, kind) = settings.isStyleGAN ? (bigganOnly, "StyleGAN")
+        let (foreign, kind) = settings.isStyleGAN ? (bigganOnly + [("--e-lr", eLr != nil)], "StyleGAN")
             : settings.architecture == "bigbigan" ? (styleganOnly + bigganOnly.filter { $0.0 == "--g-ortho" || $0.0 == "--augment" }, "BigBiGAN")
-            : (styleganOnly, "BigGAN")
+            : (styleganOnly + [("--e-lr", eLr != nil)], "BigGAN")
         let given = foreign.filter(\.1).map(\.0)
         if !given.isEmpty { throw TrainError("\(given.joined(separator: ", ")) do\(given.count == 1 ? "es" : "") not apply to \(kind) training") }
     }
@@ -113,6 +115,7 @@ struct TrainCommand: ParsableCommand {
             SettingFlag("--iterations", iterations, \.iterations, changeableOnResume: true),
             SettingFlag("--batch", batch, \.batch), SettingFlag("--d-steps", dSteps, \.dSteps),
             SettingFlag("--g-lr", gLr, \.gLr, changeableOnResume: true), SettingFlag("--d-lr", dLr, \.dLr, changeableOnResume: true),
+            SettingFlag("--e-lr", eLr, \.eLr, changeableOnResume: true),
             SettingFlag("--beta2", beta2, \.beta2),
             SettingFlag("--ema-decay", emaDecay, \.emaDecay, changeableOnResume: true), SettingFlag("--ema-start", emaStart, \.emaStart),
             SettingFlag("--g-ortho", gOrtho, \.gOrtho), SettingFlag("--g-width", gWidth, \.gWidth), SettingFlag("--d-width", dWidth, \.dWidth),
@@ -227,7 +230,7 @@ struct TrainCommand: ParsableCommand {
         var loader: DataOrder
         if let t = resumed {
             trainer = t
-            t.apply(learningRates: (settings.gLr, settings.dLr), emaDecay: settings.emaDecay)
+            t.apply(settings)
             guard t.classCount == nil || t.classCount == dataset.classNames.count, t.classNames == nil || t.classNames! == dataset.classNames else {
                 throw TrainError("the saved run has \(t.classCount ?? 0) classes (\((t.classNames ?? []).joined(separator: ", "))); the data has \(dataset.classNames.count) (\(dataset.classNames.joined(separator: ", ")))")
             }
@@ -295,7 +298,7 @@ struct TrainCommand: ParsableCommand {
         let f = DiscriminatorConfig.biggan(resolution: 32, ch: w, inputChannels: d.channels, nClasses: 1)!
         let jd = JointDiscriminatorConfig(x: f, zDim: s.dimZ, hWidths: [256, 256], jWidths: [256, 256])
         var t = BigBiGANTrainingConfig()
-        t.gLearningRate = s.gLr; t.eLearningRate = s.gLr; t.dLearningRate = s.dLr; t.beta2 = s.beta2; t.batchSize = s.batch
+        t.gLearningRate = s.gLr; t.eLearningRate = s.eLr ?? s.gLr; t.dLearningRate = s.dLr; t.beta2 = s.beta2; t.batchSize = s.batch
         t.emaDecay = s.emaDecay; t.emaStart = s.emaStart
         return (g, e, jd, t)
     }

@@ -28,7 +28,7 @@ protocol TrainingSession: AnyObject {
     var classifierName: String? { get }
     /// A resumed run's learning rates and (BigGAN) EMA decay, which may change between sessions
     /// (a manual schedule); saved with the next checkpoint.
-    func apply(learningRates: (g: Double, d: Double), emaDecay: Double)
+    func apply(_ settings: RunSettings)
     /// The rows of a global batch of `globalBatch` this rank takes under mpirun: a contiguous
     /// share (`Distributed.share`), or StyleGAN's minibatch-stddev-preserving rows.
     func localRows(globalBatch: Int) -> [Int]
@@ -51,9 +51,9 @@ extension Trainer: TrainingSession {
     var outChannels: Int { generator.config.outChannels }
     var classNames: [String]? { generator.config.classNames }
     var classifierName: String? { generator.config.classifier }
-    func apply(learningRates: (g: Double, d: Double), emaDecay: Double) {
-        gOptimizer.learningRate = learningRates.g; dOptimizer.learningRate = learningRates.d
-        emaSchedule.decay = emaDecay
+    func apply(_ s: RunSettings) {
+        gOptimizer.learningRate = s.gLr; dOptimizer.learningRate = s.dLr
+        emaSchedule.decay = s.emaDecay
     }
 }
 
@@ -73,8 +73,8 @@ extension StyleGANTrainer: TrainingSession {
     var classNames: [String]? { generator.config.classNames }
     var classifierName: String? { generator.config.classifier }
     /// The learning rates; the EMA follows `--ema-kimg`, fixed for the run.
-    func apply(learningRates: (g: Double, d: Double), emaDecay: Double) {
-        gOptimizer.learningRate = learningRates.g; dOptimizer.learningRate = learningRates.d
+    func apply(_ s: RunSettings) {
+        gOptimizer.learningRate = s.gLr; dOptimizer.learningRate = s.dLr
     }
 }
 
@@ -95,8 +95,9 @@ extension BigBiGANTrainer: TrainingSession {
     var outChannels: Int { generator.config.outChannels }
     var classNames: [String]? { nil }
     var classifierName: String? { generator.config.classifier }
-    func apply(learningRates: (g: Double, d: Double), emaDecay: Double) {
-        gOptimizer.learningRate = learningRates.g; eOptimizer.learningRate = learningRates.g; dOptimizer.learningRate = learningRates.d
+    /// The learning rates; E follows G's unless the run sets `--e-lr`.
+    func apply(_ s: RunSettings) {
+        gOptimizer.learningRate = s.gLr; eOptimizer.learningRate = s.eLr ?? s.gLr; dOptimizer.learningRate = s.dLr
     }
 }
 

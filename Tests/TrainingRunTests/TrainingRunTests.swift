@@ -201,6 +201,23 @@ import Testing
         let (s4, o4) = try runs.run(args("other", iterations: 2, extra: ["--r1-gamma", "1"]))
         #expect(s4 != 0 && o4.contains("--r1-gamma does not apply to BigBiGAN training"), "\(o4)")
     }
+
+    /// `--e-lr`: E follows G's learning rate until a resume sets its own; the log's `lr_e`
+    /// column shows each; BigGAN refuses the flag by name.
+    @Test func encoderLearningRateCanChangeOnResume() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (s1, o1) = try runs.run(args("elr", iterations: 2))
+        #expect(s1 == 0, "\(o1)")
+        let (s2, o2) = try runs.run(args("elr", iterations: 4, extra: ["--resume", "--e-lr", "0.003"]))
+        #expect(s2 == 0 && o2.contains("--e-lr 0.003 (was"), "\(o2)")
+        let log = try String(contentsOf: dir.appendingPathComponent("run-elr/log.csv"), encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let column = try #require(log.first?.firstIndex(of: "lr_e"))
+        let rates = log.dropFirst().map { Double($0[column]) }
+        #expect(rates == [1e-4, 1e-4, 0.003, 0.003], "\(rates)")
+        let (s3, o3) = try runs.run(["--out", dir.appendingPathComponent("g.safetensors").path, "--e-lr", "1e-3", "--iterations", "1",
+                                     "--data", "folder:" + dir.appendingPathComponent("data").path])
+        #expect(s3 != 0 && o3.contains("--e-lr does not apply to BigGAN training"), "\(o3)")
+    }
 }
 
 /// The MPI layer of data-parallel training (issue 16): alone, biggan-train needs no MPI; under
