@@ -51,7 +51,9 @@ extension EvalCommand {
         settings.seed = seed
         let k = test.classNames.count
         var results: [(String, Int, Double)] = []
-        for (name, a, b) in [("raw pixels (baseline)", tr.pixels, te.pixels), ("z_mean", tr.z, te.z), ("pooled features", tr.features, te.features)] {
+        let crelu = LinearProbe.bnCReLU(train: tr.features, test: te.features)
+        for (name, a, b) in [("raw pixels (baseline)", tr.pixels, te.pixels), ("z_mean", tr.z, te.z), ("pooled features", tr.features, te.features),
+                             ("pooled, BN+CReLU", crelu.train, crelu.test)] {
             let probe = LinearProbe.fit(features: a, labels: train.labels, classes: k, settings: settings)
             results.append((name, a.shape[1], probe.accuracy(b, labels: test.labels)))
         }
@@ -66,7 +68,7 @@ extension EvalCommand {
             print(name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: " %5d   %6.2f%%", width, 100 * acc))
         }
         print(String(format: "classifier (ceiling)         -   %6.2f%%   (%@)", 100 * ceiling, classifierPath))
-        let gain = (max(results[1].2, results[2].2) - results[0].2) * 100
+        let gain = (results.dropFirst().map(\.2).max()! - results[0].2) * 100
         print(String(format: "best encoder probe vs raw pixels: %+.2f points", gain))
         print(String(format: "reconstructions of %d test images: %.2f%% keep their class (classifier on G(E(x)) from z_mean); pixel MSE %.4f on [-1, 1]",
                      recon.count, 100 * recon.accuracy, recon.pixelMSE))

@@ -4,7 +4,9 @@ import Foundation
 /// A linear probe (the standard test of a learned representation, e.g. BigBiGAN's section 4):
 /// multinomial logistic regression on frozen features, each feature standardised with the
 /// training set's mean and standard deviation, trained by mini-batch Adam on the softmax
-/// cross-entropy with an L2 penalty on the weights. Deterministic for a given seed.
+/// cross-entropy with an L2 penalty on the weights, its learning rate annealed to 0 by a cosine
+/// over all steps (without it the last epochs' steps leave the probe about 2 points short of
+/// the optimum on Fashion-MNIST's pixels). Deterministic for a given seed.
 ///
 /// - Features `[N, D]`, labels in `0..<classes`; weights `[classes, D]`, biases `[classes]`.
 public struct LinearProbe: Sendable {
@@ -18,6 +20,8 @@ public struct LinearProbe: Sendable {
         public var learningRate: Float = 1e-2
         public var l2: Float = 1e-4
         public var seed: UInt64 = 0
+        /// Cosine annealing of the learning rate to 0 over all steps (off: constant).
+        public var cosineDecay = true
         public init() {}
     }
 
@@ -39,6 +43,7 @@ public struct LinearProbe: Sendable {
         var rng = NoiseGenerator(seed: s.seed)
         var step = 0
         let batch = min(s.batch, n)
+        let totalSteps = s.epochs * ((n + batch - 1) / batch)
         let xb = Tensor(uninitializedShape: [batch, d]), logits = Tensor(uninitializedShape: [batch, k])
         var gw = [Float](repeating: 0, count: k * d), gb = [Float](repeating: 0, count: k)
         for _ in 0..<s.epochs {
@@ -67,16 +72,17 @@ public struct LinearProbe: Sendable {
                     sgemm(transA: true, m: k, n: d, k: m, a: logits.data, lda: k, b: xb.data, ldb: d, c: gp.baseAddress!, ldc: d)
                 }
                 for c in 0..<k { var t: Float = 0; for r in 0..<m { t += logits.data[r * k + c] }; gb[c] = t }
+                let lr = s.cosineDecay ? s.learningRate * 0.5 * (1 + Foundation.cos(Float.pi * Float(step) / Float(totalSteps))) : s.learningRate
                 step += 1
                 let bc1 = 1 - Foundation.pow(Float(0.9), Float(step)), bc2 = 1 - Foundation.pow(Float(0.999), Float(step))
                 for i in 0..<(k * d) {
                     let g = gw[i] + s.l2 * w[i]
                     mw[i] = 0.9 * mw[i] + 0.1 * g; vw[i] = 0.999 * vw[i] + 0.001 * g * g
-                    w[i] -= s.learningRate * (mw[i] / bc1) / ((vw[i] / bc2).squareRoot() + 1e-8)
+                    w[i] -= lr * (mw[i] / bc1) / ((vw[i] / bc2).squareRoot() + 1e-8)
                 }
                 for c in 0..<k {
                     mb[c] = 0.9 * mb[c] + 0.1 * gb[c]; vb[c] = 0.999 * vb[c] + 0.001 * gb[c] * gb[c]
-                    b[c] -= s.learningRate * (mb[c] / bc1) / ((vb[c] / bc2).squareRoot() + 1e-8)
+                    b[c] -= lr * (mb[c] / bc1) / ((vb[c] / bc2).squareRoot() + 1e-8)
                 }
                 start += m
             }
@@ -97,6 +103,51 @@ public struct LinearProbe: Sendable {
             }
             return best
         }
+    }
+
+    /// BigBiGAN's `bn_crelu_feat` (paper section 4; TF-Hub `encode` output): each feature
+    /// batch-normalised without a learned scale (here with the statistics of `train`) and passed
+    /// through CReLU, `[relu(x̂), relu(−x̂)]`. `[N, D]` → `[N, 2D]` for both sets.
+    public static func bnCReLU(train: Tensor, test: Tensor) -> (train: Tensor, test: Tensor) {
+        let d = train.shape[1], n = train.shape[0]
+        var mean = [Float](repeating: 0, count: d), scale = [Float](repeating: 1, count: d)
+        for j in 0..<d {
+            var m = 0.0, v = 0.0
+            for i in 0..<n { m += Double(train[i * d + j]) }
+            m /= Double(max(n, 1))
+            for i in 0..<n { let t = Double(train[i * d + j]) - m; v += t * t }
+            mean[j] = Float(m); scale[j] = Float(1 / max((v / Double(max(n, 1))).squareRoot(), 1e-6))
+        }
+        func apply(_ x: Tensor) -> Tensor {
+            let rows = x.shape[0]
+            let out = Tensor(uninitializedShape: [rows, 2 * d])
+            for i in 0..<rows {
+                for j in 0..<d {
+                    let t = (x[i * d + j] - mean[j]) * scale[j]
+                    out[i * 2 * d + j] = max(t, 0); out[i * 2 * d + d + j] = max(-t, 0)
+                }
+            }
+            return out
+        }
+        return (apply(train), apply(test))
+    }
+
+    /// The mean softmax cross-entropy of `features` `[N, D]` against `labels` (no L2 term).
+    public func loss(_ x: Tensor, labels: [Int]) -> Double {
+        let n = x.shape[0], d = mean.count
+        precondition(x.count == n * d && labels.count == n, "probe: features \(x.shape), expected [N, \(d)]")
+        var total = 0.0
+        var scores = [Double](repeating: 0, count: classes)
+        for i in 0..<n {
+            for c in 0..<classes {
+                var t = Double(biases[c])
+                for j in 0..<d { t += Double(weights[c * d + j] * (x.data[i * d + j] - mean[j]) * scale[j]) }
+                scores[c] = t
+            }
+            let mx = scores.max()!
+            total += mx + Foundation.log(scores.reduce(0) { $0 + Foundation.exp($1 - mx) }) - scores[labels[i]]
+        }
+        return total / Double(max(n, 1))
     }
 
     /// The share of rows predicted as their label.

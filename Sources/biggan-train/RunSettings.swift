@@ -22,6 +22,8 @@ struct RunSettings: Codable, Equatable {
     var gOrtho = 1e-4
     var gWidth = 32
     var dWidth = 16
+    /// BigBiGAN only: E's channel unit; nil follows `dWidth` (and runs saved before it existed).
+    var eWidth: Int?
     var dimZ = 64
     var seed: UInt64 = 0
     var checkpointEvery = 100

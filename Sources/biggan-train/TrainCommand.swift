@@ -43,6 +43,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Orthogonal regularisation β for G (default: 1e-4).") var gOrtho: Double?
     @Option(help: "G channel unit: blocks 8w→4w→2w→w (default: 32, i.e. 256→128→64→32).") var gWidth: Int?
     @Option(help: "D channel unit: ajbrock's 32×32 D with 4·w channels (default: 16, i.e. 64).") var dWidth: Int?
+    @Option(help: "BigBiGAN: E channel unit, stem w and blocks w→2w→4w→4w (default: --d-width's).") var eWidth: Int?
     @Option(help: "Latent size, a multiple of 4 (default: 64).") var dimZ: Int?
     @Option(help: "Seed for initialisation, noise and data order (default: 0).") var seed: UInt64?
     @Option(help: "Checkpoint every N iterations (default: 100).") var checkpointEvery: Int?
@@ -77,6 +78,7 @@ struct TrainCommand: ParsableCommand {
         if let v = channels, v != 1 && v != 3 { throw ValidationError("--channels must be 1 or 3") }
         if let v = gWidth, v < 1 { throw ValidationError("--g-width must be ≥ 1") }
         if let v = dWidth, v < 2 { throw ValidationError("--d-width must be ≥ 2") }
+        if let v = eWidth, v < 1 { throw ValidationError("--e-width must be ≥ 1") }
         if let v = dimZ, v < 4 || v % 4 != 0 { throw ValidationError("--dim-z must be a multiple of 4, at least 4") }
         for (flag, v) in [("--checkpoint-every", checkpointEvery), ("--sample-every", sampleEvery), ("--log-every", logEvery)] {
             if let v, v < 1 { throw ValidationError("\(flag) must be ≥ 1") }
@@ -100,9 +102,9 @@ struct TrainCommand: ParsableCommand {
                                             ("--augment", augment != nil && augment != "none")]
         let styleganOnly: [(String, Bool)] = [("--r1-gamma", r1Gamma != nil), ("--r1-interval", r1Interval != nil), ("--mixing-prob", mixingProb != nil),
                                               ("--ema-kimg", emaKimg != nil), ("--mapping-layers", mappingLayers != nil)]
-        let (foreign, kind) = settings.isStyleGAN ? (bigganOnly + [("--e-lr", eLr != nil)], "StyleGAN")
+        let (foreign, kind) = settings.isStyleGAN ? (bigganOnly + [("--e-lr", eLr != nil), ("--e-width", eWidth != nil)], "StyleGAN")
             : settings.architecture == "bigbigan" ? (styleganOnly + bigganOnly.filter { $0.0 == "--g-ortho" || $0.0 == "--augment" }, "BigBiGAN")
-            : (styleganOnly + [("--e-lr", eLr != nil)], "BigGAN")
+            : (styleganOnly + [("--e-lr", eLr != nil), ("--e-width", eWidth != nil)], "BigGAN")
         let given = foreign.filter(\.1).map(\.0)
         if !given.isEmpty { throw TrainError("\(given.joined(separator: ", ")) do\(given.count == 1 ? "es" : "") not apply to \(kind) training") }
     }
@@ -119,6 +121,7 @@ struct TrainCommand: ParsableCommand {
             SettingFlag("--beta2", beta2, \.beta2),
             SettingFlag("--ema-decay", emaDecay, \.emaDecay, changeableOnResume: true), SettingFlag("--ema-start", emaStart, \.emaStart),
             SettingFlag("--g-ortho", gOrtho, \.gOrtho), SettingFlag("--g-width", gWidth, \.gWidth), SettingFlag("--d-width", dWidth, \.dWidth),
+            SettingFlag("--e-width", eWidth, \.eWidth),
             SettingFlag("--dim-z", dimZ, \.dimZ), SettingFlag("--seed", seed, \.seed),
             SettingFlag("--checkpoint-every", checkpointEvery, \.checkpointEvery, changeableOnResume: true),
             SettingFlag("--sample-every", sampleEvery, \.sampleEvery, changeableOnResume: true),
@@ -284,18 +287,18 @@ struct TrainCommand: ParsableCommand {
 
     /// A BigBiGAN run's models (unconditional, as the paper): G the shipped tapered BigGAN layout
     /// with one class; E a ResNet-v2 encoder with stem w and blocks w→2w→4w→4w, each halving
-    /// (32 → 4 px), an MLP [256] and a softplus σ; D's F the BigGAN 32×32 D trunk of `--d-width`,
-    /// H [256, 256] on z and J [256, 256] on both (w = `--d-width`).
+    /// (32 → 4 px), an MLP [256] and a softplus σ (w = `--e-width`, by default `--d-width`); D's F
+    /// the BigGAN 32×32 D trunk of `--d-width`, H [256, 256] on z and J [256, 256] on both.
     static func bigBiGANConfigs(_ s: RunSettings, _ d: ImageDataset) -> (ModelConfig, EncoderConfig, JointDiscriminatorConfig, BigBiGANTrainingConfig) {
         var g = ModelConfig.tapered(width: s.gWidth, dimZ: s.dimZ, classNames: ["unconditional"], channels: d.channels)
         g.resolution = d.width
         g.dataset = s.data
         g.classifier = s.data.hasPrefix("fashion-mnist") ? "fashion-mnist-classifier.safetensors" : nil
-        let w = s.dWidth
+        let w = s.eWidth ?? s.dWidth
         let e = EncoderConfig(resolution: d.width, inChannels: d.channels, stemChannels: w,
                               blocks: [.init(w, 2 * w, down: true), .init(2 * w, 4 * w, down: true), .init(4 * w, 4 * w, down: true)],
                               mlp: [256], zDim: s.dimZ)
-        let f = DiscriminatorConfig.biggan(resolution: 32, ch: w, inputChannels: d.channels, nClasses: 1)!
+        let f = DiscriminatorConfig.biggan(resolution: 32, ch: s.dWidth, inputChannels: d.channels, nClasses: 1)!
         let jd = JointDiscriminatorConfig(x: f, zDim: s.dimZ, hWidths: [256, 256], jWidths: [256, 256])
         var t = BigBiGANTrainingConfig()
         t.gLearningRate = s.gLr; t.eLearningRate = s.eLr ?? s.gLr; t.dLearningRate = s.dLr; t.beta2 = s.beta2; t.batchSize = s.batch

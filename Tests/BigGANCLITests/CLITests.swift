@@ -254,7 +254,7 @@ extension CLITests {
         return ("folder:" + dir.path + "/evaldata", path)
     }
 
-    /// `biggan eval --encoder` on the RGB BigBiGAN fixture: three probes, the ceiling and the
+    /// `biggan eval --encoder` on the RGB BigBiGAN fixture: four probes, the ceiling and the
     /// reconstruction line, and encoder.json; a model without an encoder is refused.
     @Test func evalEncoderWritesProbesAndReconstructions() throws {
         let (data, cls) = try evalFixtures()
@@ -263,7 +263,8 @@ extension CLITests {
                  "--encoder", "--per-class", "2", "--probe-epochs", "3", "--out", out])
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/encoder.json"))) as! [String: Any]
         let probes = try #require(json["probes"] as? [[String: Any]])
-        #expect(probes.map { $0["features"] as? String } == ["raw pixels (baseline)", "z_mean", "pooled features"])
+        #expect(probes.map { $0["features"] as? String } == ["raw pixels (baseline)", "z_mean", "pooled features", "pooled, BN+CReLU"])
+        #expect(probes.map { $0["width"] as? Int } == [32 * 32 * 3, 16, 24, 48])
         #expect(probes.allSatisfy { (0...1).contains(($0["test_accuracy"] as? Double) ?? -1) })
         let recon = try #require(json["reconstruction"] as? [String: Any])
         #expect((recon["images"] as? Int) ?? 0 > 0 && (0...1).contains((recon["class_kept"] as? Double) ?? -1))

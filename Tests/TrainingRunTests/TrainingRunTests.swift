@@ -203,10 +203,11 @@ import Testing
     }
 
     /// `--e-lr`: E follows G's learning rate until a resume sets its own; the log's `lr_e`
-    /// column shows each; BigGAN refuses the flag by name.
+    /// column shows each; `--e-width` sets E's channels apart from D's; BigGAN refuses both
+    /// flags by name.
     @Test func encoderLearningRateCanChangeOnResume() throws {
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (s1, o1) = try runs.run(args("elr", iterations: 2))
+        let (s1, o1) = try runs.run(args("elr", iterations: 2, extra: ["--e-width", "6"]))
         #expect(s1 == 0, "\(o1)")
         let (s2, o2) = try runs.run(args("elr", iterations: 4, extra: ["--resume", "--e-lr", "0.003"]))
         #expect(s2 == 0 && o2.contains("--e-lr 0.003 (was"), "\(o2)")
@@ -214,9 +215,16 @@ import Testing
         let column = try #require(log.first?.firstIndex(of: "lr_e"))
         let rates = log.dropFirst().map { Double($0[column]) }
         #expect(rates == [1e-4, 1e-4, 0.003, 0.003], "\(rates)")
+        let m = try GeneratorLoader.load(path: dir.appendingPathComponent("elr.safetensors").path)
+        #expect(try Sampler(generator: m).encoder().encoderInfo.featureWidth == 24)
+        let (s4, o4) = try runs.run(args("elr", iterations: 6, extra: ["--resume", "--e-width", "8"]))
+        #expect(s4 != 0 && o4.contains("--e-width 8: the saved run uses 6"), "\(o4)")
         let (s3, o3) = try runs.run(["--out", dir.appendingPathComponent("g.safetensors").path, "--e-lr", "1e-3", "--iterations", "1",
                                      "--data", "folder:" + dir.appendingPathComponent("data").path])
         #expect(s3 != 0 && o3.contains("--e-lr does not apply to BigGAN training"), "\(o3)")
+        let (s5, o5) = try runs.run(["--architecture", "stylegan", "--out", dir.appendingPathComponent("s.safetensors").path, "--e-width", "8",
+                                     "--iterations", "1", "--data", "folder:" + dir.appendingPathComponent("data").path])
+        #expect(s5 != 0 && o5.contains("--e-width does not apply to StyleGAN training"), "\(o5)")
     }
 }
 
