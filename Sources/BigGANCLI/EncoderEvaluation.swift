@@ -72,13 +72,16 @@ extension EvalCommand {
         print(String(format: "best encoder probe vs raw pixels: %+.2f points", gain))
         print(String(format: "reconstructions of %d test images: %.2f%% keep their class (classifier on G(E(x)) from z_mean); pixel MSE %.4f on [-1, 1]",
                      recon.count, 100 * recon.accuracy, recon.pixelMSE))
+        print("  kept by class: " + zip(test.classNames, recon.perClass).map { "\($0) " + ($1.map { String(format: "%.0f%%", 100 * $0) } ?? "-") }.joined(separator: ", "))
         if let out {
             do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
             catch { throw CLIError("cannot create \(out): \(error.localizedDescription)") }
             let json: [String: Any] = [
                 "model": modelOptions.model, "data": ref.description, "probe_train_images": train.count, "test_images": test.count, "probe_epochs": probeEpochs,
                 "probes": results.map { ["features": $0.0, "width": $0.1, "test_accuracy": $0.2] as [String: Any] },
-                "classifier_accuracy": ceiling, "reconstruction": ["images": recon.count, "class_kept": recon.accuracy, "pixel_mse": recon.pixelMSE],
+                "classifier_accuracy": ceiling,
+                "reconstruction": ["images": recon.count, "class_kept": recon.accuracy, "pixel_mse": recon.pixelMSE,
+                                   "class_kept_by_class": Dictionary(uniqueKeysWithValues: zip(test.classNames, recon.perClass).compactMap { n, v in v.map { (n, $0) } })] as [String: Any],
             ]
             try writeOutput(try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]),
                             to: (out as NSString).appendingPathComponent("encoder.json"))

@@ -102,11 +102,14 @@ extension Evaluator {
     /// Reconstruction fidelity of a model with an encoder (BigBiGAN): the first `count` test
     /// images, `x̂ = G(E(x))` from `z_mean` (conditioned on x's label for a conditional G), and
     /// the share whose classifier class equals x's label, with the mean squared pixel distance
-    /// `mean((x̂ − x)²)` on the [−1, 1] scale.
+    /// `mean((x̂ − x)²)` on the [−1, 1] scale; `perClass[c]` is the kept share among the images
+    /// labelled c (nil for a class without images among them).
     /// - Throws: `SamplingError` when the model has no encoder.
-    public func reconstructionRow(_ sampler: Sampler, count: Int, batch: Int = 64) throws -> (accuracy: Double, pixelMSE: Double, count: Int) {
+    public func reconstructionRow(_ sampler: Sampler, count: Int, batch: Int = 64) throws
+        -> (accuracy: Double, pixelMSE: Double, count: Int, perClass: [Double?]) {
         let n = min(count, test.count)
         var correct = 0, squared = 0.0, start = 0
+        var keptByClass = [Int](repeating: 0, count: test.classNames.count), seenByClass = keptByClass
         let conditional = sampler.generator.capabilities.conditional
         while start < n {
             let m = min(batch, n - start)
@@ -128,13 +131,15 @@ extension Evaluator {
             for i in 0..<m {
                 var best = 0
                 for k in 1..<c where logits[i * c + k] > logits[i * c + best] { best = k }
-                if best == labels[i] { correct += 1 }
+                if best == labels[i] { correct += 1; keptByClass[labels[i]] += 1 }
+                seenByClass[labels[i]] += 1
             }
             for k in 0..<x.count { let d = Double(images[k]) - Double(x[k]); squared += d * d }
             start += m
             progress(start, n)
         }
-        return (Double(correct) / Double(max(n, 1)), squared / Double(max(n * test.width * test.height * test.channels, 1)), n)
+        let perClass = zip(keptByClass, seenByClass).map { $1 == 0 ? nil : Double($0) / Double($1) }
+        return (Double(correct) / Double(max(n, 1)), squared / Double(max(n * test.width * test.height * test.channels, 1)), n, perClass)
     }
 }
 

@@ -42,14 +42,13 @@ struct ExportCommand: ParsableCommand {
             return
         }
         if try TrainingStateFormat.isBigBiGAN(statePath) {
-            guard standingStats == 0 && !raw else {
-                throw TrainError("a BigBiGAN run exports its EMA generator with its encoder; --raw and --standing-stats do not apply")
-            }
+            guard standingStats == 0 else { throw TrainError("a BigBiGAN run exports its generator with its encoder; --standing-stats does not apply") }
             let trainer = try BigBiGANTrainer(resumingFrom: statePath)
             let g = trainer.ema.config
-            try trainer.saveCheckpoint(to: out, provenance: "biggan-train export of \(runDir) at iteration \(trainer.iteration) (EMA G, encoder)",
+            let what = raw ? "G and E" : trainer.emaEncoder == nil ? "EMA G and E" : "EMA G and EMA E"
+            try trainer.saveCheckpoint(to: out, raw: raw, provenance: "biggan-train export of \(runDir) at iteration \(trainer.iteration) (\(what))",
                                        classNames: g.classNames, dataset: g.dataset, classifier: g.classifier)
-            print("wrote \(out) (EMA G and E at iteration \(trainer.iteration))")
+            print("wrote \(out) (\(what) at iteration \(trainer.iteration))")
             return
         }
         let trainer = try Trainer(resumingFrom: statePath)

@@ -139,11 +139,13 @@ struct SettingFlag {
         apply = { $0[keyPath: key] = value }
     }
 
-    init?<T: Equatable>(_ flag: String, _ value: T?, _ key: WritableKeyPath<RunSettings, T?>, changeableOnResume: Bool = false) {
+    /// A setting that may be unset in saved runs; `unset` describes what an unset value means.
+    init?<T: Equatable>(_ flag: String, _ value: T?, _ key: WritableKeyPath<RunSettings, T?>, changeableOnResume: Bool = false,
+                        unset: @escaping (RunSettings) -> String = { _ in "unknown" }) {
         guard let value else { return nil }
         self.flag = flag
         self.changeableOnResume = changeableOnResume
-        differs = { s in s[keyPath: key] == value ? nil : ("\(value)", s[keyPath: key].map { "\($0)" } ?? "unknown") }
+        differs = { s in s[keyPath: key] == value ? nil : ("\(value)", s[keyPath: key].map { "\($0)" } ?? unset(s)) }
         apply = { $0[keyPath: key] = value }
     }
 

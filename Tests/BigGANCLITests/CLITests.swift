@@ -268,6 +268,8 @@ extension CLITests {
         #expect(probes.allSatisfy { (0...1).contains(($0["test_accuracy"] as? Double) ?? -1) })
         let recon = try #require(json["reconstruction"] as? [String: Any])
         #expect((recon["images"] as? Int) ?? 0 > 0 && (0...1).contains((recon["class_kept"] as? Double) ?? -1))
+        let byClass = try #require(recon["class_kept_by_class"] as? [String: Double])
+        #expect(!byClass.isEmpty && Set(byClass.keys).isSubset(of: ["cat", "dog", "bird"]) && byClass.values.allSatisfy { (0...1).contains($0) })
         #expect(failure(["eval", "--model", model, "--classifier", cls, "--data", data, "--encoder"])?.contains("no encoder") == true)
     }
 

@@ -31,6 +31,11 @@ import Testing
         let (_, logits) = classifier.run(images)
         let kept = (0..<n).filter { i in (0..<3).max { logits[i * 3 + $0] < logits[i * 3 + $1] } == labels[i] }.count
         #expect(abs(row.accuracy - Double(kept) / Double(n)) < 1e-12)
+        for c in 0..<3 {
+            let mine = (0..<n).filter { labels[$0] == c }
+            let keptHere = mine.filter { i in (0..<3).max { logits[i * 3 + $0] < logits[i * 3 + $1] } == c }.count
+            #expect(row.perClass[c] == Double(keptHere) / Double(mine.count), "class \(c)")
+        }
         var se = 0.0
         for k in 0..<x.count { let d = Double(images[k]) - Double(x[k]); se += d * d }
         #expect(abs(row.pixelMSE - se / Double(x.count)) < 1e-6 * max(1, row.pixelMSE))

@@ -196,8 +196,9 @@ import Testing
         let (x1, x2) = (try SafeTensorsFile(path: exported), try SafeTensorsFile(path: dir.appendingPathComponent("resumed.safetensors").path))
         #expect(x1.entries.keys.sorted() == x2.entries.keys.sorted())
         for name in x1.entries.keys { #expect(try x1.tensor(name).array == x2.tensor(name).array, "\(name)") }
-        let (sr, or) = try runs.run(["export", "--run-dir", dir.appendingPathComponent("run-resumed").path, "--out", exported, "--raw"])
-        #expect(sr != 0 && or.contains("--raw and --standing-stats do not apply"), "\(or)")
+        let (sr, or) = try runs.run(["export", "--run-dir", dir.appendingPathComponent("run-resumed").path, "--out", exported, "--standing-stats", "2"])
+        #expect(sr != 0 && or.contains("--standing-stats does not apply"), "\(or)")
+
         let (s4, o4) = try runs.run(args("other", iterations: 2, extra: ["--r1-gamma", "1"]))
         #expect(s4 != 0 && o4.contains("--r1-gamma does not apply to BigBiGAN training"), "\(o4)")
     }
@@ -207,16 +208,25 @@ import Testing
     /// flags by name.
     @Test func encoderLearningRateCanChangeOnResume() throws {
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (s1, o1) = try runs.run(args("elr", iterations: 2, extra: ["--e-width", "6"]))
+        let (s1, o1) = try runs.run(args("elr", iterations: 2, extra: ["--e-width", "6", "--ema-start", "0"]))
         #expect(s1 == 0, "\(o1)")
         let (s2, o2) = try runs.run(args("elr", iterations: 4, extra: ["--resume", "--e-lr", "0.003"]))
-        #expect(s2 == 0 && o2.contains("--e-lr 0.003 (was"), "\(o2)")
+        #expect(s2 == 0 && o2.contains("--e-lr 0.003 (was G's, 0.0001)"), "\(o2)")
         let log = try String(contentsOf: dir.appendingPathComponent("run-elr/log.csv"), encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
         let column = try #require(log.first?.firstIndex(of: "lr_e"))
         let rates = log.dropFirst().map { Double($0[column]) }
         #expect(rates == [1e-4, 1e-4, 0.003, 0.003], "\(rates)")
         let m = try GeneratorLoader.load(path: dir.appendingPathComponent("elr.safetensors").path)
         #expect(try Sampler(generator: m).encoder().encoderInfo.featureWidth == 24)
+        // export --raw: G and E themselves, which differ from the EMA export in G's tensors only.
+        let (rawPath, emaPath) = (dir.appendingPathComponent("raw.safetensors").path, dir.appendingPathComponent("ema.safetensors").path)
+        let (sw, ow) = try runs.run(["export", "--run-dir", dir.appendingPathComponent("run-elr").path, "--out", rawPath, "--raw"])
+        #expect(sw == 0 && ow.contains("(G and E at iteration 4)"), "\(ow)")
+        _ = try runs.run(["export", "--run-dir", dir.appendingPathComponent("run-elr").path, "--out", emaPath])
+        let (xr, xe) = (try SafeTensorsFile(path: rawPath), try SafeTensorsFile(path: emaPath))
+        #expect(xr.entries.keys.sorted() == xe.entries.keys.sorted())
+        let differing = try xr.entries.keys.filter { try xr.tensor($0).array != xe.tensor($0).array }
+        #expect(!differing.isEmpty && differing.allSatisfy { !$0.hasPrefix("encoder.") }, "\(differing)")
         let (s4, o4) = try runs.run(args("elr", iterations: 6, extra: ["--resume", "--e-width", "8"]))
         #expect(s4 != 0 && o4.contains("--e-width 8: the saved run uses 6"), "\(o4)")
         let (s3, o3) = try runs.run(["--out", dir.appendingPathComponent("g.safetensors").path, "--e-lr", "1e-3", "--iterations", "1",

@@ -64,16 +64,17 @@ extension BigBiGANTrainer {
 
     /// The serving checkpoint (`docs/CHECKPOINT_FORMAT.md`, architecture `bigbigan`): the EMA
     /// generator exported as a BigGAN checkpoint's tensors (spectral norm baked in) and the
-    /// encoder's parameters and running statistics under `encoder.` (the EMA encoder when kept).
-    public func export() -> ([(String, Tensor)], BigBiGANConfig) {
-        let (gTensors, gConfig) = ema.export()
-        let e = emaEncoder ?? encoder
+    /// encoder's parameters and running statistics under `encoder.` (the EMA encoder when kept);
+    /// with `raw`, G and E themselves (the pair the discriminator trained against each other).
+    public func export(raw: Bool = false) -> ([(String, Tensor)], BigBiGANConfig) {
+        let (gTensors, gConfig) = (raw ? generator : ema).export()
+        let e = raw ? encoder : emaEncoder ?? encoder
         return (gTensors + e.stateTensors.map { ($0.0, $0.1.copy()) }, BigBiGANConfig(generator: gConfig, encoder: e.config))
     }
 
     /// Writes `export()` with the given provenance and class names.
-    public func saveCheckpoint(to path: String, provenance: String, classNames: [String]?, dataset: String?, classifier: String?) throws {
-        let (tensors, exported) = export()
+    public func saveCheckpoint(to path: String, raw: Bool = false, provenance: String, classNames: [String]?, dataset: String?, classifier: String?) throws {
+        let (tensors, exported) = export(raw: raw)
         var cfg = exported
         cfg.generator.provenance = provenance
         cfg.generator.classNames = classNames
