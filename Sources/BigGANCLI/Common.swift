@@ -39,9 +39,18 @@ func resolveClass(_ text: String?, _ sampler: Sampler, flag: String = "--class")
 func images(_ sampler: Sampler, _ request: GenerationRequest) throws -> Tensor {
     do { return try sampler.images(for: request) }
     catch let e as SamplingError {
-        guard let p = e.parameter else { throw CLIError(e.message) }
-        throw CLIError("\(flag(for: p)): \(e.message)")
+        guard e.parameter != nil else { throw CLIError(e.message) }
+        throw CLIError(flagMessage(e))
     }
+}
+
+/// A sampling error in command-line terms: the parameter's flag takes its place (`--cutoff must
+/// be between ...`) when the flag is the parameter's own name; a flag that stands for it under
+/// another name (`--spherical` for `method`) goes in front of the message as it is.
+func flagMessage(_ e: SamplingError, flag given: String? = nil) -> String {
+    guard let p = e.parameter else { return given.map { "\($0): \(e.message)" } ?? e.message }
+    let f = given ?? flag(for: p)
+    return f == "--" + p.replacingOccurrences(of: "_", with: "-") ? e.message(naming: f) : "\(f): \(e.message)"
 }
 
 /// The command-line flag of an API parameter: class_a → --class-a; z[3] → --z (entry 3 of the
@@ -110,7 +119,7 @@ struct TruncationArgument: CustomStringConvertible, Sendable {
     /// The `transform` of every `--truncation` option: a clear message for a bad value.
     @Sendable static func parse(_ text: String) throws -> TruncationArgument {
         do { return TruncationArgument(value: try Truncation.parse(text)) }
-        catch { throw ValidationError("--truncation must be a positive number or 'none', got '\(text.prefix(40))'") }
+        catch { throw ValidationError("--truncation must be a positive number or 'none', got \(Echo.quoted(text))") }
     }
 }
 

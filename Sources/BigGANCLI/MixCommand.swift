@@ -24,13 +24,7 @@ struct MixCommand: ParsableCommand {
 
     /// `text` parsed by `StyleMixRequest`, errors naming `flag`.
     static func parsed<T>(_ flag: String, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let e as SamplingError { throw ValidationError("\(flag): \(stripped(e))") }
-    }
-
-    /// The message without its `'parameter': ` prefix (the flag replaces it).
-    static func stripped(_ e: SamplingError) -> String {
-        guard let p = e.parameter, e.message.hasPrefix("'\(p)': ") else { return e.message }
-        return String(e.message.dropFirst(p.count + 4))
+        do { return try body() } catch let e as SamplingError { throw ValidationError(flagMessage(e, flag: flag)) }
     }
 
     func validate() throws {
@@ -55,7 +49,7 @@ struct MixCommand: ParsableCommand {
         do {
             grid = try sampler.finite(sampler.mixingGrid(try sampler.prepare(mix: request)))
         } catch let e as SamplingError {
-            throw CLIError("\(flag(for: e.parameter ?? "styles")): \(Self.stripped(e))")
+            throw CLIError(flagMessage(SamplingError(parameter: e.parameter ?? "styles", e.message)))
         }
         try writePNG(Image8.grid(grid, columns: request.columnSeeds.count + 1), to: out, label: "--out")
         print("wrote \(out) (\(grid.shape[0]) cells)")

@@ -29,10 +29,6 @@ struct Parameters {
 }
 
 extension SamplingError {
-    /// A 400 whose message names the parameter (`'class': ...`) unless the message already
-    /// starts with it.
-    var apiError: APIError {
-        guard let p = parameter, !message.hasPrefix("'\(p)'") else { return APIError.badRequest(message) }
-        return APIError.badRequest("'\(p)': \(message)")
-    }
+    /// A 400 whose message starts with the quoted parameter (`'class': ...`).
+    var apiError: APIError { APIError.badRequest(message(naming: parameter.map { "'\($0)'" } ?? "")) }
 }

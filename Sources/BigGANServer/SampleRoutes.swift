@@ -11,7 +11,7 @@ enum SampleRoutes {
     /// that name the parameter.
     static func resolveClass(_ text: String, _ m: LoadedModel, parameter: String) throws -> Int {
         do { return try ClassResolver.resolve(text, info: m.info) }
-        catch let e as SamplingError { throw APIError.badRequest("'\(parameter)': \(e.message)") }
+        catch let e as SamplingError { throw SamplingError(parameter: parameter, e.message).apiError }
     }
 
     /// A strong ETag over the weights, every parameter and the engine's thread count: an image's

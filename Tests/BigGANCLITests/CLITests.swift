@@ -45,7 +45,7 @@ import Testing
         #expect(failure(["mix", "--model", model, "--rows", "1", "--cols", "2", "--styles", "0", "--out", out])?
             .contains("biggan mix needs a StyleGAN model") == true)
         #expect(failure(["mix", "--model", TestPaths.fixture("stylegan-32.safetensors"), "--rows", "1", "--cols", "2", "--styles", "0",
-                         "--noise-mode", "const", "--out", out])?.contains("--noise-mode: 'noise_mode' const needs stored noise maps") == true)
+                         "--noise-mode", "const", "--out", out])?.contains("--noise-mode const needs stored noise maps") == true)
     }
 
     /// `--seed-mode numpy`: z is NumPy's RandomState(seed).randn, the same as passing it with --z.
@@ -188,7 +188,7 @@ import Testing
         (["--class", "zebra"], "--class: unknown class name 'zebra'"),
         (["--class", "7"], "--class: class 7 is out of range: this model has classes 0...2"),
         (["--seed=-4"], "--seed must be a non-negative integer"),
-        (["--truncation", "0.001"], "--truncation: truncation must be at least 0.01"),
+        (["--truncation", "0.001"], "--truncation must be at least 0.01, got 0.001"),
         // A negative value after a space reaches the validation (not "Missing value for '--class'").
         (["--class", "-1"], "--class: class -1 is out of range: this model has classes 0...2"),
         (["--seed", "-4"], "--seed must be a non-negative integer, got '-4'"),

@@ -42,9 +42,9 @@ import Testing
         let expected = try sampler.images(for: .samples(class: 3, seed: 1, count: 1, truncation: 0, style: StyleOptions(cutoff: 8, truncationTarget: .class)))
         #expect(byClass.pixels == Image8(batch: expected, index: 0).pixels)
         #expect(failure(base + ["--seed", "1", "--cutoff", "9", "--out", dir.appendingPathComponent("x.png").path])?
-            .contains("--cutoff: 'cutoff' must be between 1 and 8") == true)
+            .contains("--cutoff must be between 1 and 8") == true)
         #expect(failure(["sample", "--model", TestPaths.fixture("stylegan-32.safetensors"), "--truncation-target", "class",
-                         "--out", dir.appendingPathComponent("x.png").path])?.contains("--truncation-target: 'truncation_target' class needs per-class W centroids") == true)
+                         "--out", dir.appendingPathComponent("x.png").path])?.contains("--truncation-target class needs per-class W centroids") == true)
         #expect(failure(base + ["--truncation", "0.5", "--out", dir.appendingPathComponent("x.png").path])?.contains("give --psi or --truncation, not both") == true)
         #expect(failure(["sample", "--model", sg, "--psi", "nan", "--out", dir.appendingPathComponent("x.png").path])?.contains("--psi must be a number") == true)
         // ψ < 0 is a value StyleGAN users give as `--psi -0.5` (the other side of the centroid).
@@ -66,7 +66,7 @@ import Testing
             #expect(msg?.contains("is a StyleGAN option") == true && msg?.contains(flag) == true, "\(flag): \(msg ?? "succeeded")")
         }
         #expect(failure(["interpolate", "--model", model, "--kind", "latent", "--space", "w", "--out", dir.appendingPathComponent("x.png").path])?
-            .contains("--space: 'space' w needs a model with a W space") == true)
+            .contains("--space w needs a model with a W space") == true)
     }
 
     @Test func wSpaceInterpolationEndsAreTheEndSamples() throws {

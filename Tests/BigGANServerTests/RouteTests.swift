@@ -95,7 +95,7 @@ import Testing
     @Test(arguments: [
         ("n=0", "'n' must be between 1 and 64"), ("n=65", "'n' must be between 1 and 64"), ("n=abc", "'n' must be an integer"),
         ("truncation=nan", "'truncation' must be a positive number or 'none'"), ("truncation=-1", "'truncation' must be a positive number or 'none'"),
-        ("truncation=abc", "'truncation' must be a positive number or 'none'"), ("truncation=0.001", "truncation must be at least 0.01"),
+        ("truncation=abc", "'truncation' must be a positive number or 'none'"), ("truncation=0.001", "'truncation' must be at least 0.01, got 0.001"),
         ("class=zebra", "unknown class name 'zebra'"), ("class=99", "class 99 is out of range"), ("class=-1", "class -1 is out of range"),
         ("class=", "unknown class name ''"), ("model=tiny", "'class' is required"),
         ("seed=-1", "'seed' must be an integer"), ("seed=1e3", "'seed' must be an integer"), ("columns=9", "'columns' must be between"),

@@ -50,7 +50,7 @@ import Testing
         (#"{"class":0,"n":2.5}"#, 400, "'n' must be an integer from 1 to 64, got 2.5"),
         (#"{"class":0,"truncation":-2}"#, 400, "'truncation' must be a positive number or \"none\", got -2"),
         (#"{"class":0,"truncation":"big"}"#, 400, "'truncation' must be a positive number or \"none\", got 'big'"),
-        (#"{"class":0,"truncation":0.001}"#, 400, "truncation must be at least 0.01"),
+        (#"{"class":0,"truncation":0.001}"#, 400, "'truncation' must be at least 0.01, got 0.001"),
         (#"{"class":"zebra"}"#, 400, "unknown class name 'zebra'"),
         (#"{"class":7}"#, 400, "class 7 is out of range"),
         (#"{"model":"nope"}"#, 404, "unknown model 'nope'"),

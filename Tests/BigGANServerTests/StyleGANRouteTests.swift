@@ -59,7 +59,7 @@ import Testing
     /// Every refusal is a 400 naming its parameter, and the server answers the next request.
     @Test(arguments: [
         ("/v1/mix?model=stylegan&rows=1&cols=2&class=0&psi=nan", "invalid_parameter", "'psi'"),
-        ("/v1/mix?model=stylegan&rows=1&cols=2&class=0&psi=2.5", "invalid_parameter", "'psi': psi must be in [-1, 2]"),
+        ("/v1/mix?model=stylegan&rows=1&cols=2&class=0&psi=2.5", "invalid_parameter", "'psi' must be in [-1, 2] for this model, got "),
         ("/v1/mix?model=stylegan&rows=1&cols=2&class=0&cutoff=9", "invalid_parameter", "'cutoff' must be between 1 and 8"),
         ("/v1/mix?model=stylegan&rows=1&cols=2&class=0&cutoff=0", "invalid_parameter", "'cutoff' must be between 1 and 8"),
         ("/v1/mix?model=stylegan&rows=1&cols=2&class=0&cutoff=x", "invalid_parameter", "'cutoff' must be an integer"),
@@ -79,7 +79,7 @@ import Testing
         ("/v1/sample?model=stylegan-u&seed=1&truncation_target=class", "invalid_parameter", "'truncation_target' class needs per-class W centroids"),
         ("/v1/sample?model=stylegan&class=0&seed=1&truncation_target=centre", "invalid_parameter", "'truncation_target' must be class, average"),
         ("/v1/sample?model=stylegan&class=0&seed=1&psi=0.5&truncation=0.5", "invalid_parameter", "give 'psi' or 'truncation', not both"),
-        ("/v1/sample?model=stylegan&class=0&seed=1&psi=-1.5", "invalid_parameter", "'psi': psi must be in [-1, 2]"),
+        ("/v1/sample?model=stylegan&class=0&seed=1&psi=-1.5", "invalid_parameter", "'psi' must be in [-1, 2] for this model, got "),
         ("/v1/sample?model=stylegan&class=0&seed=1&seed_mode=mt", "invalid_parameter", "'seed_mode' must be engine, numpy"),
         ("/v1/sample?model=stylegan&class=0&seed=4294967295&n=2&seed_mode=numpy", "invalid_parameter", "'seed': seed_mode=numpy takes seeds below 2^32"),
         ("/v1/sample?class=0&seed=1&psi=0.5", "unsupported", "'psi' is a StyleGAN option"),

@@ -53,11 +53,11 @@ public struct TruncationRule: Sendable, Equatable {
     ///   named it so), saying which values are accepted.
     public func validate(_ t: Double?, parameter: String = "truncation") throws {
         guard let t else { return }
-        guard t.isFinite else { throw SamplingError(parameter: parameter, "\(parameter) must be a finite number") }
+        guard t.isFinite else { throw SamplingError(parameter: parameter, "'\(parameter)' must be a finite number") }
         let aboveMin = minimumIncluded ? t >= minimum : t > minimum
         guard aboveMin, maximum.map({ t <= $0 }) ?? true else {
-            if maximum == nil { throw SamplingError(parameter: parameter, "\(parameter) must be at least \(Self.format(minimum)) (got \(t))") }
-            throw SamplingError(parameter: parameter, "\(parameter) must be in \(rangeText) for this model (got \(t))")
+            if maximum == nil { throw SamplingError(parameter: parameter, "'\(parameter)' must be at least \(Self.format(minimum)), got \(t)") }
+            throw SamplingError(parameter: parameter, "'\(parameter)' must be in \(rangeText) for this model, got \(t)")
         }
     }
 

@@ -15,9 +15,9 @@ public enum Truncation {
         let s = text.trimmingCharacters(in: .whitespaces).lowercased()
         if s == "none" || s.isEmpty { return nil }
         guard let v = Double(s), v.isFinite else {
-            throw SamplingError("truncation must be a number or 'none', got '\(s.count > 40 ? s.prefix(40) + "…" : s)'")
+            throw SamplingError(parameter: "truncation", "'truncation' must be a number or 'none', got \(Echo.quoted(s))")
         }
-        guard v > 0 else { throw SamplingError("truncation must be positive or 'none', got \(s)") }
+        guard v > 0 else { throw SamplingError(parameter: "truncation", "'truncation' must be positive or 'none', got \(Echo.quoted(s))") }
         return v
     }
 
@@ -74,4 +74,16 @@ public struct SamplingError: Error, CustomStringConvertible, Equatable {
     public let message: String
     public init(parameter: String? = nil, _ message: String) { self.parameter = parameter; self.message = message }
     public var description: String { message }
+
+    /// The message with its parameter called `name` (`'truncation'` over HTTP, `--truncation` on
+    /// the command line): a leading `'parameter': ` or `'parameter' ` is replaced by `name: ` or
+    /// `name `; a message that does not start with the parameter gets `name: ` in front. Without
+    /// a parameter, the message as it is.
+    public func message(naming name: String) -> String {
+        guard let p = parameter else { return message }
+        let quoted = "'\(p)'"
+        if message.hasPrefix(quoted + ": ") { return name + ": " + message.dropFirst(quoted.count + 2) }
+        if message.hasPrefix(quoted + " ") { return name + " " + message.dropFirst(quoted.count + 1) }
+        return name + ": " + message
+    }
 }
