@@ -103,7 +103,7 @@ struct TrainCommand: ParsableCommand {
         let styleganOnly: [(String, Bool)] = [("--r1-gamma", r1Gamma != nil), ("--r1-interval", r1Interval != nil), ("--mixing-prob", mixingProb != nil),
                                               ("--ema-kimg", emaKimg != nil), ("--mapping-layers", mappingLayers != nil)]
         let (foreign, kind) = settings.isStyleGAN ? (bigganOnly + [("--e-lr", eLr != nil), ("--e-width", eWidth != nil)], "StyleGAN")
-            : settings.architecture == "bigbigan" ? (styleganOnly + bigganOnly.filter { $0.0 == "--g-ortho" || $0.0 == "--augment" }, "BigBiGAN")
+            : settings.architecture == "bigbigan" ? (styleganOnly + bigganOnly.filter { $0.0 == "--g-ortho" }, "BigBiGAN")
             : (styleganOnly + [("--e-lr", eLr != nil), ("--e-width", eWidth != nil)], "BigGAN")
         let given = foreign.filter(\.1).map(\.0)
         if !given.isEmpty { throw TrainError("\(given.joined(separator: ", ")) do\(given.count == 1 ? "es" : "") not apply to \(kind) training") }
@@ -302,7 +302,7 @@ struct TrainCommand: ParsableCommand {
         let jd = JointDiscriminatorConfig(x: f, zDim: s.dimZ, hWidths: [256, 256], jWidths: [256, 256])
         var t = BigBiGANTrainingConfig()
         t.gLearningRate = s.gLr; t.eLearningRate = s.eLr ?? s.gLr; t.dLearningRate = s.dLr; t.beta2 = s.beta2; t.batchSize = s.batch
-        t.emaDecay = s.emaDecay; t.emaStart = s.emaStart
+        t.emaDecay = s.emaDecay; t.emaStart = s.emaStart; t.augment = s.augment
         return (g, e, jd, t)
     }
 

@@ -40,18 +40,24 @@ extension TrainingTests {
     }
 
     /// `ℓ_EG`'s gradient in E (through D's ∂/∂z and the reparameterisation) and in G (through
-    /// ∂/∂x) against finite differences of `ℓ_EG` itself; and the D step's gradient of `ℓ_D`.
-    @Test func encoderGeneratorAndDiscriminatorSteps() throws {
+    /// ∂/∂x) against finite differences of `ℓ_EG` itself; and the D step's gradient of `ℓ_D`;
+    /// without augmentation and with a fixed DiffAugment draw (G's gradient then flows back
+    /// through the shifts and cutouts).
+    @Test(arguments: [false, true]) func encoderGeneratorAndDiscriminatorSteps(augment: Bool) throws {
         let (g, e, d) = try tinyBigBiGAN()
         var cfg = BigBiGANTrainingConfig()
         cfg.batchSize = 4
+        cfg.augment = augment ? "translation,cutout" : nil
         let t = try BigBiGANTrainer(generator: g, encoder: e, discriminator: d, config: cfg, seed: 111)
         randomise(t.encoder, seed: 112)
         let x = randomTensor([4, 16, 16, 1], seed: 113), z = randomTensor([4, 9], seed: 114), eps = randomTensor([4, 9], seed: 115)
-        _ = t.egGradients(realImages: x, z: z, epsilon: eps)
+        var rng = NoiseGenerator(seed: 116)
+        let draw = try augment ? #require(t.augmentation).draw(batch: 8, height: 16, width: 16, rng: &rng) : nil
+        #expect((t.augmentation != nil) == augment)
+        _ = t.egGradients(realImages: x, z: z, epsilon: eps, augmentation: draw)
         freezeSpectralNorms(t.discriminator); freezeSpectralNorms(t.generator)
-        _ = t.egGradients(realImages: x, z: z, epsilon: eps)
-        let eg = { Double(t.egGradients(realImages: x, z: z, epsilon: eps)) }
+        _ = t.egGradients(realImages: x, z: z, epsilon: eps, augmentation: draw)
+        let eg = { Double(t.egGradients(realImages: x, z: z, epsilon: eps, augmentation: draw)) }
         let eGrads = t.encoder.parameters.map { $0.grad.copy() }, gGrads = t.generator.parameters.map { $0.grad.copy() }
         for (p, grad) in zip(t.encoder.parameters, eGrads) where !(p.name.hasSuffix(".bias") && (p.name.contains("conv") || p.name.contains("stem"))) {
             // Batch norm over 4 images and ReLU kinks make ℓ_EG strongly curved in the trunks'
@@ -62,9 +68,9 @@ extension TrainingTests {
         for (p, grad) in zip(t.generator.parameters, gGrads) where p.name.contains("conv") && p.name.hasSuffix("weight") {
             expectDirectionalGradient("G \(p.name)", p.value, grad, step: 1e-3, tolerance: 8e-2, loss: eg)
         }
-        _ = t.dGradients(realImages: x, z: z, epsilon: eps)
+        _ = t.dGradients(realImages: x, z: z, epsilon: eps, augmentation: draw)
         let dGrads = t.discriminator.parameters.map { $0.grad.copy() }
-        let dLoss = { () -> Double in let l = t.dGradients(realImages: x, z: z, epsilon: eps); return Double(l.lossReal + l.lossFake) }
+        let dLoss = { () -> Double in let l = t.dGradients(realImages: x, z: z, epsilon: eps, augmentation: draw); return Double(l.lossReal + l.lossFake) }
         for (p, grad) in zip(t.discriminator.parameters, dGrads) where p.value.shape.count >= 2 {
             expectDirectionalGradient("D \(p.name)", p.value, grad, step: 1e-4, tolerance: 3e-2, loss: dLoss)
         }

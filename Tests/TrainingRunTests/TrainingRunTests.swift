@@ -169,11 +169,13 @@ import Testing
          "--eval-every", "0", "--threads", "1"] + extra
     }
 
+    /// With DiffAugment on, whose draws come from the run's RNG after z and ε.
     @Test func stopAndResumeMatchesAnUninterruptedRun() throws {
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (s1, o1) = try runs.run(args("straight", iterations: 8))
+        let augment = ["--augment", "translation,cutout"]
+        let (s1, o1) = try runs.run(args("straight", iterations: 8, extra: augment))
         #expect(s1 == 0, "\(o1)")
-        let (s2, o2) = try runs.run(args("resumed", iterations: 4))
+        let (s2, o2) = try runs.run(args("resumed", iterations: 4, extra: augment))
         #expect(s2 == 0, "\(o2)")
         let (s3, o3) = try runs.run(args("resumed", iterations: 8, extra: ["--resume"]))
         #expect(s3 == 0 && o3.contains("resumed at iteration 4"), "\(o3)")

@@ -16,10 +16,13 @@ public struct BigBiGANTrainingConfig: Codable, Equatable, Sendable {
     public var emaStart: Int = 500
     public var emaEncoder: Bool = false
     public var snEps: Double = 1e-6
+    /// DiffAugment policy for every image D sees (`translation,cutout`; nil or `none`: off). E
+    /// encodes the clean image; D scores the augmented one with E's ẑ. See `DiffAugment`.
+    public var augment: String?
 
     enum CodingKeys: String, CodingKey {
         case gLearningRate = "g_lr", eLearningRate = "e_lr", dLearningRate = "d_lr", beta1, beta2, adamEps = "adam_eps"
-        case batchSize = "batch_size", emaDecay = "ema_decay", emaStart = "ema_start", emaEncoder = "ema_encoder", snEps = "sn_eps"
+        case batchSize = "batch_size", emaDecay = "ema_decay", emaStart = "ema_start", emaEncoder = "ema_encoder", snEps = "sn_eps", augment
     }
 
     public init() {}
@@ -37,13 +40,19 @@ public struct BigBiGANTrainingConfig: Codable, Equatable, Sendable {
 ///   pairs towards "encoded"); gradients reach G through ∂/∂x and E through ∂/∂z of D, E via
 ///   `∂ẑ/∂μ = 1`, `∂ẑ/∂σ = ε`; Adam on G and E; EMA of G (and of E when `ema_encoder`).
 ///
-/// Randomness from `rng` in a fixed order: per step, z (`B·dim_z` normals), then ε (`B·z_dim`).
+/// With `augment`, every image D sees (generated and real) goes through one DiffAugment draw, and
+/// G's gradient flows back through it; E encodes the clean real image.
+///
+/// Randomness from `rng` in a fixed order: per step, z (`B·dim_z` normals), then ε (`B·z_dim`),
+/// then (with `augment`) the augmentation draw for the `2B` images, generated first.
 public final class BigBiGANTrainer {
     public let config: BigBiGANTrainingConfig
     public let generator: TrainableGenerator, ema: TrainableGenerator
     public let encoder: TrainableEncoder, emaEncoder: TrainableEncoder?
     public let discriminator: JointDiscriminator
     public let gOptimizer: Adam, eOptimizer: Adam, dOptimizer: Adam
+    /// `config.augment`, nil when it is off.
+    public let augmentation: DiffAugment?
     public var rng: NoiseGenerator
     public internal(set) var iteration = 0
     public internal(set) var extraMetadata: [String: String] = [:]
@@ -65,6 +74,10 @@ public final class BigBiGANTrainer {
             throw CheckpointError(file: "<training config>", "G (\(g.resolution)² × \(g.outChannels), z \(g.dimZ)), E (\(e.resolution)² × \(e.inChannels), z \(e.zDim)) and D (\(d.x.resolution)² × \(d.x.inputChannels), z \(d.zDim)) must agree")
         }
         self.config = config
+        do {
+            let a = try DiffAugment(policy: config.augment ?? "none")
+            augmentation = a.isIdentity ? nil : a
+        } catch { throw CheckpointError(file: "<training config>", "augment: \(error)") }
         let sn = Float(config.snEps)
         generator = try TrainableGenerator(config: g, snEps: sn)
         ema = try TrainableGenerator(config: g, snEps: sn)
@@ -114,7 +127,17 @@ public final class BigBiGANTrainer {
         var r = rng
         defer { rng = r }
         let (z, e) = Self.share(drawInputs(batch: realImages.shape[0] * Distributed.world.size, rng: &r))
-        return dStep(realImages: realImages, z: z, epsilon: e)
+        return dStep(realImages: realImages, z: z, epsilon: e, augmentation: drawAugmentation(realImages, rng: &r))
+    }
+
+    /// With augmentation on, one draw for the global batch's `2B` images (generated first), and
+    /// this rank's rows of it: its generated images, then its real ones.
+    func drawAugmentation(_ realImages: Tensor, rng: inout NoiseGenerator) -> DiffAugment.Draw? {
+        guard let augmentation else { return nil }
+        let global = realImages.shape[0] * Distributed.world.size
+        let mine = Array(Distributed.share(of: global))
+        return augmentation.draw(batch: 2 * global, height: realImages.shape[1], width: realImages.shape[2], rng: &rng)
+            .rows(mine + mine.map { $0 + global })
     }
 
     /// This rank's rows of the global batch's z and ε (data-parallel: every rank draws the whole
@@ -125,10 +148,11 @@ public final class BigBiGANTrainer {
         return (inputs.z.slice(first: rows.lowerBound, count: rows.count), inputs.epsilon.slice(first: rows.lowerBound, count: rows.count))
     }
 
-    /// One D step with explicit inputs; returns the encoder-pair and generator-pair hinge terms.
+    /// One D step with explicit inputs (and augmentation draw for the `2B` images D sees,
+    /// generated first); returns the encoder-pair and generator-pair hinge terms.
     @discardableResult
-    public func dStep(realImages x: Tensor, z: Tensor, epsilon: Tensor) -> (lossReal: Float, lossFake: Float) {
-        let loss = dGradients(realImages: x, z: z, epsilon: epsilon)
+    public func dStep(realImages x: Tensor, z: Tensor, epsilon: Tensor, augmentation draw: DiffAugment.Draw? = nil) -> (lossReal: Float, lossFake: Float) {
+        let loss = dGradients(realImages: x, z: z, epsilon: epsilon, augmentation: draw)
         Trainer.averageGradients(discriminator)
         Profiler.measure("Adam") { dOptimizer.update() }
         return loss
@@ -136,15 +160,16 @@ public final class BigBiGANTrainer {
 
     /// The two hinge terms and, in D's gradients (zeroed first), the gradient of their sum;
     /// nothing is updated.
-    public func dGradients(realImages x: Tensor, z: Tensor, epsilon: Tensor) -> (lossReal: Float, lossFake: Float) {
+    public func dGradients(realImages x: Tensor, z: Tensor, epsilon: Tensor, augmentation draw: DiffAugment.Draw? = nil) -> (lossReal: Float, lossFake: Float) {
         let b = x.shape[0]
         let labels = [Int](repeating: 0, count: b)
         let fakes = Profiler.measure("step: G forward") { generator.forward(z: z, labels: labels, mode: .training) }
         let enc = Profiler.measure("step: E forward") { encoder.forward(x, mode: .training) }
         let zHat = Self.reparameterise(enc.zMean, enc.sigma, epsilon)
         discriminator.zeroGradients()
+        let images = augmented(concatenateBatch(fakes, x), draw)
         let scores = Profiler.measure("step: D forward") {
-            discriminator.forward(x: concatenateBatch(fakes, x), z: concatenateBatch(z, zHat), mode: .training)
+            discriminator.forward(x: images, z: concatenateBatch(z, zHat), mode: .training)
         }
         let (gen, encScores) = Self.split(scores, b: b)
         let loss = HingeLoss.discriminator(real: encScores, fake: gen)
@@ -158,13 +183,19 @@ public final class BigBiGANTrainer {
         var r = rng
         defer { rng = r }
         let (z, e) = Self.share(drawInputs(batch: realImages.shape[0] * Distributed.world.size, rng: &r))
-        return egStep(realImages: realImages, z: z, epsilon: e)
+        return egStep(realImages: realImages, z: z, epsilon: e, augmentation: drawAugmentation(realImages, rng: &r))
+    }
+
+    /// `images` through the augmentation draw (unchanged without one).
+    func augmented(_ images: Tensor, _ draw: DiffAugment.Draw?) -> Tensor {
+        guard let augmentation, let draw else { return images }
+        return Profiler.measure("augmentation") { augmentation.apply(images, draw) }
     }
 
     /// One E and G step with explicit inputs; returns `ℓ_EG`.
     @discardableResult
-    public func egStep(realImages x: Tensor, z: Tensor, epsilon: Tensor) -> Float {
-        let loss = egGradients(realImages: x, z: z, epsilon: epsilon)
+    public func egStep(realImages x: Tensor, z: Tensor, epsilon: Tensor, augmentation draw: DiffAugment.Draw? = nil) -> Float {
+        let loss = egGradients(realImages: x, z: z, epsilon: epsilon, augmentation: draw)
         Trainer.averageGradients(generator); Trainer.averageGradients(encoder)
         Profiler.measure("Adam") { gOptimizer.update(); eOptimizer.update() }
         iteration += 1
@@ -177,15 +208,16 @@ public final class BigBiGANTrainer {
     }
 
     /// `ℓ_EG` and, in G's and E's gradients (zeroed first), its gradient; nothing is updated.
-    public func egGradients(realImages x: Tensor, z: Tensor, epsilon: Tensor) -> Float {
+    public func egGradients(realImages x: Tensor, z: Tensor, epsilon: Tensor, augmentation draw: DiffAugment.Draw? = nil) -> Float {
         let b = x.shape[0]
         let labels = [Int](repeating: 0, count: b)
         generator.zeroGradients(); encoder.zeroGradients()
         let fakes = Profiler.measure("step: G forward") { generator.forward(z: z, labels: labels, mode: .training) }
         let enc = Profiler.measure("step: E forward") { encoder.forward(x, mode: .training) }
         let zHat = Self.reparameterise(enc.zMean, enc.sigma, epsilon)
+        let images = augmented(concatenateBatch(fakes, x), draw)
         let scores = Profiler.measure("step: D forward") {
-            discriminator.forward(x: concatenateBatch(fakes, x), z: concatenateBatch(z, zHat), mode: .training)
+            discriminator.forward(x: images, z: concatenateBatch(z, zHat), mode: .training)
         }
         let (gen, encScores) = Self.split(scores, b: b)
         let n = Float(3 * b)
@@ -194,7 +226,9 @@ public final class BigBiGANTrainer {
         let d = Profiler.measure("step: D backward (inputs only)") {
             discriminator.backward(x: g.x, z: g.z, xz: g.xz, parameterGradients: false, inputGradients: true)!
         }
-        let imageGrad = d.x.slice(first: 0, count: b)
+        var dImages = d.x
+        if let augmentation, let draw { dImages = augmentation.backward(dImages, draw) }
+        let imageGrad = dImages.slice(first: 0, count: b)
         let zHatGrad = d.z.slice(first: b, count: b)
         let dSigma = Tensor(uninitializedShape: zHatGrad.shape)
         for i in 0..<dSigma.count { dSigma[i] = zHatGrad[i] * epsilon[i] }
