@@ -28,7 +28,7 @@ stylegan)
     ARGS="--architecture stylegan --out $RUN/model.safetensors --r1-gamma 0.1 --iterations 40000 --eval-every 1000 --checkpoint-every 200 --sample-every 1000" ;;
 bigbigan)
     RUN=runs/fashion-mnist-bigbigan-32-v2
-    ARGS="--architecture bigbigan --out $RUN/model.safetensors --e-width 32 --e-lr 1e-3 --iterations 40000 --eval-every 1000 --checkpoint-every 200 --sample-every 1000" ;;
+    ARGS="--architecture bigbigan --out $RUN/model.safetensors --e-width 32 --e-lr 1e-3 --augment translation,cutout --iterations 40000 --eval-every 1000 --checkpoint-every 200 --sample-every 1000" ;;
 bigbigan-v1)
     RUN=runs/fashion-mnist-bigbigan-32
     ARGS="--architecture bigbigan --out $RUN/model.safetensors --iterations 40000 --eval-every 1000 --checkpoint-every 200 --sample-every 1000" ;;
