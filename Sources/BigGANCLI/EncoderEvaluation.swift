@@ -12,49 +12,32 @@ extension EvalCommand {
         guard let ds = data ?? cfg.dataset ?? cls.config.dataset else { throw CLIError("no data set: pass --data") }
         let ref = try DatasetReference(ds)
         let test = try ref.load(split: .test, size: cfg.resolution, channels: cfg.channels)
-        var train = try ref.load(split: .train, size: cfg.resolution, channels: cfg.channels)
+        let train = try ref.load(split: .train, size: cfg.resolution, channels: cfg.channels)
         guard cls.config.nClasses == test.classNames.count else {
             throw CLIError("the classifier has \(cls.config.nClasses) classes, the data \(test.classNames.count)")
         }
+        // The probes' training rows: all training images, or a seeded random subset of --probe-train.
+        var probeRows = Array(0..<train.count)
         if let limit = probeTrain, limit < train.count {
             var rng = NoiseGenerator(seed: seed)
-            var idx = Array(0..<train.count)
-            for i in stride(from: idx.count - 1, to: 0, by: -1) { idx.swapAt(i, Int(rng.nextUInt64() % UInt64(i + 1))) }
-            let pick = Array(idx.prefix(limit)).sorted()
-            let b = train.batch(pick)
-            var pixels = [UInt8](repeating: 0, count: pick.count * train.imageBytes)
-            for (k, i) in pick.enumerated() { for j in 0..<train.imageBytes { pixels[k * train.imageBytes + j] = train.pixels[i * train.imageBytes + j] } }
-            train = ImageDataset(width: train.width, height: train.height, channels: train.channels, pixels: pixels, labels: b.labels,
-                                 classNames: train.classNames, source: train.source)
+            for i in stride(from: probeRows.count - 1, to: 0, by: -1) { probeRows.swapAt(i, Int(rng.nextUInt64() % UInt64(i + 1))) }
+            probeRows = Array(probeRows.prefix(limit)).sorted()
         }
-        /// z_mean, pooled features and raw pixels of every image of `set`, in batches.
-        func representations(_ set: ImageDataset, _ label: String) -> (z: Tensor, features: Tensor, pixels: Tensor) {
-            let n = set.count, zd = enc.encoderInfo.dimZ, f = enc.encoderInfo.featureWidth, p = set.imageBytes
-            let z = Tensor(uninitializedShape: [n, zd]), feats = Tensor(uninitializedShape: [n, f]), px = Tensor(uninitializedShape: [n, p])
-            var bar = ProgressBar(total: n, label: label)
-            var start = 0
-            while start < n {
-                let m = min(256, n - start)
-                let x = set.batch(Array(start..<(start + m))).images
-                let out = enc.encode(x)
-                (z.data + start * zd).update(from: out.zMean.data, count: m * zd)
-                (feats.data + start * f).update(from: out.features.data, count: m * f)
-                (px.data + start * p).update(from: x.data, count: m * p)
-                start += m
-                bar.advance(by: m)
-            }
-            return (z, feats, px)
+        let trainLabels = probeRows.map { train.labels[$0] }
+        func representations(_ set: ImageDataset, _ rows: [Int], _ label: String) -> EncoderRepresentations {
+            var bar = ProgressBar(total: rows.count, label: label)
+            return EncoderRepresentations(set, indices: rows, encoder: enc) { bar.advance(by: $0 - bar.done) }
         }
-        let tr = representations(train, "encoding training images"), te = representations(test, "encoding test images")
+        let tr = representations(train, probeRows, "encoding training images"), te = representations(test, Array(0..<test.count), "encoding test images")
         var settings = LinearProbe.Settings()
         settings.epochs = probeEpochs
         settings.seed = seed
         let k = test.classNames.count
         var results: [(String, Int, Double)] = []
         let crelu = LinearProbe.bnCReLU(train: tr.features, test: te.features)
-        for (name, a, b) in [("raw pixels (baseline)", tr.pixels, te.pixels), ("z_mean", tr.z, te.z), ("pooled features", tr.features, te.features),
+        for (name, a, b) in [("raw pixels (baseline)", tr.pixels, te.pixels), ("z_mean", tr.zMean, te.zMean), ("pooled features", tr.features, te.features),
                              ("pooled, BN+CReLU", crelu.train, crelu.test)] {
-            let probe = LinearProbe.fit(features: a, labels: train.labels, classes: k, settings: settings)
+            let probe = LinearProbe.fit(features: a, labels: trainLabels, classes: k, settings: settings)
             results.append((name, a.shape[1], probe.accuracy(b, labels: test.labels)))
         }
         var ev = Evaluator(classifier: cls, test: test)
@@ -62,7 +45,7 @@ extension EvalCommand {
         var bar = ProgressBar(total: min(perClass * k, test.count), label: "reconstructing")
         ev.progress = { done, _ in bar.advance(by: done - bar.done) }
         let recon = try ev.reconstructionRow(sampler, count: perClass * k)
-        print("\(modelOptions.model): encoder evaluation on \(ref.description); probes trained on \(train.count) training images (\(probeEpochs) epochs), tested on \(test.count)")
+        print("\(modelOptions.model): encoder evaluation on \(ref.description); probes trained on \(probeRows.count) training images (\(probeEpochs) epochs), tested on \(test.count)")
         print("probe                    width   test accuracy")
         for (name, width, acc) in results {
             print(name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: " %5d   %6.2f%%", width, 100 * acc))
@@ -77,7 +60,7 @@ extension EvalCommand {
             do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
             catch { throw CLIError("cannot create \(out): \(error.localizedDescription)") }
             let json: [String: Any] = [
-                "model": modelOptions.model, "data": ref.description, "probe_train_images": train.count, "test_images": test.count, "probe_epochs": probeEpochs,
+                "model": modelOptions.model, "data": ref.description, "probe_train_images": probeRows.count, "test_images": test.count, "probe_epochs": probeEpochs,
                 "probes": results.map { ["features": $0.0, "width": $0.1, "test_accuracy": $0.2] as [String: Any] },
                 "classifier_accuracy": ceiling,
                 "reconstruction": ["images": recon.count, "class_kept": recon.accuracy, "pixel_mse": recon.pixelMSE,

@@ -87,7 +87,8 @@ struct TrainingLog {
             series(column).flatMap { $0.points.isEmpty ? nil : SVGPlot.Series(name: label, points: $0.points) }
         }
         let accuracy = [named("eval_accuracy", "samples (EMA G, untruncated)"), named("real_accuracy", "real test images"),
-                        named("recon_accuracy", "reconstructions G(E(x)) of test images")].compactMap { $0 }
+                        named("recon_accuracy", "reconstructions G(E(x)) of test images"),
+                        named("probe_features", "linear probe on E's features (BN+CReLU)"), named("probe_pixels", "linear probe on raw pixels")].compactMap { $0 }
         let fd = [named("eval_fd", "samples (EMA G, untruncated)"), named("real_fd", "real training images, same count")].compactMap { $0 }
         if !accuracy.isEmpty {
             panels.append(.init(title: "Classifier accuracy", xLabel: "iteration", yLabel: "accuracy", series: accuracy))

@@ -50,6 +50,27 @@ extension TrainingRunTests {
         #expect(s4 != 0 && o4.contains("--eval-classifier \(path("nope.safetensors")): no such file"), "\(o4)")
     }
 
+    /// A BigBiGAN run's evaluation: reconstructions and the linear probes (E's BN+CReLU features,
+    /// every evaluation; raw pixels, measured once) in the log, the printed line and the plot.
+    @Test func bigBiGANEvaluationLogsReconstructionsAndProbes() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try RandomImageFolder.write(at: dir.appendingPathComponent("five"), classes: ["a", "b", "c"], perClass: 5, size: 32, channels: 1, seed: 4)
+        let cls = try writeRandomClassifier()
+        let (s, o) = try run(["--architecture", "bigbigan", "--out", path("bb.safetensors"), "--run-dir", path("run-bb"), "--data", "folder:" + path("five"),
+                              "--g-width", "4", "--d-width", "4", "--dim-z", "8", "--batch", "4", "--iterations", "4", "--log-every", "1",
+                              "--eval-every", "2", "--eval-per-class", "2", "--eval-classifier", cls, "--threads", "1"])
+        #expect(s == 0 && o.contains("iteration 4: FD") && o.contains("; linear probe "), "\(o)")
+        let csv = try String(contentsOfFile: path("run-bb/log.csv"), encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let header = csv[0].map(String.init)
+        let columns = try ["recon_accuracy", "recon_mse", "probe_features", "probe_pixels"].map { try #require(header.firstIndex(of: $0), "\(header)") }
+        let rows = Dictionary(uniqueKeysWithValues: csv.dropFirst().map { (Int($0[0])!, $0) })
+        let scored = try [2, 4].map { it in try columns.map { c in try #require(Double(rows[it]![c]), "iteration \(it) column \(header[c])") } }
+        #expect(scored.allSatisfy { r in (0...1).contains(r[0]) && r[1] >= 0 && (0...1).contains(r[2]) && (0...1).contains(r[3]) }, "\(scored)")
+        #expect(scored[0][3] == scored[1][3], "the pixel baseline is measured once")
+        #expect(rows[3]!.count <= columns[2] || rows[3]![columns[2]].isEmpty)
+        #expect(try String(contentsOfFile: path("run-bb/curves.svg"), encoding: .utf8).contains("linear probe on raw pixels"))
+    }
+
     @Test func failedStartsLeaveNoRunFolder() throws {
         defer { try? FileManager.default.removeItem(at: dir) }
         _ = try RandomImageFolder.write(at: dir.appendingPathComponent("small"), classes: ["a", "b"], perClass: 2, size: 32, channels: 1, seed: 4)
