@@ -20,8 +20,7 @@ extension EvalCommand {
         var probeRows = Array(0..<train.count)
         if let limit = probeTrain, limit < train.count {
             var rng = NoiseGenerator(seed: seed)
-            for i in stride(from: probeRows.count - 1, to: 0, by: -1) { probeRows.swapAt(i, Int(rng.nextUInt64() % UInt64(i + 1))) }
-            probeRows = Array(probeRows.prefix(limit)).sorted()
+            probeRows = Array(rng.permutation(train.count).prefix(limit)).sorted()
         }
         let trainLabels = probeRows.map { train.labels[$0] }
         func representations(_ set: ImageDataset, _ rows: [Int], _ label: String) -> EncoderRepresentations {

@@ -54,9 +54,7 @@ public struct Evaluator {
     /// (what real data of the samples' size scores: the metric's floor).
     public func realRow(train: ImageDataset, count: Int, seed: UInt64 = 0) -> EvaluationRow {
         var rng = NoiseGenerator(seed: seed)
-        var idx = Array(0..<train.count)
-        for i in stride(from: idx.count - 1, to: 0, by: -1) { idx.swapAt(i, Int(rng.nextUInt64() % UInt64(i + 1))) }
-        let pick = Array(idx.prefix(min(count, train.count)))
+        let pick = Array(rng.permutation(train.count).prefix(min(count, train.count)))
         let (f, _) = classifier.run(train.batch(pick).images, batch: 256)
         let p = EvaluationMetrics.softmax(testResult.logits)
         let (m, s) = EvaluationMetrics.inceptionScore(probabilities: p)

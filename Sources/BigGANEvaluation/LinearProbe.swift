@@ -29,14 +29,7 @@ public struct LinearProbe: Sendable {
     public static func fit(features x: Tensor, labels: [Int], classes k: Int, settings s: Settings = Settings()) -> LinearProbe {
         let n = x.shape[0], d = x.count / max(n, 1)
         precondition(labels.count == n && n > 0 && labels.allSatisfy { (0..<k).contains($0) }, "probe: \(labels.count) labels for \(n) rows")
-        var mean = [Float](repeating: 0, count: d), scale = [Float](repeating: 1, count: d)
-        for j in 0..<d {
-            var m = 0.0, v = 0.0
-            for i in 0..<n { m += Double(x[i * d + j]) }
-            m /= Double(n)
-            for i in 0..<n { let t = Double(x[i * d + j]) - m; v += t * t }
-            mean[j] = Float(m); scale[j] = Float(1 / max((v / Double(n)).squareRoot(), 1e-6))
-        }
+        let (mean, scale) = standardisation(x)
         var w = [Float](repeating: 0, count: k * d), b = [Float](repeating: 0, count: k)
         var mw = w, vw = w, mb = b, vb = b
         var order = Array(0..<n)
@@ -47,7 +40,7 @@ public struct LinearProbe: Sendable {
         let xb = Tensor(uninitializedShape: [batch, d]), logits = Tensor(uninitializedShape: [batch, k])
         var gw = [Float](repeating: 0, count: k * d), gb = [Float](repeating: 0, count: k)
         for _ in 0..<s.epochs {
-            for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.nextUInt64() % UInt64(i + 1))) }
+            rng.shuffle(&order)
             var start = 0
             while start < n {
                 let m = min(batch, n - start)
@@ -105,19 +98,27 @@ public struct LinearProbe: Sendable {
         }
     }
 
+    /// Each column's mean and inverse standard deviation (population; at most 1e6) over the rows
+    /// of `x` `[N, D]`.
+    static func standardisation(_ x: Tensor) -> (mean: [Float], scale: [Float]) {
+        let n = x.shape[0], d = x.count / max(n, 1)
+        var mean = [Float](repeating: 0, count: d), scale = [Float](repeating: 1, count: d)
+        for j in 0..<d {
+            var m = 0.0, v = 0.0
+            for i in 0..<n { m += Double(x[i * d + j]) }
+            m /= Double(max(n, 1))
+            for i in 0..<n { let t = Double(x[i * d + j]) - m; v += t * t }
+            mean[j] = Float(m); scale[j] = Float(1 / max((v / Double(max(n, 1))).squareRoot(), 1e-6))
+        }
+        return (mean, scale)
+    }
+
     /// BigBiGAN's `bn_crelu_feat` (paper section 4; TF-Hub `encode` output): each feature
     /// batch-normalised without a learned scale (here with the statistics of `train`) and passed
     /// through CReLU, `[relu(x̂), relu(−x̂)]`. `[N, D]` → `[N, 2D]` for both sets.
     public static func bnCReLU(train: Tensor, test: Tensor) -> (train: Tensor, test: Tensor) {
-        let d = train.shape[1], n = train.shape[0]
-        var mean = [Float](repeating: 0, count: d), scale = [Float](repeating: 1, count: d)
-        for j in 0..<d {
-            var m = 0.0, v = 0.0
-            for i in 0..<n { m += Double(train[i * d + j]) }
-            m /= Double(max(n, 1))
-            for i in 0..<n { let t = Double(train[i * d + j]) - m; v += t * t }
-            mean[j] = Float(m); scale[j] = Float(1 / max((v / Double(max(n, 1))).squareRoot(), 1e-6))
-        }
+        let d = train.shape[1]
+        let (mean, scale) = standardisation(train)
         func apply(_ x: Tensor) -> Tensor {
             let rows = x.shape[0]
             let out = Tensor(uninitializedShape: [rows, 2 * d])

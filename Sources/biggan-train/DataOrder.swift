@@ -34,9 +34,7 @@ struct DataOrder {
 
     static func permutation(seed: UInt64, epoch: Int, count: Int) -> [Int] {
         var rng = NoiseGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9)
-        var p = Array(0..<count)
-        for i in stride(from: count - 1, to: 0, by: -1) { p.swapAt(i, Int(rng.nextUInt64() % UInt64(i + 1))) }
-        return p
+        return rng.permutation(count)
     }
 
     mutating func next(_ n: Int) -> [Int] {

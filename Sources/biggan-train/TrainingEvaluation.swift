@@ -72,9 +72,7 @@ final class TrainingEvaluation {
         let enc = try sampler.encoder(), test = evaluator.test
         if probeRows.isEmpty {
             var rng = NoiseGenerator(seed: 11)
-            var rows = Array(0..<train.count)
-            for i in stride(from: rows.count - 1, to: 0, by: -1) { rows.swapAt(i, Int(rng.nextUInt64() % UInt64(i + 1))) }
-            probeRows = Array(rows.prefix(Self.probeImages)).sorted()
+            probeRows = Array(rng.permutation(train.count).prefix(Self.probeImages)).sorted()
         }
         let labels = probeRows.map { train.labels[$0] }
         let tr = EncoderRepresentations(train, indices: probeRows, encoder: enc), te = EncoderRepresentations(test, encoder: enc)

@@ -223,3 +223,22 @@ struct NoiseFixture: Decodable {
         catch let e as SamplingError { #expect(e.message.count < 300) }
     }
 }
+
+/// `NoiseGenerator.shuffle` is the documented Fisher–Yates (position i, from the last down to 1,
+/// swaps with `nextUInt64() % (i + 1)`): run orders, evaluation subsets and probe batches depend
+/// on exactly this sequence, so resumed runs and re-run evaluations see the same images.
+@Suite struct ShuffleTests {
+    @Test func permutationIsTheDocumentedFisherYates() {
+        var a = NoiseGenerator(seed: 3), b = NoiseGenerator(seed: 3)
+        let p = a.permutation(50)
+        var expected = Array(0..<50)
+        for i in stride(from: 49, to: 0, by: -1) { let j = Int(b.nextUInt64() % UInt64(i + 1)); (expected[i], expected[j]) = (expected[j], expected[i]) }
+        #expect(p == expected && p.sorted() == Array(0..<50) && p != Array(0..<50))
+        #expect(a.state == b.state, "one draw per position")
+        var c = NoiseGenerator(seed: 4)
+        #expect(c.permutation(50) != p)
+        var words = ["a", "b", "c"], d = NoiseGenerator(seed: 3), e = NoiseGenerator(seed: 3)
+        d.shuffle(&words)
+        #expect(words == e.permutation(3).map { ["a", "b", "c"][$0] })
+    }
+}

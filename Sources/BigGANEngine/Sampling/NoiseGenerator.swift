@@ -34,6 +34,20 @@ public struct NoiseGenerator: Sendable {
 
     public mutating func nextUniform() -> Double { Double(nextUInt64() >> 11) * 0x1p-53 }
 
+    /// Shuffles `a` in place (Fisher–Yates): for i from the last index down to 1, swaps a[i] with
+    /// a[j], j = `nextUInt64() % (i + 1)`, one draw per i. Training data order, evaluation
+    /// subsets and the linear probe's batches all use it, so their orders are fixed by the seed.
+    public mutating func shuffle<T>(_ a: inout [T]) {
+        for i in stride(from: a.count - 1, to: 0, by: -1) { a.swapAt(i, Int(nextUInt64() % UInt64(i + 1))) }
+    }
+
+    /// `0..<count` in the order `shuffle` gives.
+    public mutating func permutation(_ count: Int) -> [Int] {
+        var p = Array(0..<count)
+        shuffle(&p)
+        return p
+    }
+
     public mutating func nextNormal() -> Float {
         if let s = spare { spare = nil; return s }
         let u1 = nextUniform(), u2 = nextUniform()
