@@ -44,7 +44,9 @@ DRIVER = r"""
     g.fillStyle = '#ddd'; g.beginPath(); g.ellipse(45, 32, 16, 24, 0, 0, 2 * Math.PI); g.fill();
     const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
     await takeFile(new File([blob], 'drawn.png', { type: 'image/png' }));
-    for (let i = 0; i < 100 && bbEl('encode-result').dataset.state === 'loading'; i++) await sleep(100);
+    // Wait in virtual time for as long as the budget allows (the budget, not this loop, bounds it:
+    // on a loaded machine the server's answer can take longer than a short loop waits).
+    for (let i = 0; i < 3000 && bbEl('encode-result').dataset.state === 'loading'; i++) await sleep(100);
     Object.assign(out, {
       panelHidden: bbEl('encode-panel').hidden, state: bbEl('encode-result').dataset.state,
       input: [bbEl('encode-input').width, bbEl('encode-input').height], recon: [bbEl('encode-recon').width, bbEl('encode-recon').height],
@@ -127,7 +129,10 @@ def main():
             if errors:
                 fail(f"JavaScript error: {errors[0]}")
             if not found:
-                fail("the driver did not finish (no #driver-out in the DOM)")
+                if budget == 120000:
+                    fail("the driver did not finish (no #driver-out in the DOM)")
+                print(f"  ..  the driver had not finished after a {budget} ms budget; retrying with more time")
+                continue
             out = json.loads(found.group(1).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"'))
             if out.get("state") != "loading":
                 break
