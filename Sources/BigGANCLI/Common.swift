@@ -39,16 +39,17 @@ func resolveClass(_ text: String?, _ sampler: Sampler, flag: String = "--class")
 func images(_ sampler: Sampler, _ request: GenerationRequest) throws -> Tensor {
     do { return try sampler.images(for: request) }
     catch let e as SamplingError {
-        guard e.parameter != nil else { throw CLIError(e.message) }
         throw CLIError(flagMessage(e))
     }
 }
 
 /// A sampling error in command-line terms: the parameter's flag takes its place (`--cutoff must
 /// be between ...`) when the flag is the parameter's own name; a flag that stands for it under
-/// another name (`--spherical` for `method`) goes in front of the message as it is.
-func flagMessage(_ e: SamplingError, flag given: String? = nil) -> String {
-    guard let p = e.parameter else { return given.map { "\($0): \(e.message)" } ?? e.message }
+/// another name (`--spherical` for `method`) goes in front of the message as it is. An error
+/// without a parameter is taken as `fallback`'s (when given).
+func flagMessage(_ e: SamplingError, flag given: String? = nil, fallback: String? = nil) -> String {
+    guard let p = e.parameter ?? fallback else { return given.map { "\($0): \(e.message)" } ?? e.message }
+    let e = SamplingError(parameter: p, e.message)
     let f = given ?? flag(for: p)
     return f == "--" + p.replacingOccurrences(of: "_", with: "-") ? e.message(naming: f) : "\(f): \(e.message)"
 }

@@ -49,7 +49,7 @@ struct MixCommand: ParsableCommand {
         do {
             grid = try sampler.finite(sampler.mixingGrid(try sampler.prepare(mix: request)))
         } catch let e as SamplingError {
-            throw CLIError(flagMessage(SamplingError(parameter: e.parameter ?? "styles", e.message)))
+            throw CLIError(flagMessage(e, fallback: "styles"))
         }
         try writePNG(Image8.grid(grid, columns: request.columnSeeds.count + 1), to: out, label: "--out")
         print("wrote \(out) (\(grid.shape[0]) cells)")

@@ -37,7 +37,7 @@ struct ReconstructCommand: ParsableCommand {
         let cls = try resolveClass(classText, sampler)
         let template: PreparedBatch
         do { template = try sampler.prepareReconstruction(class: cls, count: 1) }
-        catch let error as SamplingError { throw CLIError(flagMessage(SamplingError(parameter: error.parameter ?? "class", error.message))) }
+        catch let error as SamplingError { throw CLIError(flagMessage(error, fallback: "class")) }
         let base = try parseSeed(seed, flag: "--seed")
         let info = sampler.info
         var written = 0

@@ -90,12 +90,19 @@ public struct LinearProbe: Sendable {
         return (0..<n).map { i in
             var best = 0, bestScore = -Float.infinity
             for c in 0..<classes {
-                var t = biases[c]
-                for j in 0..<d { t += weights[c * d + j] * (x.data[i * d + j] - mean[j]) * scale[j] }
+                let t = score(x, row: i, class: c)
                 if t > bestScore { best = c; bestScore = t }
             }
             return best
         }
+    }
+
+    /// The logit of class `c` for row `i` of `x` `[N, D]` (standardised with the training statistics).
+    func score(_ x: Tensor, row i: Int, class c: Int) -> Float {
+        let d = mean.count
+        var t = biases[c]
+        for j in 0..<d { t += weights[c * d + j] * (x.data[i * d + j] - mean[j]) * scale[j] }
+        return t
     }
 
     /// Each column's mean and inverse standard deviation (population; at most 1e6) over the rows
@@ -140,11 +147,7 @@ public struct LinearProbe: Sendable {
         var total = 0.0
         var scores = [Double](repeating: 0, count: classes)
         for i in 0..<n {
-            for c in 0..<classes {
-                var t = Double(biases[c])
-                for j in 0..<d { t += Double(weights[c * d + j] * (x.data[i * d + j] - mean[j]) * scale[j]) }
-                scores[c] = t
-            }
+            for c in 0..<classes { scores[c] = Double(score(x, row: i, class: c)) }
             let mx = scores.max()!
             total += mx + Foundation.log(scores.reduce(0) { $0 + Foundation.exp($1 - mx) }) - scores[labels[i]]
         }
